@@ -1,0 +1,92 @@
+/* The plug interface.  One adapter type = one .c file in adapters/
+ * exporting one `const struct hg_adapter_ops hg_adapter_<name>`, listed in
+ * the registry (agent/adapters.c).  An adapter knows its source and the
+ * canonical bill, nothing else: it never touches SQLite or the platform.
+ * It hands bills, with the source cursor that covers them, to a sink, and
+ * acknowledges its source only after the sink says they are committed. */
+#ifndef HG_ADAPTER_H
+#define HG_ADAPTER_H
+
+#include <stddef.h>
+
+#include "lib/bill.h"
+#include "lib/conftab.h"
+#include "lib/err.h"
+
+/* What the sink decided for one bill. */
+enum hg_verdict_state {
+	HG_V_READY = 0,		/* accepted, valid, waiting to be settled */
+	HG_V_INVALID,		/* accepted, waits for a fix (see problems) */
+	HG_V_SAME,		/* already in the outbox unchanged: no-op */
+	HG_V_REPLACED,		/* changed before sending: new version kept */
+	HG_V_AMENDED,		/* changed after sending: held for a person */
+};
+
+/* One problem with a bill, precise enough for an operator to fix it:
+ * the source line or record (0 = the bill as a whole), the canonical
+ * field name (as in bill_json.c) and what was expected. */
+struct hg_problem {
+	int	 line;
+	char	 field[40];
+	char	*msg;
+};
+
+struct hg_verdict {
+	enum hg_verdict_state state;
+	long long bill_id;		/* outbox id */
+	struct hg_problem *problems;	/* owned; freed by hg_verdicts_free */
+	size_t	 nproblems;
+};
+
+void	hg_verdicts_free(struct hg_verdict *v, size_t n);
+const char *hg_verdict_name(enum hg_verdict_state s);
+
+/* The sink: validates, maps and commits bills with the cursor in one
+ * transaction.  On 0 every bill is durable and verdicts[0..n) are filled;
+ * the source may be acknowledged.  On -1 nothing was committed: err->kind
+ * HG_ETEMP means try the same unit again later (disk full, locked file),
+ * and the source must not be acknowledged. */
+struct hg_sink {
+	int	(*commit)(struct hg_sink *sink, struct hg_bill *const *bills,
+		    size_t n, const char *cursor, struct hg_verdict *verdicts,
+		    struct hg_err *err);
+	/* The committed cursor of this adapter instance, or NULL (caller
+	 * frees). */
+	char	*(*cursor)(struct hg_sink *sink);
+	/* Set by the caller of init: when dry is set, commit only validates
+	 * (verdicts are filled, nothing is written) and adapters must leave
+	 * their source untouched. */
+	int	 dry;
+	void	*ctx;
+};
+
+struct hg_adapter {
+	const struct hg_adapter_ops *ops;
+	char	*name;		/* instance name from the config */
+	char	*conf_file;	/* for messages */
+	void	*conf;		/* ops->conf_size bytes, filled from config_map */
+	void	*state;		/* adapter's own, created by init */
+	struct hg_sink *sink;
+};
+
+struct hg_adapter_ops {
+	const char *name;		/* type, as in `type = "csvdrop";` */
+	const char *description;
+	const struct hg_conf_key *config_map;
+	size_t	 conf_size;
+	/* Check what the table cannot (paths exist, column map is complete);
+	 * append problems to errs as FILE:LINE: message. */
+	int	(*check)(struct hg_adapter *a, struct hg_conf_errs *errs,
+		    int line);
+	int	(*init)(struct hg_adapter *a, struct hg_err *err);
+	/* One pass over the source: read what is complete, hand it to the
+	 * sink, acknowledge what was committed.  Returns 0, or -1 with err
+	 * (HG_ETEMP: back off and try again). */
+	int	(*poll)(struct hg_adapter *a, struct hg_err *err);
+	/* A file descriptor that becomes readable when the source changes
+	 * (inotify, a listening socket), or -1 to be polled on a timer. */
+	int	(*wait_fd)(struct hg_adapter *a);
+	void	(*destroy)(struct hg_adapter *a);	/* safe half-built */
+};
+
+#endif

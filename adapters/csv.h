@@ -1,0 +1,3 @@
+#ifndef HG_CSV_H
+#define HG_CSV_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef HG_ADAPTERS_H
+#define HG_ADAPTERS_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef HG_CLI_H
+#define HG_CLI_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef HG_CONFIG_H
+#define HG_CONFIG_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef HG_INTAKE_H
+#define HG_INTAKE_H
+#endif

@@ -1,0 +1,33 @@
+/* Code mapping: local charge codes to national catalogue codes, from a
+ * CSV file (GB18030 or UTF-8, detected).  Reloaded on SIGHUP by building a
+ * new table and swapping it in; readers keep the one they took. */
+#ifndef HG_MAPPING_H
+#define HG_MAPPING_H
+
+#include <stddef.h>
+
+#include "adapters/adapter.h"
+#include "lib/bill.h"
+#include "lib/err.h"
+
+struct hg_mapping;
+
+/* File format: a header row is optional; each line is
+ * local_code,national_code[,name].  Blank lines and lines starting with
+ * '#' are skipped.  Errors name FILE:LINE. */
+int	hg_mapping_load(const char *path, struct hg_mapping **out,
+	    struct hg_err *err);
+struct hg_mapping *hg_mapping_empty(void);
+void	hg_mapping_free(struct hg_mapping *map);
+size_t	hg_mapping_size(const struct hg_mapping *map);
+/* NULL when the local code is not in the table. */
+const char *hg_mapping_lookup(const struct hg_mapping *map,
+	    const char *local_code);
+/* Set nat_code on every fee: the table wins; a code the source already
+ * gave stays when the table has none; otherwise one problem
+ * "未对码: <local code> <name>" on that line, field med_list_codg.
+ * Returns the number of problems added. */
+size_t	hg_mapping_apply(const struct hg_mapping *map, struct hg_bill *bill,
+	    struct hg_problem **probs, size_t *nprobs);
+
+#endif

@@ -1,0 +1,239 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+static int log_syslog;
+static int log_level = HG_LOG_INFO;
+static const char *log_ident = "hisgate";
+
+static const char *const level_names[] = {
+	[HG_LOG_ERR] = "error",
+	[HG_LOG_WARNING] = "warning",
+	[HG_LOG_NOTICE] = "notice",
+	[HG_LOG_INFO] = "info",
+	[HG_LOG_DEBUG] = "debug",
+};
+
+void
+hg_log_init(const char *ident, int to_syslog, int level)
+{
+	log_ident = ident;
+	log_syslog = to_syslog;
+	log_level = level;
+	if (to_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+hg_log_set_level(int level)
+{
+	log_level = level;
+}
+
+int
+hg_log_level_parse(const char *name)
+{
+	int i;
+
+	for (i = HG_LOG_ERR; i <= HG_LOG_DEBUG; i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+void
+hg_mask_ids(char *s)
+{
+	size_t i = 0, j, n;
+
+	while (s[i] != '\0') {
+		if (!is_digit(s[i]) || (i > 0 && is_digit(s[i - 1]))) {
+			i++;
+			continue;
+		}
+		for (j = i; is_digit(s[j]); j++)
+			;
+		n = j - i;
+		if (n == 17 && (s[j] == 'X' || s[j] == 'x'))
+			n = 18, j++;
+		/* Only whole runs: a 30-digit psn_no or msgid stays as it is. */
+		if ((n == 15 || n == 18) && !is_digit(s[j]))
+			memset(s + i + 6, '*', n - 10);
+		i = j;
+	}
+}
+
+char *
+hg_mask_certno(const char *certno, char *buf, size_t len)
+{
+	size_t n = strlen(certno), k;
+
+	if (len == 0)
+		return buf;
+	if (n <= 6) {
+		for (k = 0; k < n && k + 1 < len; k++)
+			buf[k] = '*';
+		buf[k] = '\0';
+		return buf;
+	}
+	snprintf(buf, len, "%s", certno);
+	for (k = 6; k + 4 < n && k + 1 < len; k++)
+		buf[k] = '*';
+	return buf;
+}
+
+char *
+hg_mask_name(const char *name, char *buf, size_t len)
+{
+	size_t first = 1, n = 0, i;
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (len == 0)
+		return buf;
+	if (p[0] == '\0') {
+		buf[0] = '\0';
+		return buf;
+	}
+	if (p[0] >= 0xF0)
+		first = 4;
+	else if (p[0] >= 0xE0)
+		first = 3;
+	else if (p[0] >= 0xC0)
+		first = 2;
+	for (i = 0; i < first && p[i] != '\0' && n + 1 < len; i++)
+		buf[n++] = (char)p[i];
+	/* one star per remaining character, at least one */
+	for (p += i; *p != '\0'; p++)
+		if ((*p & 0xC0) != 0x80 && n + 1 < len)
+			buf[n++] = '*';
+	if (n == i && n + 1 < len)
+		buf[n++] = '*';
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+vlog(int level, const char *comp, const char *fmt, va_list ap,
+    const char *suffix)
+{
+	char line[2048], stamp[32];
+	struct tm tm;
+	time_t now;
+	int n, m;
+
+	if (level > log_level)
+		return;
+	n = snprintf(line, sizeof line, "%s: ", comp);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = 0;
+	m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	if (m > 0) {
+		n += m;
+		if ((size_t)n >= sizeof line)
+			n = sizeof line - 1;
+	}
+	if (suffix != NULL)
+		snprintf(line + n, sizeof line - (size_t)n, ": %s", suffix);
+	hg_mask_ids(line);
+	if (log_syslog) {
+		syslog(level, "%s", line);
+		return;
+	}
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s %s[%d] %s: %s\n", stamp, log_ident, (int)getpid(),
+	    level_names[level], line);
+}
+
+void
+hg_log(int level, const char *comp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, comp, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+hg_log_errno(int level, const char *comp, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vlog(level, comp, fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+int64_t
+hg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+hg_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define COMPLAIN_FIRST_MS	10000
+#define COMPLAIN_MAX_MS		(24 * 3600 * 1000)
+
+void
+hg_complain(struct hg_complain *c, int level, const char *comp,
+    const char *fmt, ...)
+{
+	int64_t now = hg_now_ms();
+	va_list ap;
+
+	if (c->active && now < c->next_ms)
+		return;
+	if (!c->active)
+		c->interval_ms = COMPLAIN_FIRST_MS;
+	else if (c->interval_ms < COMPLAIN_MAX_MS)
+		c->interval_ms *= 2;
+	c->active = 1;
+	c->next_ms = now + c->interval_ms;
+	va_start(ap, fmt);
+	vlog(level, comp, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+hg_complain_release(struct hg_complain *c, const char *comp,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->active)
+		return;
+	c->active = 0;
+	va_start(ap, fmt);
+	vlog(HG_LOG_NOTICE, comp, fmt, ap, NULL);
+	va_end(ap);
+}

@@ -1,0 +1,3 @@
+#ifndef HG_NHSA_H
+#define HG_NHSA_H
+#endif

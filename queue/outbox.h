@@ -1,0 +1,163 @@
+/* The durable outbox: one SQLite file (WAL, synchronous=FULL) that is the
+ * only meeting point of adapters, the settler, the status page and the CLI.
+ *
+ * Every bill is one row in `bills`, keyed by (adapter, source_key) and
+ * versioned by the SHA-256 of its content.  Every state change appends a
+ * row to `history` in the same transaction.  Adapter cursors live in
+ * `cursors` and are written in the same transaction as the bills they
+ * cover.  Settlement steps (issue: settlement) are journalled in `steps`
+ * before they are sent and after they answer.
+ *
+ * All functions return 0 or -1 with err filled; err->kind HG_ETEMP marks
+ * conditions that pass (SQLITE_BUSY, SQLITE_FULL, read-only file, I/O
+ * error), HG_EPERM the rest (corrupt or newer schema). */
+#ifndef HG_OUTBOX_H
+#define HG_OUTBOX_H
+
+#include <stdint.h>
+
+#include "lib/bill.h"
+#include "lib/err.h"
+
+#define HG_OUTBOX_SCHEMA	1	/* PRAGMA user_version this binary writes */
+
+/* Bill states, stored as these exact strings. */
+#define HG_S_INVALID	"invalid"	/* failed validation; waits for a fix */
+#define HG_S_READY	"ready"		/* valid, waiting to be settled */
+#define HG_S_PROGRESS	"in_progress"	/* a worker holds it (step column) */
+#define HG_S_INDOUBT	"in_doubt"	/* an answer was lost; being resolved */
+#define HG_S_SETTLED	"settled"	/* 2304 succeeded */
+#define HG_S_REJECTED	"rejected"	/* platform said -2; err_msg says why */
+#define HG_S_AMENDED	"amended"	/* changed after sending; a person decides */
+#define HG_S_CANCELLED	"cancelled"	/* settled, then reversed with 2305 */
+
+/* Outcome of hg_outbox_put. */
+enum hg_put_outcome {
+	HG_PUT_NEW = 0,		/* first time this source key is seen */
+	HG_PUT_SAME,		/* same content again: nothing written */
+	HG_PUT_REPLACED,	/* changed before sending: old version kept in
+				 * bill_versions, row updated, version+1 */
+	HG_PUT_AMENDED,		/* changed after sending: the new content is
+				 * kept as the pending amendment and the bill
+				 * is (or, once its settlement finishes,
+				 * becomes) "amended" */
+};
+
+#define HG_OB_READONLY	0x01	/* CLI readers: no migrations, no writes */
+
+struct hg_outbox;
+
+/* Open (creating with mode 0600 and migrating as needed).  A schema newer
+ * than HG_OUTBOX_SCHEMA is refused, naming both versions. */
+int	hg_outbox_open(const char *path, int flags, struct hg_outbox **out,
+	    struct hg_err *err);
+void	hg_outbox_close(struct hg_outbox *ob);	/* NULL is fine */
+
+/* Transactions (BEGIN IMMEDIATE ... COMMIT).  Calls below that write use
+ * the caller's transaction when one is open, otherwise their own. */
+int	hg_outbox_begin(struct hg_outbox *ob, struct hg_err *err);
+int	hg_outbox_commit(struct hg_outbox *ob, struct hg_err *err);
+void	hg_outbox_rollback(struct hg_outbox *ob);
+
+/* Idempotent enqueue (see hg_put_outcome).  `hash` is the content hash
+ * of the bill as the source gave it (hg_bill_hash before mapping);
+ * `bill_json` is what will be settled (after mapping); `state` is
+ * HG_S_READY or HG_S_INVALID, with `reasons` (newline-separated, or NULL).
+ * `patient_key` orders bills of one patient (certificate number).
+ * `total` is the bill total in fen. */
+struct hg_put {
+	const char *adapter;
+	const char *source_key;
+	const char *hash;
+	const char *bill_json;
+	const char *state;
+	const char *reasons;
+	const char *patient_key;
+	const char *ipt_no;
+	int64_t	 total;
+};
+int	hg_outbox_put(struct hg_outbox *ob, const struct hg_put *put,
+	    enum hg_put_outcome *outcome, long long *id, struct hg_err *err);
+
+/* Source cursors (file name, DB watermark, ...).  get: NULL when none;
+ * the caller frees. */
+int	hg_outbox_set_cursor(struct hg_outbox *ob, const char *adapter,
+	    const char *cursor, struct hg_err *err);
+char	*hg_outbox_get_cursor(struct hg_outbox *ob, const char *adapter);
+
+/* One bill as stored.  Strings are owned by the row (hg_row_free). */
+struct hg_row {
+	long long id;
+	char	*adapter;
+	char	*source_key;
+	char	*hash;
+	int	 version;
+	char	*state;
+	char	*reasons;	/* newline-separated problems, or NULL */
+	char	*bill_json;
+	char	*patient_key;
+	char	*ipt_no;
+	int64_t	 total;		/* fen */
+	int64_t	 created_ms, updated_ms;	/* wall clock, ms */
+	/* settlement */
+	char	*step;		/* current/last step infno, e.g. "2301" */
+	int	 attempts;
+	int64_t	 next_attempt_ms;
+	char	*psn_no, *insuplc_admdvs, *mdtrt_id, *setl_id;
+	char	*setl_json;	/* full 2304 output */
+	char	*err_msg;	/* platform's err_msg or transport error */
+	char	*pending_json;	/* amendment waiting for a person */
+	char	*lease_owner;
+	int64_t	 lease_until_ms;
+};
+void	hg_row_free(struct hg_row *row);	/* frees members, not row */
+
+/* Rows in id order, optionally only one state (NULL = all).  The callback
+ * returns 0 to go on, non-zero to stop. */
+int	hg_outbox_list(struct hg_outbox *ob, const char *state,
+	    int (*cb)(const struct hg_row *row, void *arg), void *arg,
+	    struct hg_err *err);
+/* Returns 0 and fills row, or -1 (err says "no bill N"). */
+int	hg_outbox_get(struct hg_outbox *ob, long long id, struct hg_row *row,
+	    struct hg_err *err);
+/* Count per state: calls cb(state, count) for each state present. */
+int	hg_outbox_counts(struct hg_outbox *ob,
+	    void (*cb)(const char *state, long long n, void *arg), void *arg,
+	    struct hg_err *err);
+
+/* History of one bill, oldest first. */
+int	hg_outbox_history(struct hg_outbox *ob, long long id,
+	    int (*cb)(int64_t at_ms, const char *from, const char *to,
+	    const char *reason, void *arg), void *arg, struct hg_err *err);
+
+/* Move a bill to a new state with a history row.  When `from` is not
+ * NULL the move happens only if the bill is in that state (else -1,
+ * HG_EPERM, "bill N is <state>, not <from>"). */
+int	hg_outbox_set_state(struct hg_outbox *ob, long long id,
+	    const char *from, const char *to, const char *reason,
+	    struct hg_err *err);
+/* Replace the stored bill (after re-validation / re-mapping): bill_json,
+ * state, reasons; history row with `why`. */
+int	hg_outbox_update_bill(struct hg_outbox *ob, long long id,
+	    const char *bill_json, const char *state, const char *reasons,
+	    const char *why, struct hg_err *err);
+
+/* Claim the next bill to settle for `owner` until now+lease_ms.  A bill is
+ * claimable when it is ready, or in_progress/in_doubt with an expired
+ * lease, its next_attempt_ms has passed, and no older bill of the same
+ * patient_key is still unfinished (ready, in_progress, in_doubt): order
+ * per patient is kept, other patients are never blocked.  Returns 1 with
+ * row filled, 0 when nothing is claimable, -1 on error.  A claimed ready
+ * bill becomes in_progress (history row). */
+int	hg_outbox_claim(struct hg_outbox *ob, const char *owner,
+	    int64_t now_ms, int64_t lease_ms, struct hg_row *row,
+	    struct hg_err *err);
+/* Give a claimed bill back: clear the lease, set next_attempt_ms and
+ * attempts (+1), keep its state. */
+int	hg_outbox_release(struct hg_outbox *ob, long long id,
+	    int64_t next_attempt_ms, const char *err_msg, struct hg_err *err);
+
+/* The raw handle, for queue/ modules that add tables (steps). */
+struct sqlite3 *hg_outbox_db(struct hg_outbox *ob);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef HG_RULES_H
+#define HG_RULES_H
+#endif
