@@ -39,6 +39,11 @@ struct hg_verdict {
 };
 
 void	hg_verdicts_free(struct hg_verdict *v, size_t n);
+/* Add one problem (msg is formatted and owned by the list). */
+void	hg_problem_add(struct hg_problem **probs, size_t *n, int line,
+	    const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	hg_problems_free(struct hg_problem *probs, size_t n);
 const char *hg_verdict_name(enum hg_verdict_state s);
 
 /* The sink: validates, maps and commits bills with the cursor in one

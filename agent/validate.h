@@ -24,16 +24,10 @@ struct hg_validate_opts {
 void	hg_validate_defaults(struct hg_validate_opts *o);
 
 /* Append every problem found to *probs (realloc'd, caller frees with
- * hg_problems_free).  Returns the number of problems added. */
+ * hg_problems_free, adapters/adapter.h).  Returns the number of problems added. */
 size_t	hg_validate(const struct hg_bill *bill,
 	    const struct hg_validate_opts *opts, struct hg_problem **probs,
 	    size_t *nprobs);
-
-/* Add one problem (msg is formatted and owned by the list). */
-void	hg_problem_add(struct hg_problem **probs, size_t *n, int line,
-	    const char *field, const char *fmt, ...)
-	    __attribute__((format(printf, 5, 6)));
-void	hg_problems_free(struct hg_problem *probs, size_t n);
 
 /* Shape checks of national codes (his-side.md §4).  Return 1 when the
  * shape is plausible. */
