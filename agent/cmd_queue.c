@@ -1,1 +1,393 @@
+/* queue list | queue show ID, replay, status: the IT staff's view of the
+ * outbox.  Readers open the file read-only and never migrate it. */
 #include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "agent/cli.h"
+#include "agent/intake.h"
+#include "lib/jsonx.h"
+#include "lib/log.h"
+#include "lib/money.h"
+#include "lib/xmalloc.h"
+#include "queue/outbox.h"
+
+static const char *const states[] = { HG_S_INVALID, HG_S_READY,
+	HG_S_PROGRESS, HG_S_INDOUBT, HG_S_SETTLED, HG_S_REJECTED, HG_S_AMENDED,
+	HG_S_CANCELLED, NULL };
+
+static int
+known_state(const char *s)
+{
+	const char *const *p;
+
+	for (p = states; *p != NULL; p++)
+		if (strcmp(*p, s) == 0)
+			return 1;
+	return 0;
+}
+
+static struct hg_outbox *
+open_outbox(struct hg_config *cfg, int flags)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+
+	if (hg_outbox_open(cfg->agent.outbox, flags, &ob, &err) < 0) {
+		fprintf(stderr, "hisgate: %s\n", err.msg);
+		return NULL;
+	}
+	return ob;
+}
+
+static void
+fmt_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The patient's name from the stored bill, masked: the CLI output ends up
+ * in tickets and chat windows. */
+static void
+masked_name(const char *bill_json, char *buf, size_t len)
+{
+	struct json_object *o = json_tokener_parse(bill_json);
+	const char *name = hg_json_get_str(o, "psn_name");
+
+	hg_mask_name(name ? name : "", buf, len);
+	json_object_put(o);
+}
+
+static struct json_object *
+row_json(const struct hg_row *r)
+{
+	struct json_object *o = json_object_new_object();
+
+#define S(k, v) json_object_object_add(o, k, hg_json_str_new(v))
+	json_object_object_add(o, "id", json_object_new_int64(r->id));
+	S("state", r->state);
+	S("adapter", r->adapter);
+	S("source_key", r->source_key);
+	S("ipt_no", r->ipt_no);
+	json_object_object_add(o, "total", hg_json_dec(r->total, 2));
+	json_object_object_add(o, "version", json_object_new_int(r->version));
+	json_object_object_add(o, "created_ms",
+	    json_object_new_int64(r->created_ms));
+	json_object_object_add(o, "updated_ms",
+	    json_object_new_int64(r->updated_ms));
+	S("reasons", r->reasons);
+	S("step", r->step);
+	json_object_object_add(o, "attempts", json_object_new_int(r->attempts));
+	S("psn_no", r->psn_no);
+	S("mdtrt_id", r->mdtrt_id);
+	S("setl_id", r->setl_id);
+	S("err_msg", r->err_msg);
+	json_object_object_add(o, "amendment_pending",
+	    json_object_new_boolean(r->pending_json != NULL));
+#undef S
+	return o;
+}
+
+struct list_ctx {
+	struct json_object *arr;
+	int	 n;
+};
+
+static int
+list_row(const struct hg_row *r, void *arg)
+{
+	struct list_ctx *lc = arg;
+	char total[HG_DECBUF], when[32], name[64], *nl;
+	const char *why;
+
+	lc->n++;
+	if (lc->arr != NULL) {
+		json_object_array_add(lc->arr, row_json(r));
+		return 0;
+	}
+	masked_name(r->bill_json, name, sizeof name);
+	fmt_time(r->updated_ms, when, sizeof when);
+	why = r->err_msg ? r->err_msg : r->reasons ? r->reasons : "";
+	nl = strchr(why, '\n');
+	printf("%-6lld %-11s %-12s %-16s %-8s %12s  %s  %.*s%s\n", r->id,
+	    r->state, r->adapter, r->ipt_no ? r->ipt_no : "-", name,
+	    hg_dec_format(r->total, 2, total), when,
+	    nl ? (int)(nl - why) : (int)strlen(why), why, nl ? " ..." : "");
+	return 0;
+}
+
+static int
+queue_list(struct hg_cli *cli, struct hg_outbox *ob)
+{
+	struct list_ctx lc = { NULL, 0 };
+	struct hg_err err;
+
+	if (cli->state != NULL && !known_state(cli->state))
+		return hg_cli_usage("unknown state \"%s\" (invalid, ready, "
+		    "in_progress, in_doubt, settled, rejected, amended, "
+		    "cancelled)", cli->state);
+	if (cli->json)
+		lc.arr = json_object_new_array();
+	else
+		printf("%-6s %-11s %-12s %-16s %-8s %12s  %-19s  %s\n", "ID",
+		    "STATE", "ADAPTER", "IPT_NO", "PATIENT", "TOTAL",
+		    "UPDATED", "REASON");
+	if (hg_outbox_list(ob, cli->state, list_row, &lc, &err) < 0) {
+		fprintf(stderr, "hisgate: %s\n", err.msg);
+		json_object_put(lc.arr);
+		return HG_EXIT_FAIL;
+	}
+	if (lc.arr != NULL) {
+		printf("%s\n", json_object_to_json_string_ext(lc.arr,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(lc.arr);
+	} else {
+		printf("(%d bill%s)\n", lc.n, lc.n == 1 ? "" : "s");
+	}
+	return HG_EXIT_OK;
+}
+
+struct hist_ctx {
+	struct json_object *arr;
+};
+
+static int
+hist_row(int64_t at, const char *from, const char *to, const char *why,
+    void *arg)
+{
+	struct hist_ctx *hc = arg;
+	char when[32];
+
+	if (hc->arr != NULL) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "at_ms", json_object_new_int64(at));
+		json_object_object_add(o, "from", hg_json_str_new(from));
+		json_object_object_add(o, "to", hg_json_str_new(to));
+		json_object_object_add(o, "reason", hg_json_str_new(why));
+		json_object_array_add(hc->arr, o);
+		return 0;
+	}
+	fmt_time(at, when, sizeof when);
+	printf("  %s  %-11s -> %-11s %s\n", when, from ? from : "",
+	    to ? to : "", why ? why : "");
+	return 0;
+}
+
+static int
+queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
+{
+	struct hist_ctx hc = { NULL };
+	struct hg_row row;
+	struct hg_err err;
+	char *end, total[HG_DECBUF];
+	long long id;
+	int rc = HG_EXIT_FAIL;
+
+	id = strtoll(arg, &end, 10);
+	if (*end != '\0' || id <= 0)
+		return hg_cli_usage("queue show needs a bill number, not "
+		    "\"%s\"", arg);
+	memset(&row, 0, sizeof row);
+	if (hg_outbox_get(ob, id, &row, &err) < 0) {
+		fprintf(stderr, "hisgate: %s\n", err.msg);
+		return HG_EXIT_FAIL;
+	}
+	if (cli->json) {
+		struct json_object *o = row_json(&row), *b;
+
+		hc.arr = json_object_new_array();
+		b = json_tokener_parse(row.bill_json);
+		json_object_object_add(o, "bill", b);
+		if (row.setl_json != NULL)
+			json_object_object_add(o, "settlement",
+			    json_tokener_parse(row.setl_json));
+		if (row.pending_json != NULL)
+			json_object_object_add(o, "amendment",
+			    json_tokener_parse(row.pending_json));
+		if (hg_outbox_history(ob, id, hist_row, &hc, &err) < 0)
+			goto fail;
+		json_object_object_add(o, "history", hc.arr);
+		printf("%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		rc = HG_EXIT_OK;
+		goto out;
+	}
+	printf("bill %lld: %s (version %d)\n", row.id, row.state, row.version);
+	printf("  source:   %s %s\n", row.adapter, row.source_key);
+	printf("  ipt_no:   %s\n", row.ipt_no ? row.ipt_no : "-");
+	printf("  total:    %s\n", hg_dec_format(row.total, 2, total));
+	if (row.step != NULL)
+		printf("  step:     %s (attempts %d)\n", row.step,
+		    row.attempts);
+	if (row.mdtrt_id != NULL)
+		printf("  mdtrt_id: %s\n", row.mdtrt_id);
+	if (row.setl_id != NULL)
+		printf("  setl_id:  %s\n", row.setl_id);
+	if (row.err_msg != NULL)
+		printf("  platform: %s\n", row.err_msg);
+	if (row.reasons != NULL)
+		printf("  problems:\n    %s\n", row.reasons);
+	if (row.pending_json != NULL)
+		printf("  amendment waiting for a decision (queue show --json "
+		    "shows it)\n");
+	printf("  history:\n");
+	if (hg_outbox_history(ob, id, hist_row, &hc, &err) < 0)
+		goto fail;
+	printf("  bill:\n%s\n", row.bill_json);
+	rc = HG_EXIT_OK;
+	goto out;
+fail:
+	fprintf(stderr, "hisgate: %s\n", err.msg);
+out:
+	hg_row_free(&row);
+	return rc;
+}
+
+int
+cmd_queue(struct hg_cli *cli)
+{
+	struct hg_config *cfg;
+	struct hg_outbox *ob;
+	int rc;
+
+	if (cli->nargs < 1 || !((strcmp(cli->args[0], "list") == 0 &&
+	    cli->nargs == 1) || (strcmp(cli->args[0], "show") == 0 &&
+	    cli->nargs == 2)))
+		return hg_cli_usage("queue needs: list [--state S] [--json] | "
+		    "show ID [--json]");
+	cfg = hg_cli_config(cli);
+	if (cfg == NULL)
+		return HG_EXIT_FAIL;
+	ob = open_outbox(cfg, HG_OB_READONLY);
+	if (ob == NULL) {
+		hg_config_free(cfg);
+		return HG_EXIT_FAIL;
+	}
+	if (strcmp(cli->args[0], "list") == 0)
+		rc = queue_list(cli, ob);
+	else
+		rc = queue_show(cli, ob, cli->args[1]);
+	hg_outbox_close(ob);
+	hg_config_free(cfg);
+	return rc;
+}
+
+int
+cmd_replay(struct hg_cli *cli)
+{
+	struct hg_config *cfg;
+	struct hg_outbox *ob;
+	struct hg_intake in;
+	struct hg_err err;
+	long long id = 0;
+	int fixed = 0, still = 0, rc = HG_EXIT_FAIL;
+	char *end;
+
+	if (cli->nargs > 1)
+		return hg_cli_usage("replay takes at most one bill number");
+	if (cli->nargs == 1) {
+		id = strtoll(cli->args[0], &end, 10);
+		if (*end != '\0' || id <= 0)
+			return hg_cli_usage("replay needs a bill number, not "
+			    "\"%s\"", cli->args[0]);
+	}
+	cfg = hg_cli_config(cli);
+	if (cfg == NULL)
+		return HG_EXIT_FAIL;
+	ob = open_outbox(cfg, 0);
+	if (ob == NULL)
+		goto out_cfg;
+	if (hg_intake_init(&in, cfg, &err) < 0) {
+		fprintf(stderr, "hisgate: %s\n", err.msg);
+		goto out_ob;
+	}
+	if (hg_intake_replay(&in, ob, id, &fixed, &still, &err) < 0)
+		fprintf(stderr, "hisgate: %s\n", err.msg);
+	else
+		rc = HG_EXIT_OK;
+	printf("replay: %d bill%s now ready, %d still invalid\n", fixed,
+	    fixed == 1 ? "" : "s", still);
+	hg_intake_destroy(&in);
+out_ob:
+	hg_outbox_close(ob);
+out_cfg:
+	hg_config_free(cfg);
+	return rc;
+}
+
+struct count_ctx {
+	struct json_object *obj;
+	long long total;
+};
+
+static void
+count_row(const char *state, long long n, void *arg)
+{
+	struct count_ctx *cc = arg;
+
+	cc->total += n;
+	if (cc->obj != NULL)
+		json_object_object_add(cc->obj, state,
+		    json_object_new_int64(n));
+	else
+		printf("  %-12s %lld\n", state, n);
+}
+
+int
+cmd_status(struct hg_cli *cli)
+{
+	struct count_ctx cc = { NULL, 0 };
+	struct hg_config *cfg;
+	struct hg_outbox *ob;
+	struct hg_err err;
+	int rc = HG_EXIT_FAIL;
+
+	if (cli->nargs != 0)
+		return hg_cli_usage("status takes no arguments");
+	cfg = hg_cli_config(cli);
+	if (cfg == NULL)
+		return HG_EXIT_FAIL;
+	ob = open_outbox(cfg, HG_OB_READONLY);
+	if (ob == NULL)
+		goto out;
+	if (cli->json)
+		cc.obj = json_object_new_object();
+	else
+		printf("outbox %s\n", cfg->agent.outbox);
+	if (hg_outbox_counts(ob, count_row, &cc, &err) < 0) {
+		fprintf(stderr, "hisgate: %s\n", err.msg);
+	} else {
+		rc = HG_EXIT_OK;
+		if (cc.obj != NULL) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "outbox",
+			    json_object_new_string(cfg->agent.outbox));
+			json_object_object_add(o, "states", cc.obj);
+			cc.obj = NULL;
+			json_object_object_add(o, "total",
+			    json_object_new_int64(cc.total));
+			printf("%s\n", json_object_to_json_string_ext(o,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		} else {
+			printf("  %-12s %lld\n", "total", cc.total);
+		}
+	}
+	json_object_put(cc.obj);
+	hg_outbox_close(ob);
+out:
+	hg_config_free(cfg);
+	return rc;
+}

@@ -1,1 +1,219 @@
+/* hisgate run: the daemon.  One thread per adapter, each with its own
+ * outbox connection; the main thread only waits for signals (TERM/INT:
+ * stop cleanly, HUP: reload the mapping table and log level). */
 #include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/cli.h"
+#include "agent/intake.h"
+#include "agent/notify.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+#define BACKOFF_MAX_MS	60000
+
+struct runner {
+	struct hg_adapter *a;
+	struct hg_intake *in;
+	const struct hg_config *cfg;
+	pthread_t	 thread;
+	int		 started;
+};
+
+static atomic_int stopping;
+static int stop_pipe[2] = { -1, -1 };
+
+/* Wait for the adapter's own fd, the stop pipe or the timeout. */
+static void
+nap(struct hg_adapter *a, int64_t ms)
+{
+	struct pollfd pfd[2];
+	int n = 0, fd;
+
+	pfd[n].fd = stop_pipe[0];
+	pfd[n++].events = POLLIN;
+	fd = a->ops->wait_fd != NULL && a->state != NULL ?
+	    a->ops->wait_fd(a) : -1;
+	if (fd >= 0) {
+		pfd[n].fd = fd;
+		pfd[n++].events = POLLIN;
+	}
+	if (poll(pfd, (nfds_t)n, (int)ms) < 0 && errno != EINTR)
+		usleep(100000);
+}
+
+static void *
+adapter_main(void *arg)
+{
+	struct runner *r = arg;
+	struct hg_adapter *a = r->a;
+	struct hg_complain c_open = { 0, 0, 0 }, c_poll = { 0, 0, 0 };
+	struct hg_outbox *ob = NULL;
+	struct hg_err err;
+	int64_t backoff = 0;
+	int inited = 0;
+
+	while (!atomic_load(&stopping)) {
+		if (ob == NULL) {
+			if (hg_outbox_open(r->cfg->agent.outbox, 0, &ob,
+			    &err) < 0) {
+				hg_complain(&c_open, HG_LOG_ERR, a->name,
+				    "cannot open the outbox, the source is "
+				    "left untouched: %s", err.msg);
+				ob = NULL;
+				goto wait;
+			}
+			hg_complain_release(&c_open, a->name, "outbox open");
+			a->sink = hg_intake_sink_new(r->in, a->name, ob, 0);
+		}
+		if (!inited) {
+			if (a->ops->init(a, &err) < 0) {
+				hg_complain(&c_poll, HG_LOG_ERR, a->name,
+				    "cannot start: %s", err.msg);
+				goto wait;
+			}
+			inited = 1;
+			log_info(a->name, "%s adapter started (%s)",
+			    a->ops->name, a->conf_file);
+		}
+		if (a->ops->poll(a, &err) < 0) {
+			backoff = backoff ? backoff * 2 : r->cfg->agent.poll_ms;
+			if (backoff > BACKOFF_MAX_MS)
+				backoff = BACKOFF_MAX_MS;
+			hg_complain(&c_poll, err.kind == HG_ETEMP ?
+			    HG_LOG_WARNING : HG_LOG_ERR, a->name,
+			    "%s; nothing was acknowledged, retrying in %lld s",
+			    err.msg, (long long)(backoff / 1000));
+		} else {
+			backoff = 0;
+			hg_complain_release(&c_poll, a->name,
+			    "recovered: the source is flowing again");
+		}
+wait:
+		if (!atomic_load(&stopping))
+			nap(a, backoff ? backoff : r->cfg->agent.poll_ms);
+	}
+	if (inited)
+		a->ops->destroy(a);
+	hg_intake_sink_free(a->sink);
+	a->sink = NULL;
+	hg_outbox_close(ob);
+	return NULL;
+}
+
+static void
+setup_logging(const struct hg_config *cfg, int foreground)
+{
+	int level = hg_log_level_parse(cfg->agent.log_level);
+	int to_syslog = strcmp(cfg->agent.log_target, "syslog") == 0;
+
+	if (!foreground && !hg_notify_enabled())
+		to_syslog = 1;	/* detached: stderr goes nowhere */
+	hg_log_init("hisgate", to_syslog, level < 0 ? HG_LOG_INFO : level);
+}
+
+int
+cmd_run(struct hg_cli *cli)
+{
+	struct hg_config *cfg;
+	struct hg_intake in;
+	struct runner *runners;
+	struct hg_outbox *ob = NULL;
+	struct hg_err err;
+	sigset_t set;
+	size_t i;
+	int sig, rc = HG_EXIT_FAIL;
+
+	if (cli->nargs != 0)
+		return hg_cli_usage("run takes no arguments");
+	cfg = hg_cli_config(cli);
+	if (cfg == NULL)
+		return HG_EXIT_FAIL;
+	setup_logging(cfg, cli->foreground);
+	/* Refuse to start on an outbox we cannot use (newer schema, not a
+	 * database): systemd should show that, not a silent retry loop. */
+	if (hg_outbox_open(cfg->agent.outbox, 0, &ob, &err) < 0 &&
+	    err.kind == HG_EPERM) {
+		log_error("hisgate", "%s", err.msg);
+		hg_config_free(cfg);
+		return HG_EXIT_FAIL;
+	}
+	hg_outbox_close(ob);
+	if (hg_intake_init(&in, cfg, &err) < 0) {
+		log_error("hisgate", "%s", err.msg);
+		hg_config_free(cfg);
+		return HG_EXIT_FAIL;
+	}
+	if (!cli->foreground && !hg_notify_enabled() && daemon(0, 0) < 0) {
+		log_error("hisgate", "cannot detach: %s", strerror(errno));
+		goto out;
+	}
+	if (pipe(stop_pipe) < 0) {
+		log_error("hisgate", "pipe: %s", strerror(errno));
+		goto out;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	runners = hg_xcalloc(cfg->nadapters ? cfg->nadapters : 1,
+	    sizeof *runners);
+	for (i = 0; i < cfg->nadapters; i++) {
+		runners[i].a = cfg->adapters[i];
+		runners[i].in = &in;
+		runners[i].cfg = cfg;
+		if (pthread_create(&runners[i].thread, NULL, adapter_main,
+		    &runners[i]) == 0)
+			runners[i].started = 1;
+		else
+			log_error("hisgate", "cannot start adapter %s",
+			    cfg->adapters[i]->name);
+	}
+	log_notice("hisgate", "running: %zu adapter%s, outbox %s",
+	    cfg->nadapters, cfg->nadapters == 1 ? "" : "s",
+	    cfg->agent.outbox);
+	hg_notify("READY=1\nSTATUS=running");
+
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			hg_notify("RELOADING=1");
+			if (hg_intake_reload(&in, &err) < 0)
+				log_error("hisgate", "reload failed, the old "
+				    "mapping stays: %s", err.msg);
+			hg_notify("READY=1");
+			continue;
+		}
+		break;
+	}
+	log_notice("hisgate", "stopping (signal %d)", sig);
+	hg_notify("STOPPING=1");
+	atomic_store(&stopping, 1);
+	if (write(stop_pipe[1], "x", 1) < 0)
+		log_warn("hisgate", "stop pipe: %s", strerror(errno));
+	for (i = 0; i < cfg->nadapters; i++)
+		if (runners[i].started)
+			pthread_join(runners[i].thread, NULL);
+	free(runners);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	log_notice("hisgate", "stopped");
+	rc = HG_EXIT_OK;
+out:
+	hg_intake_destroy(&in);
+	hg_config_free(cfg);
+	return rc;
+}

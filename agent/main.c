@@ -1,7 +1,135 @@
+/* hisgate: the agent daemon and the IT staff's command line. */
 #include "config.h"
 
-int
-main(void)
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/cli.h"
+#include "lib/log.h"
+
+static const struct command {
+	const char *name;
+	int	(*exec)(struct hg_cli *);
+	const char *usage;
+} commands[] = {
+	{ "run", cmd_run, "run [--foreground]        the daemon" },
+	{ "check-config", cmd_check_config,
+	  "check-config              exit 0, or print FILE:LINE: problems" },
+	{ "config-keys", cmd_config_keys,
+	  "config-keys               every configuration key with its default" },
+	{ "adapter", cmd_adapter,
+	  "adapter list | test NAME  list adapters; dry-run one (commits nothing)" },
+	{ "queue", cmd_queue,
+	  "queue list [--state S] [--json] | show ID [--json]" },
+	{ "replay", cmd_replay,
+	  "replay [ID]               re-validate invalid bills after a fix" },
+	{ "status", cmd_status, "status [--json]           bills per state" },
+	{ NULL, NULL, NULL },
+};
+
+static void
+usage(FILE *fp)
 {
-	return 0;
+	const struct command *c;
+
+	fprintf(fp, "usage: hisgate [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (c = commands; c->name != NULL; c++)
+		fprintf(fp, "  %s\n", c->usage);
+	fprintf(fp, "\n-c FILE defaults to %s.  See hisgate(8).\n",
+	    HG_DEFAULT_CONF);
+}
+
+int
+hg_cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hisgate: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(hisgate --help lists the commands)\n");
+	return HG_EXIT_USAGE;
+}
+
+struct hg_config *
+hg_cli_config(const struct hg_cli *cli)
+{
+	struct hg_conf_errs errs = { NULL, 0 };
+	struct hg_config *cfg;
+	size_t i;
+
+	cfg = hg_config_load(cli->conf_path, &errs);
+	if (errs.n == 0)
+		return cfg;
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	hg_conf_errs_free(&errs);
+	hg_config_free(cfg);
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *c;
+	struct hg_cli cli;
+	const char *name = NULL;
+	int i;
+
+	memset(&cli, 0, sizeof cli);
+	cli.args = calloc((size_t)argc + 1, sizeof *cli.args);
+	if (cli.args == NULL)
+		return HG_EXIT_FAIL;
+	/* Options may come before or after the command: IT staff type
+	 * "hisgate queue list -c /etc/x.conf" as often as the other way. */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (++i == argc)
+				return hg_cli_usage("%s needs a file name", a);
+			cli.conf_path = argv[i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			cli.conf_path = a + 9;
+		} else if (strcmp(a, "--json") == 0) {
+			cli.json = 1;
+		} else if (strcmp(a, "--foreground") == 0 ||
+		    strcmp(a, "-f") == 0) {
+			cli.foreground = 1;
+		} else if (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0) {
+			cli.yes = 1;
+		} else if (strcmp(a, "--state") == 0) {
+			if (++i == argc)
+				return hg_cli_usage("--state needs a state");
+			cli.state = argv[i];
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return HG_EXIT_OK;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("hisgate %s\n", PACKAGE_VERSION);
+			return HG_EXIT_OK;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return hg_cli_usage("unknown option %s", a);
+		} else if (name == NULL) {
+			name = a;
+		} else {
+			cli.args[cli.nargs++] = argv[i];
+		}
+	}
+	if (name == NULL) {
+		usage(stderr);
+		return HG_EXIT_USAGE;
+	}
+	hg_log_init("hisgate", 0, HG_LOG_WARNING);
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0) {
+			int rc = c->exec(&cli);
+			free(cli.args);
+			return rc;
+		}
+	free(cli.args);
+	return hg_cli_usage("unknown command \"%s\"", name);
 }

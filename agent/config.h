@@ -1,3 +1,0 @@
-#ifndef HG_CONFIG_H
-#define HG_CONFIG_H
-#endif
