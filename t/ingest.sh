@@ -1,0 +1,103 @@
+#!/bin/bash
+# End to end: config check, dry run, a GBK export through the real agent
+# into a real SQLite outbox, idempotent re-drop, a changed record, an
+# unmapped code fixed by a mapping file and replayed, clean shutdown.
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+D=$T/agent
+mkconf "$D"
+gbk "$DATA/sample-6a.csv" "$T/bills-0301.csv"
+
+# --- configuration -----------------------------------------------------
+out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
+check "check-config accepts a good config" [ $? -eq 0 ]
+cp -r "$D" "$T/bad"
+sed -i 's/^  poll_ms = 200;/  poll_ms = 200;\n  pol_ms = 5;/' "$T/bad/hisgate.conf"
+echo 'stable_secs = 3;' >>"$T/bad/adapters.d/his.conf"
+sed -i "s|$D|$T/bad|g" "$T/bad/hisgate.conf"
+out=$("$HISGATE" check-config -c "$T/bad/hisgate.conf" 2>&1)
+rc=$?
+is "check-config fails on unknown keys" "$rc" 1
+check "names FILE:LINE of the main file" grep -q "hisgate.conf:10: unknown key \"pol_ms\"" <<<"$out"
+check "names FILE:LINE of the adapter file" grep -q "adapters.d/his.conf:4: unknown key \"stable_secs\"" <<<"$out"
+out=$("$HISGATE" check-config -c "$T/nonexistent.conf" 2>&1)
+check "a missing named config is an error" [ $? -eq 1 ]
+
+# --- dry run -------------------------------------------------------------
+cp "$T/bills-0301.csv" "$D/in/"
+touch -d '-1 min' "$D/in/bills-0301.csv"
+out=$("$HISGATE" adapter test his -c "$D/hisgate.conf" 2>&1)
+check "adapter test reads the export" grep -q '# 1 bill read, 0 invalid; nothing committed' <<<"$out"
+check "adapter test prints exact amounts" grep -q '"det_item_fee_sumamt":50.00' <<<"$out"
+check "adapter test leaves the file in place" [ -f "$D/in/bills-0301.csv" ]
+check "adapter test creates no outbox" [ ! -e "$D/outbox.db" ]
+rm "$D/in/bills-0301.csv"
+
+# --- the real path -------------------------------------------------------
+start_agent "$D"
+drop "$T/bills-0301.csv" "$D/in"
+check "the file is acknowledged (moved to done/)" \
+    wait_until 20 test -f "$D/in/done/bills-0301.csv"
+list=$("$HISGATE" queue list --json -c "$D/hisgate.conf")
+is "one bill in the outbox" "$(py 'len(d)' <<<"$list")" 1
+is "it is ready" "$(py 'd[0]["state"]' <<<"$list")" ready
+is "its total is exact" "$(py 'd[0]["total"]' <<<"$list")" 157.2
+is "keyed by 住院号 and admission" "$(py 'd[0]["source_key"]' <<<"$list")" \
+    "ZY2024000123|2024-03-01 08:30:00"
+mode=$(stat -c %a "$D/outbox.db")
+is "the outbox file is private (0600)" "$mode" 600
+
+# the same export again: a no-op
+drop "$T/bills-0301.csv" "$D/in"
+check "a re-dropped file is acknowledged too" \
+    wait_until 20 sh -c "[ \$(find '$D/in/done' -type f | wc -l) -eq 2 ]"
+list=$("$HISGATE" queue list --json -c "$D/hisgate.conf")
+is "still one bill" "$(py 'len(d)' <<<"$list")" 1
+is "still version 1" "$(py 'd[0]["version"]' <<<"$list")" 1
+
+# a corrected export before settlement replaces the bill
+sed 's/,2,3.6000,7.20,/,3,3.6000,10.80,/' "$DATA/sample-6a.csv" >"$T/fixed.csv"
+gbk "$T/fixed.csv" "$T/bills-0301b.csv"
+drop "$T/bills-0301b.csv" "$D/in"
+check "the corrected file is acknowledged" \
+    wait_until 20 test -f "$D/in/done/bills-0301b.csv"
+list=$("$HISGATE" queue list --json -c "$D/hisgate.conf")
+is "still one bill after a correction" "$(py 'len(d)' <<<"$list")" 1
+is "now version 2" "$(py 'd[0]["version"]' <<<"$list")" 2
+is "with the corrected total" "$(py 'd[0]["total"]' <<<"$list")" 160.8
+show=$("$HISGATE" queue show 1 --json -c "$D/hisgate.conf")
+check "history records the replacement" grep -q 'version 2' <<<"$show"
+
+# an unmapped local code: accepted, invalid with the reason, file rejected
+sed -e 's/ZY2024000123/ZY2024000200/' -e 's/,XJ01DCA040B002010100001,/,,/' \
+    "$DATA/sample-6a.csv" >"$T/unmapped.csv"
+gbk "$T/unmapped.csv" "$T/bills-0302.csv"
+drop "$T/bills-0302.csv" "$D/in"
+check "a file with an invalid bill goes to rejected/" \
+    wait_until 20 test -f "$D/in/rejected/bills-0302.csv"
+check "its .err names line, field and 未对码" \
+    grep -q '^2:.*med_list_codg: 未对码: YP000456 注射用头孢呋辛钠' \
+    "$D/in/rejected/bills-0302.csv.err"
+list=$("$HISGATE" queue list --state invalid --json -c "$D/hisgate.conf")
+is "the bill waits as invalid" "$(py 'len(d)' <<<"$list")" 1
+check "with its reason" grep -q '未对码: YP000456' <<<"$list"
+
+# fix the mapping, replay
+printf 'local_code,national_code,name\nYP000456,XJ01DCA040B002010100001,注射用头孢呋辛钠\n' |
+    iconv -f UTF-8 -t GB18030 >"$D/mapping.csv"
+kill -HUP "$agent_pid"
+out=$("$HISGATE" replay -c "$D/hisgate.conf" 2>&1)
+check "replay reports the fixed bill" grep -q 'replay: 1 bill now ready, 0 still invalid' <<<"$out"
+list=$("$HISGATE" queue list --state ready --json -c "$D/hisgate.conf")
+is "both bills are ready" "$(py 'len(d)' <<<"$list")" 2
+check "the agent survived SIGHUP" kill -0 "$agent_pid"
+
+stop_agent
+check "SIGTERM stops the agent cleanly" grep -q 'stopped' "$D/agent.log"
+check "no ID number in the log" bash -c "! grep -q '11010519491231002X' '$D/agent.log'"
+check "no patient name in the log" bash -c "! grep -q '王芳' '$D/agent.log'"
+out=$("$HISGATE" status -c "$D/hisgate.conf")
+check "status counts bills per state" grep -q 'ready *2' <<<"$out"
+check "integrity_check is ok" [ "$(sqlite3 "$D/outbox.db" 'PRAGMA integrity_check')" = ok ]
+
+done_testing

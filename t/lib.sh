@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Shared by the end-to-end tests: TAP output, a scratch directory removed
+# on exit, every background process killed on exit (even on failure),
+# bounded waits instead of fixed sleeps.
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir/_build}"
+HISGATE=$top_builddir/hisgate
+SIM=$top_builddir/hisgate-platform-sim
+PY=/usr/bin/python3
+DATA=$top_srcdir/t/data
+T=$(mktemp -d /tmp/hgt.XXXXXX)
+tap_n=0
+tap_failed=0
+bg_pids=""
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $*"
+}
+# check DESCRIPTION COMMAND...: one TAP line for the command's status
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+# is DESCRIPTION GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then ok "$1"
+	else not_ok "$1"; echo "#   got:  '$2'"; echo "#   want: '$3'"; fi
+}
+bail() { echo "Bail out! $*"; exit 1; }
+done_testing() {
+	echo "1..$tap_n"
+	[ $tap_failed -eq 0 ]
+}
+
+cleanup() {
+	local p
+	for p in $bg_pids; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "${HG_KEEP:-0}" = 1 ] || [ $tap_failed -gt 0 ]; then
+		echo "# scratch directory kept: $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# wait_until SECONDS COMMAND...: poll (10 Hz) until the command succeeds
+wait_until() {
+	local limit=$1 end
+	shift
+	end=$(($(date +%s) + limit))
+	until "$@"; do
+		[ "$(date +%s)" -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
+# mkconf DIR [EXTRA-ADAPTER-LINES]: an agent config under DIR with one
+# csvdrop adapter "his" watching DIR/in.
+mkconf() {
+	local d=$1
+	mkdir -p "$d/in" "$d/adapters.d"
+	cat >"$d/hisgate.conf" <<EOC
+agent: {
+  fixmedins_code = "H32010000001";
+  fixmedins_name = "示例市第一人民医院";
+  admdvs = "320100";
+  outbox = "$d/outbox.db";
+  adapters_dir = "$d/adapters.d";
+  mapping_file = "$d/mapping.csv";
+  log_level = "info";
+  poll_ms = 200;
+};
+EOC
+	cat >"$d/adapters.d/his.conf" <<EOC
+type = "csvdrop";
+dir = "$d/in";
+stable_seconds = 1;
+${2:-}
+EOC
+}
+
+# start_agent DIR: run the agent in the background, log in DIR/agent.log
+start_agent() {
+	"$HISGATE" run --foreground -c "$1/hisgate.conf" >>"$1/agent.log" 2>&1 &
+	agent_pid=$!
+	bg_pids="$bg_pids $agent_pid"
+}
+stop_agent() {
+	kill -TERM "$agent_pid" 2>/dev/null
+	wait "$agent_pid" 2>/dev/null
+}
+
+# gbk SRC DST: write a UTF-8 file as GBK (the legacy export encoding)
+gbk() { iconv -f UTF-8 -t GB18030 "$1" >"$2"; }
+
+# drop FILE DIR: move a finished file into the drop directory atomically
+drop() { cp "$1" "$2/.tmp.$(basename "$1")" && mv "$2/.tmp.$(basename "$1")" "$2/$(basename "$1")"; }
+
+# jq-like helper: py EXPR reads JSON from stdin as `d` and prints EXPR
+py() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+count_files() { find "$1" -maxdepth 1 -type f -name "${2:-*}" | wc -l; }
