@@ -10,7 +10,14 @@
  *
  * All functions return 0 or -1 with err filled; err->kind HG_ETEMP marks
  * conditions that pass (SQLITE_BUSY, SQLITE_FULL, read-only file, I/O
- * error), HG_EPERM the rest (corrupt or newer schema). */
+ * error), HG_EPERM the rest (corrupt or newer schema).
+ *
+ * Threads: a struct hg_outbox is one SQLite connection opened without
+ * SQLite's mutexes; use one per thread and never share it.  Processes
+ * (daemon, CLI) may open the same file at once: writers serialise on
+ * BEGIN IMMEDIATE with a 5 s busy timeout (HG_ETEMP after that).
+ * hg_outbox_open sets umask 077 while it runs; open outboxes before
+ * starting threads that create files. */
 #ifndef HG_OUTBOX_H
 #define HG_OUTBOX_H
 
@@ -54,7 +61,12 @@ int	hg_outbox_open(const char *path, int flags, struct hg_outbox **out,
 void	hg_outbox_close(struct hg_outbox *ob);	/* NULL is fine */
 
 /* Transactions (BEGIN IMMEDIATE ... COMMIT).  Calls below that write use
- * the caller's transaction when one is open, otherwise their own. */
+ * the caller's transaction when one is open, otherwise their own.
+ * When SQLite fails inside the caller's transaction (disk full, I/O),
+ * the whole transaction is rolled back at once: later calls and
+ * hg_outbox_commit fail (HG_ETEMP) until hg_outbox_rollback, so no part
+ * of a batch commits without its cursor.  Refusals that write nothing
+ * (bad arguments, "bill N is X, not Y") leave the transaction open. */
 int	hg_outbox_begin(struct hg_outbox *ob, struct hg_err *err);
 int	hg_outbox_commit(struct hg_outbox *ob, struct hg_err *err);
 void	hg_outbox_rollback(struct hg_outbox *ob);
@@ -159,5 +171,9 @@ int	hg_outbox_release(struct hg_outbox *ob, long long id,
 
 /* The raw handle, for queue/ modules that add tables (steps). */
 struct sqlite3 *hg_outbox_db(struct hg_outbox *ob);
+
+/* PRAGMA integrity_check and foreign_key_check (for `hisgate doctor`);
+ * -1 with the first problem in err. */
+int	hg_outbox_check(struct hg_outbox *ob, struct hg_err *err);
 
 #endif

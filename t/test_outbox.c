@@ -1,0 +1,1177 @@
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "lib/err.h"
+#include "lib/xmalloc.h"
+#include "queue/outbox.h"
+#include "t/check_main.h"
+
+static char *tmp;
+static char *dbpath;
+
+static void
+setup(void)
+{
+	tmp = hg_tmpdir();
+	dbpath = hg_xasprintf("%s/outbox.db", tmp);
+}
+
+static void
+teardown(void)
+{
+	hg_rmtree(tmp);
+	hg_sfree(tmp);
+	hg_sfree(dbpath);
+}
+
+static struct hg_outbox *
+open_ok(int flags)
+{
+	struct hg_outbox *ob = NULL;
+	struct hg_err err;
+
+	ck_assert_msg(hg_outbox_open(dbpath, flags, &ob, &err) == 0,
+	    "open %s: %s", dbpath, err.msg);
+	ck_assert_ptr_nonnull(ob);
+	return ob;
+}
+
+/* Every test ends here: the file must still be sound. */
+static void
+finish(struct hg_outbox *ob)
+{
+	struct hg_err err;
+
+	ck_assert_msg(hg_outbox_check(ob, &err) == 0, "%s", err.msg);
+	hg_outbox_close(ob);
+}
+
+/* First column of the first row of sql, as an integer. */
+static long long
+q1(struct hg_outbox *ob, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v;
+
+	ck_assert_msg(sqlite3_prepare_v2(hg_outbox_db(ob), sql, -1, &s,
+	    NULL) == SQLITE_OK, "%s: %s", sql,
+	    sqlite3_errmsg(hg_outbox_db(ob)));
+	ck_assert_msg(sqlite3_step(s) == SQLITE_ROW, "%s: no row", sql);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* The same, as an allocated string (NULL for SQL NULL). */
+static char *
+qs(struct hg_outbox *ob, const char *sql)
+{
+	sqlite3_stmt *s;
+	const unsigned char *t;
+	char *v;
+
+	ck_assert_msg(sqlite3_prepare_v2(hg_outbox_db(ob), sql, -1, &s,
+	    NULL) == SQLITE_OK, "%s: %s", sql,
+	    sqlite3_errmsg(hg_outbox_db(ob)));
+	ck_assert_msg(sqlite3_step(s) == SQLITE_ROW, "%s: no row", sql);
+	t = sqlite3_column_text(s, 0);
+	v = t != NULL ? hg_xstrdup((const char *)t) : NULL;
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void
+exec_ok(struct hg_outbox *ob, const char *sql)
+{
+	char *msg = NULL;
+
+	ck_assert_msg(sqlite3_exec(hg_outbox_db(ob), sql, NULL, NULL,
+	    &msg) == SQLITE_OK, "%s: %s", sql, msg);
+}
+
+static struct hg_put
+mkput(const char *key, const char *hash, const char *state,
+    const char *patient)
+{
+	struct hg_put p;
+
+	memset(&p, 0, sizeof p);
+	p.adapter = "his";
+	p.source_key = key;
+	p.hash = hash;
+	p.bill_json = hash;	/* distinct content per hash is enough */
+	p.state = state;
+	p.patient_key = patient;
+	p.ipt_no = "ZY001";
+	p.total = 514232;
+	return p;
+}
+
+static enum hg_put_outcome
+put_ok(struct hg_outbox *ob, const char *key, const char *hash,
+    const char *state, const char *patient, long long *id)
+{
+	struct hg_put p = mkput(key, hash, state, patient);
+	enum hg_put_outcome o = -1;
+	struct hg_err err;
+	long long bid = -1;
+
+	ck_assert_msg(hg_outbox_put(ob, &p, &o, &bid, &err) == 0,
+	    "put %s %s: %s", key, hash, err.msg);
+	ck_assert_int_gt(bid, 0);
+	if (id != NULL)
+		*id = bid;
+	return o;
+}
+
+static void
+state_ok(struct hg_outbox *ob, long long id, const char *from,
+    const char *to)
+{
+	struct hg_err err;
+
+	ck_assert_msg(hg_outbox_set_state(ob, id, from, to, "test", &err) == 0,
+	    "bill %lld -> %s: %s", id, to, err.msg);
+}
+
+/* History collected as "from>to:reason" lines. */
+struct hist {
+	int	 n;
+	char	*line[32];
+};
+
+static int
+hist_cb(int64_t at_ms, const char *from, const char *to, const char *reason,
+    void *arg)
+{
+	struct hist *h = arg;
+
+	ck_assert_int_gt(at_ms, 0);
+	ck_assert_int_lt(h->n, 32);
+	h->line[h->n++] = hg_xasprintf("%s>%s:%s", from != NULL ? from : "-",
+	    to, reason != NULL ? reason : "");
+	return 0;
+}
+
+static void
+hist_get(struct hg_outbox *ob, long long id, struct hist *h)
+{
+	struct hg_err err;
+
+	memset(h, 0, sizeof *h);
+	ck_assert_msg(hg_outbox_history(ob, id, hist_cb, h, &err) == 0, "%s",
+	    err.msg);
+}
+
+static void
+hist_free(struct hist *h)
+{
+	int i;
+
+	for (i = 0; i < h->n; i++)
+		free(h->line[i]);
+	h->n = 0;
+}
+
+static void
+mode_is(const char *path, mode_t want)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return;		/* -wal/-shm may be gone */
+	ck_assert_msg((st.st_mode & 0777) == want, "%s has mode %03o", path,
+	    (unsigned)(st.st_mode & 0777));
+}
+
+/* --- open, schema ------------------------------------------------------ */
+
+START_TEST(test_create)
+{
+	struct hg_outbox *ob;
+	char *p, *mode;
+	mode_t old, now;
+
+	old = umask(022);
+	ob = open_ok(0);
+	now = umask(022);
+	ck_assert_msg(now == 022, "umask left at %03o", (unsigned)now);
+	mode_is(dbpath, 0600);
+	p = hg_xasprintf("%s-wal", dbpath);
+	mode_is(p, 0600);
+	free(p);
+	p = hg_xasprintf("%s-shm", dbpath);
+	mode_is(p, 0600);
+	free(p);
+	umask(old);
+
+	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), HG_OUTBOX_SCHEMA);
+	ck_assert_int_eq(q1(ob, "PRAGMA synchronous"), 2);	/* FULL */
+	ck_assert_int_eq(q1(ob, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(q1(ob, "PRAGMA busy_timeout"), 5000);
+	mode = qs(ob, "PRAGMA journal_mode");
+	ck_assert_str_eq(mode, "wal");
+	free(mode);
+	/* The tables the settlement work builds on. */
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name IN ('bills', 'bill_versions', 'history', 'steps', "
+	    "'cursors', 'bills_state', 'bills_patient', 'steps_bill')"), 8);
+	exec_ok(ob, "SELECT step, attempts, next_attempt_ms, psn_no, "
+	    "insuplc_admdvs, mdtrt_id, setl_id, setl_json, err_msg, "
+	    "pending_json, pending_hash, lease_owner, lease_until_ms, "
+	    "created_ms, updated_ms, total, patient_key, ipt_no, version, "
+	    "hash, reasons, bill_json, state, adapter, source_key FROM bills");
+	exec_ok(ob, "SELECT id, bill_id, infno, msgid, state, request, "
+	    "response, err_msg, sent_ms, answered_ms FROM steps");
+	finish(ob);
+}
+END_TEST
+
+START_TEST(test_reopen)
+{
+	struct hg_outbox *ob;
+	struct hg_row row;
+	struct hg_err err;
+	long long id;
+	char *c;
+
+	ob = open_ok(0);
+	ck_assert_int_eq(put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id),
+	    HG_PUT_NEW);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "file-7", &err), 0);
+	hg_outbox_close(ob);
+
+	ob = open_ok(0);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_str_eq(row.source_key, "k1");
+	ck_assert_str_eq(row.state, HG_S_READY);
+	hg_row_free(&row);
+	c = hg_outbox_get_cursor(ob, "his");
+	ck_assert_str_eq(c, "file-7");
+	free(c);
+	ck_assert_int_eq(put_ok(ob, "k1", "h1", HG_S_READY, "p1", NULL),
+	    HG_PUT_SAME);
+	finish(ob);
+
+	/* A reader opens what the writer made. */
+	ob = open_ok(HG_OB_READONLY);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	hg_row_free(&row);
+	finish(ob);
+}
+END_TEST
+
+/* A database written by a newer hisgate. */
+static void
+make_newer(int version)
+{
+	sqlite3 *db;
+	char sql[128];
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	snprintf(sql, sizeof sql, "PRAGMA application_id = %d; "
+	    "PRAGMA user_version = %d; CREATE TABLE bills (id INTEGER)",
+	    0x48474f42, version);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static const int open_flags[] = { 0, HG_OB_READONLY };
+
+START_TEST(test_newer_schema)
+{
+	struct hg_outbox *ob = NULL;
+	struct hg_err err;
+	char *want;
+
+	make_newer(7);
+	ck_assert_int_eq(hg_outbox_open(dbpath, open_flags[_i], &ob, &err),
+	    -1);
+	ck_assert_ptr_null(ob);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	want = hg_xasprintf("outbox %s has schema version 7, this hisgate "
+	    "knows up to %d: upgrade hisgate", dbpath, HG_OUTBOX_SCHEMA);
+	ck_assert_str_eq(err.msg, want);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_not_outbox)
+{
+	struct hg_outbox *ob = NULL;
+	struct hg_err err;
+	sqlite3 *db;
+	int fd;
+
+	/* Some other application's database. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA application_id = 5; "
+	    "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(hg_outbox_open(dbpath, 0, &ob, &err), -1);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	ck_assert_msg(strstr(err.msg, "is not a hisgate outbox") != NULL,
+	    "%s", err.msg);
+
+	/* Garbage: corrupt is permanent. */
+	unlink(dbpath);
+	fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "this is not sqlite, this is a text file "
+	    "that is long enough to have a header.......................\n",
+	    101), 101);
+	close(fd);
+	ck_assert_int_eq(hg_outbox_open(dbpath, 0, &ob, &err), -1);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	ck_assert_msg(strstr(err.msg, dbpath) != NULL &&
+	    strstr(err.msg, "not a database") != NULL, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_readonly_open)
+{
+	struct hg_outbox *ob = NULL;
+	struct hg_err err;
+	struct stat st;
+	sqlite3 *db;
+
+	/* A reader never creates the file... */
+	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
+	    -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_msg(strstr(err.msg, dbpath) != NULL, "%s", err.msg);
+	ck_assert_int_eq(stat(dbpath, &st), -1);
+
+	/* ...and never migrates it. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
+	    -1);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	ck_assert_msg(strstr(err.msg, "schema version 0") != NULL, "%s",
+	    err.msg);
+	ob = open_ok(0);
+	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), HG_OUTBOX_SCHEMA);
+	finish(ob);
+}
+END_TEST
+
+/* --- put ------------------------------------------------------------- */
+
+START_TEST(test_put_new)
+{
+	struct hg_outbox *ob;
+	struct hg_put p;
+	struct hg_row row;
+	struct hg_err err;
+	struct hist h;
+	enum hg_put_outcome o;
+	long long id, id2;
+
+	ob = open_ok(0);
+	p = mkput("2024-001", "h1", HG_S_INVALID, "110105194912310021");
+	p.reasons = "fee 3: no national code\nfee 4: no price";
+	p.bill_json = "{\"fees\":[]}";
+	ck_assert_int_eq(hg_outbox_put(ob, &p, &o, &id, &err), 0);
+	ck_assert_int_eq(o, HG_PUT_NEW);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_int_eq(row.id, id);
+	ck_assert_str_eq(row.adapter, "his");
+	ck_assert_str_eq(row.source_key, "2024-001");
+	ck_assert_str_eq(row.hash, "h1");
+	ck_assert_int_eq(row.version, 1);
+	ck_assert_str_eq(row.state, HG_S_INVALID);
+	ck_assert_str_eq(row.reasons, p.reasons);
+	ck_assert_str_eq(row.bill_json, "{\"fees\":[]}");
+	ck_assert_str_eq(row.patient_key, "110105194912310021");
+	ck_assert_str_eq(row.ipt_no, "ZY001");
+	ck_assert_int_eq(row.total, 514232);
+	ck_assert_int_gt(row.created_ms, 0);
+	ck_assert_int_eq(row.created_ms, row.updated_ms);
+	ck_assert_int_eq(row.attempts, 0);
+	ck_assert_ptr_null(row.pending_json);
+	ck_assert_ptr_null(row.lease_owner);
+	hg_row_free(&row);
+	hist_get(ob, id, &h);
+	ck_assert_int_eq(h.n, 1);
+	ck_assert_str_eq(h.line[0], "->invalid:received from his");
+	hist_free(&h);
+
+	/* Same source key from another adapter is another bill. */
+	p.adapter = "hl7";
+	ck_assert_int_eq(hg_outbox_put(ob, &p, &o, &id2, &err), 0);
+	ck_assert_int_eq(o, HG_PUT_NEW);
+	ck_assert_int_ne(id, id2);
+
+	/* Bad arguments write nothing. */
+	p.state = HG_S_SETTLED;
+	ck_assert_int_eq(hg_outbox_put(ob, &p, &o, &id, &err), -1);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	ck_assert_msg(strstr(err.msg, "state must be ready or invalid") !=
+	    NULL, "%s", err.msg);
+	p.state = HG_S_READY;
+	p.hash = NULL;
+	ck_assert_int_eq(hg_outbox_put(ob, &p, &o, &id, &err), -1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 2);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM history"), 2);
+	finish(ob);
+}
+END_TEST
+
+/* Changed content against every state the bill may be in. */
+static const struct {
+	const char *state;		/* the bill's state before */
+	enum hg_put_outcome outcome;
+	const char *after;		/* state after */
+	int	 version;
+	int	 kept;			/* rows in bill_versions */
+	const char *pending;		/* pending_hash after */
+	const char *hist;		/* last history row */
+} changed[] = {
+	{ HG_S_INVALID, HG_PUT_REPLACED, HG_S_INVALID, 2, 1, NULL,
+	    "invalid>invalid:replaced by version 2" },
+	{ HG_S_READY, HG_PUT_REPLACED, HG_S_INVALID, 2, 1, NULL,
+	    "ready>invalid:replaced by version 2" },
+	{ HG_S_REJECTED, HG_PUT_REPLACED, HG_S_INVALID, 2, 1, NULL,
+	    "rejected>invalid:replaced by version 2" },
+	{ HG_S_CANCELLED, HG_PUT_REPLACED, HG_S_INVALID, 2, 1, NULL,
+	    "cancelled>invalid:replaced by version 2" },
+	{ HG_S_PROGRESS, HG_PUT_AMENDED, HG_S_PROGRESS, 1, 0, "h2",
+	    "in_progress>in_progress:changed at the source while being "
+	    "settled; amendment held" },
+	{ HG_S_INDOUBT, HG_PUT_AMENDED, HG_S_INDOUBT, 1, 0, "h2",
+	    "in_doubt>in_doubt:changed at the source while being settled; "
+	    "amendment held" },
+	{ HG_S_SETTLED, HG_PUT_AMENDED, HG_S_AMENDED, 1, 0, "h2",
+	    "settled>amended:changed at the source after settlement; held "
+	    "for a person to decide" },
+	{ HG_S_AMENDED, HG_PUT_AMENDED, HG_S_AMENDED, 1, 0, "h2",
+	    "amended>amended:changed again at the source; newer amendment "
+	    "held" },
+};
+
+START_TEST(test_put_changed)
+{
+	struct hg_outbox *ob;
+	struct hg_put p;
+	struct hg_row row;
+	struct hg_err err;
+	struct hist h;
+	enum hg_put_outcome o;
+	long long id, id2;
+	int nhist, changes;
+
+	ob = open_ok(0);
+	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
+	exec_ok(ob, "UPDATE bills SET setl_id = 'S1', err_msg = 'old'");
+	if (strcmp(changed[_i].state, HG_S_READY) != 0)
+		state_ok(ob, id, HG_S_READY, changed[_i].state);
+	hist_get(ob, id, &h);
+	nhist = h.n;
+	hist_free(&h);
+
+	p = mkput("k1", "h2", HG_S_INVALID, "p1");
+	p.reasons = "fee 1: no code";
+	p.total = 100;
+	ck_assert_int_eq(hg_outbox_put(ob, &p, &o, &id2, &err), 0);
+	ck_assert_int_eq(o, changed[_i].outcome);
+	ck_assert_int_eq(id2, id);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_str_eq(row.state, changed[_i].after);
+	ck_assert_int_eq(row.version, changed[_i].version);
+	if (changed[_i].outcome == HG_PUT_REPLACED) {
+		ck_assert_str_eq(row.hash, "h2");
+		ck_assert_str_eq(row.bill_json, "h2");
+		ck_assert_str_eq(row.reasons, "fee 1: no code");
+		ck_assert_int_eq(row.total, 100);
+		ck_assert_ptr_null(row.setl_id);
+		ck_assert_ptr_null(row.err_msg);
+		ck_assert_ptr_null(row.pending_json);
+		ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bill_versions "
+		    "WHERE version = 1 AND hash = 'h1' AND bill_json = 'h1' "
+		    "AND total = 514232 AND setl_id = 'S1' AND "
+		    "why = 'replaced by version 2'"), 1);
+	} else {
+		/* What was sent stays as it was. */
+		ck_assert_str_eq(row.hash, "h1");
+		ck_assert_str_eq(row.bill_json, "h1");
+		ck_assert_int_eq(row.total, 514232);
+		ck_assert_str_eq(row.setl_id, "S1");
+		ck_assert_str_eq(row.pending_json, "h2");
+	}
+	hg_row_free(&row);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bill_versions"),
+	    changed[_i].kept);
+	if (changed[_i].pending == NULL)
+		ck_assert_int_eq(q1(ob, "SELECT pending_hash IS NULL FROM "
+		    "bills"), 1);
+	else
+		ck_assert_int_eq(q1(ob, "SELECT pending_hash = 'h2' FROM "
+		    "bills"), 1);
+	hist_get(ob, id, &h);
+	ck_assert_int_eq(h.n, nhist + 1);
+	ck_assert_str_eq(h.line[h.n - 1], changed[_i].hist);
+	hist_free(&h);
+
+	/* The same change again writes nothing at all. */
+	changes = sqlite3_total_changes(hg_outbox_db(ob));
+	ck_assert_int_eq(hg_outbox_put(ob, &p, &o, &id2, &err), 0);
+	ck_assert_int_eq(o, HG_PUT_SAME);
+	ck_assert_int_eq(id2, id);
+	ck_assert_int_eq(sqlite3_total_changes(hg_outbox_db(ob)), changes);
+	finish(ob);
+}
+END_TEST
+
+START_TEST(test_put_pending)
+{
+	struct hg_outbox *ob;
+	struct hg_row row;
+	struct hg_err err;
+	long long id;
+
+	ob = open_ok(0);
+	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
+	state_ok(ob, id, HG_S_READY, HG_S_SETTLED);
+	ck_assert_int_eq(put_ok(ob, "k1", "h2", HG_S_READY, "p1", NULL),
+	    HG_PUT_AMENDED);
+	ck_assert_int_eq(put_ok(ob, "k1", "h2", HG_S_READY, "p1", NULL),
+	    HG_PUT_SAME);
+	ck_assert_int_eq(put_ok(ob, "k1", "h3", HG_S_READY, "p1", NULL),
+	    HG_PUT_AMENDED);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_str_eq(row.state, HG_S_AMENDED);
+	ck_assert_str_eq(row.pending_json, "h3");
+	ck_assert_str_eq(row.hash, "h1");
+	hg_row_free(&row);
+	/* Back to what was settled: still a change against the newest
+	 * content; a person looks at it, nothing is decided silently. */
+	ck_assert_int_eq(put_ok(ob, "k1", "h1", HG_S_READY, "p1", NULL),
+	    HG_PUT_AMENDED);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_str_eq(row.state, HG_S_AMENDED);
+	ck_assert_str_eq(row.pending_json, "h1");
+	hg_row_free(&row);
+
+	/* Cancelled (2305) with an amendment still pending: the newer
+	 * content replaces the bill and the pending one is dropped. */
+	state_ok(ob, id, HG_S_AMENDED, HG_S_CANCELLED);
+	ck_assert_int_eq(put_ok(ob, "k1", "h1", HG_S_READY, "p1", NULL),
+	    HG_PUT_SAME);
+	ck_assert_int_eq(put_ok(ob, "k1", "h4", HG_S_READY, "p1", NULL),
+	    HG_PUT_REPLACED);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_str_eq(row.state, HG_S_READY);
+	ck_assert_str_eq(row.hash, "h4");
+	ck_assert_int_eq(row.version, 2);
+	ck_assert_ptr_null(row.pending_json);
+	hg_row_free(&row);
+	finish(ob);
+}
+END_TEST
+
+/* --- transactions and cursors ------------------------------------------ */
+
+START_TEST(test_cursor_tx)
+{
+	struct hg_outbox *ob, *rd;
+	struct hg_err err;
+	char *c;
+
+	ob = open_ok(0);
+	rd = open_ok(HG_OB_READONLY);
+	ck_assert_ptr_null(hg_outbox_get_cursor(ob, "his"));
+
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
+	put_ok(ob, "a", "ha", HG_S_READY, "p1", NULL);
+	put_ok(ob, "b", "hb", HG_S_READY, "p2", NULL);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "file-2", &err), 0);
+	/* Nobody sees a batch before it commits. */
+	ck_assert_ptr_null(hg_outbox_get_cursor(rd, "his"));
+	ck_assert_int_eq(q1(rd, "SELECT count(*) FROM bills"), 0);
+	ck_assert_int_eq(hg_outbox_commit(ob, &err), 0);
+	c = hg_outbox_get_cursor(rd, "his");
+	ck_assert_str_eq(c, "file-2");
+	free(c);
+	ck_assert_int_eq(q1(rd, "SELECT count(*) FROM bills"), 2);
+
+	/* Rolled back: neither the bill nor the cursor. */
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
+	put_ok(ob, "c", "hc", HG_S_READY, "p3", NULL);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "file-3", &err), 0);
+	hg_outbox_rollback(ob);
+	c = hg_outbox_get_cursor(ob, "his");
+	ck_assert_str_eq(c, "file-2");
+	free(c);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills WHERE "
+	    "source_key = 'c'"), 0);
+
+	/* Outside a transaction each call commits by itself. */
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "file-4", &err), 0);
+	c = hg_outbox_get_cursor(rd, "his");
+	ck_assert_str_eq(c, "file-4");
+	free(c);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, NULL, "x", &err), -1);
+	hg_outbox_close(rd);
+	finish(ob);
+}
+END_TEST
+
+START_TEST(test_tx_rules)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+	long long id;
+
+	ob = open_ok(0);
+	ck_assert_int_eq(hg_outbox_commit(ob, &err), -1);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), -1);
+	ck_assert_msg(strstr(err.msg, "already open") != NULL, "%s", err.msg);
+	put_ok(ob, "a", "ha", HG_S_READY, "p1", &id);
+	/* A refusal that wrote nothing leaves the batch intact. */
+	ck_assert_int_eq(hg_outbox_set_state(ob, id, HG_S_SETTLED,
+	    HG_S_CANCELLED, "x", &err), -1);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "f1", &err), 0);
+	ck_assert_int_eq(hg_outbox_commit(ob, &err), 0);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM cursors"), 1);
+	hg_outbox_rollback(ob);		/* harmless without a transaction */
+	finish(ob);
+}
+END_TEST
+
+/* --- claim ------------------------------------------------------------- */
+
+static long long
+claim(struct hg_outbox *ob, const char *owner, int64_t now, int64_t lease)
+{
+	struct hg_row row;
+	struct hg_err err;
+	long long id;
+	int r;
+
+	r = hg_outbox_claim(ob, owner, now, lease, &row, &err);
+	ck_assert_msg(r >= 0, "claim: %s", err.msg);
+	if (r == 0)
+		return 0;
+	ck_assert_str_eq(row.lease_owner, owner);
+	ck_assert_int_eq(row.lease_until_ms, now + lease);
+	ck_assert_msg(strcmp(row.state, HG_S_PROGRESS) == 0 ||
+	    strcmp(row.state, HG_S_INDOUBT) == 0, "claimed %s", row.state);
+	id = row.id;
+	hg_row_free(&row);
+	return id;
+}
+
+START_TEST(test_claim_order)
+{
+	struct hg_outbox *ob;
+	struct hist h;
+	long long a1, a2, b1, c1, c2, n1, n2;
+
+	ob = open_ok(0);
+	put_ok(ob, "a1", "a1", HG_S_READY, "A", &a1);
+	put_ok(ob, "a2", "a2", HG_S_READY, "A", &a2);
+	put_ok(ob, "b1", "b1", HG_S_READY, "B", &b1);
+	/* Waiting for a person does not hold the patient's later bills. */
+	put_ok(ob, "c1", "c1", HG_S_INVALID, "C", &c1);
+	put_ok(ob, "c2", "c2", HG_S_READY, "C", &c2);
+	/* Without a patient key there is no order to keep. */
+	put_ok(ob, "n1", "n1", HG_S_READY, NULL, &n1);
+	put_ok(ob, "n2", "n2", HG_S_READY, NULL, &n2);
+
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), a1);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), b1);	/* a2 waits */
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), c2);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), n1);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), n2);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), 0);
+	/* in_doubt still holds the line. */
+	state_ok(ob, a1, HG_S_PROGRESS, HG_S_INDOUBT);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), 0);
+	state_ok(ob, a1, HG_S_INDOUBT, HG_S_SETTLED);
+	ck_assert_int_eq(q1(ob, "SELECT lease_owner IS NULL AND "
+	    "lease_until_ms = 0 FROM bills WHERE source_key = 'a1'"), 1);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), a2);
+
+	hist_get(ob, a2, &h);
+	ck_assert_int_eq(h.n, 2);
+	ck_assert_str_eq(h.line[1], "ready>in_progress:claimed by w1");
+	hist_free(&h);
+	finish(ob);
+}
+END_TEST
+
+START_TEST(test_claim_lease)
+{
+	struct hg_outbox *ob, *ob2;
+	struct hist h;
+	long long id;
+
+	ob = open_ok(0);
+	ob2 = open_ok(0);
+	put_ok(ob, "k", "h", HG_S_READY, "A", &id);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 100), id);
+	ck_assert_int_eq(claim(ob2, "w2", 1099, 100), 0);
+	/* w1 crashed: its lease runs out and w2 takes the bill. */
+	ck_assert_int_eq(claim(ob2, "w2", 1100, 100), id);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills WHERE "
+	    "lease_owner = 'w2' AND state = 'in_progress'"), 1);
+	hist_get(ob, id, &h);
+	ck_assert_int_eq(h.n, 3);
+	ck_assert_str_eq(h.line[2],
+	    "in_progress>in_progress:lease of w1 expired; claimed by w2");
+	hist_free(&h);
+	/* An in_doubt bill is reclaimed the same way. */
+	state_ok(ob, id, HG_S_PROGRESS, HG_S_INDOUBT);
+	ck_assert_int_eq(claim(ob, "w3", 1150, 100), 0);
+	ck_assert_int_eq(claim(ob, "w3", 1200, 100), id);
+	hg_outbox_close(ob2);
+	finish(ob);
+}
+END_TEST
+
+START_TEST(test_claim_retry)
+{
+	struct hg_outbox *ob;
+	struct hg_row row;
+	struct hg_err err;
+	struct hist h;
+	long long id;
+
+	ob = open_ok(0);
+	put_ok(ob, "k", "h", HG_S_READY, "A", &id);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 60000), id);
+	ck_assert_int_eq(hg_outbox_release(ob, id, 5000, "platform down",
+	    &err), 0);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_str_eq(row.state, HG_S_PROGRESS);
+	ck_assert_int_eq(row.attempts, 1);
+	ck_assert_int_eq(row.next_attempt_ms, 5000);
+	ck_assert_str_eq(row.err_msg, "platform down");
+	ck_assert_ptr_null(row.lease_owner);
+	hg_row_free(&row);
+	ck_assert_int_eq(claim(ob, "w1", 4999, 60000), 0);
+	ck_assert_int_eq(claim(ob, "w2", 5000, 60000), id);
+	ck_assert_int_eq(hg_outbox_release(ob, id, 90000, NULL, &err), 0);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_int_eq(row.attempts, 2);
+	ck_assert_str_eq(row.err_msg, "platform down");
+	hg_row_free(&row);
+	/* A routine retry is not a history event. */
+	hist_get(ob, id, &h);
+	ck_assert_int_eq(h.n, 2);
+	hist_free(&h);
+
+	/* A ready bill waits for its next attempt too. */
+	put_ok(ob, "k2", "h2", HG_S_READY, "B", &id);
+	exec_ok(ob, "UPDATE bills SET next_attempt_ms = 20000 WHERE "
+	    "source_key = 'k2'");
+	ck_assert_int_eq(claim(ob, "w1", 10000, 100), 0);
+	ck_assert_int_eq(claim(ob, "w1", 20000, 100), id);
+
+	ck_assert_int_eq(hg_outbox_release(ob, 999, 0, NULL, &err), -1);
+	ck_assert_str_eq(err.msg, "no bill 999");
+	ck_assert_int_eq(hg_outbox_claim(ob, NULL, 0, 100, &row, &err), -1);
+	finish(ob);
+}
+END_TEST
+
+/* Four connections race for 200 bills; each must be claimed once. */
+#define RACE_BILLS	200
+#define RACE_THREADS	4
+
+struct racer {
+	char	 name[16];
+	int	 n;
+	long long id[RACE_BILLS];
+	char	 err[HG_ERRLEN];
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	struct hg_outbox *ob;
+	struct hg_row row;
+	struct hg_err err;
+	int got;
+
+	if (hg_outbox_open(dbpath, 0, &ob, &err) == -1) {
+		snprintf(r->err, sizeof r->err, "%s", err.msg);
+		return NULL;
+	}
+	for (;;) {
+		got = hg_outbox_claim(ob, r->name, 1000, 3600000, &row, &err);
+		if (got == -1) {
+			snprintf(r->err, sizeof r->err, "%s", err.msg);
+			break;
+		}
+		if (got == 0)
+			break;
+		r->id[r->n++] = row.id;
+		hg_row_free(&row);
+	}
+	hg_outbox_close(ob);
+	return NULL;
+}
+
+START_TEST(test_claim_race)
+{
+	static struct racer r[RACE_THREADS];
+	pthread_t th[RACE_THREADS];
+	struct hg_outbox *ob;
+	struct hg_err err;
+	char key[32], seen[RACE_BILLS + 1];
+	int i, j, total = 0;
+
+	ob = open_ok(0);
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
+	for (i = 0; i < RACE_BILLS; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		put_ok(ob, key, key, HG_S_READY, key, NULL);
+	}
+	ck_assert_int_eq(hg_outbox_commit(ob, &err), 0);
+	memset(r, 0, sizeof r);
+	for (i = 0; i < RACE_THREADS; i++) {
+		snprintf(r[i].name, sizeof r[i].name, "w%d", i);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		pthread_join(th[i], NULL);
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < RACE_THREADS; i++) {
+		ck_assert_msg(r[i].err[0] == '\0', "%s: %s", r[i].name,
+		    r[i].err);
+		for (j = 0; j < r[i].n; j++) {
+			ck_assert_int_le(r[i].id[j], RACE_BILLS);
+			ck_assert_msg(!seen[r[i].id[j]], "bill %lld twice",
+			    r[i].id[j]);
+			seen[r[i].id[j]] = 1;
+		}
+		total += r[i].n;
+	}
+	ck_assert_int_eq(total, RACE_BILLS);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills WHERE "
+	    "state = 'in_progress'"), RACE_BILLS);
+	finish(ob);
+}
+END_TEST
+
+/* --- state, update, reading -------------------------------------------- */
+
+START_TEST(test_set_state)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+	struct hist h;
+	long long id;
+
+	ob = open_ok(0);
+	put_ok(ob, "k", "h", HG_S_READY, "A", &id);
+	ck_assert_int_eq(hg_outbox_set_state(ob, id, HG_S_PROGRESS,
+	    HG_S_SETTLED, "2304 ok", &err), -1);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	ck_assert_str_eq(err.msg, "bill 1 is ready, not in_progress");
+	ck_assert_int_eq(hg_outbox_set_state(ob, id, NULL, "done", "x",
+	    &err), -1);
+	ck_assert_msg(strstr(err.msg, "no such state: done") != NULL, "%s",
+	    err.msg);
+	ck_assert_int_eq(hg_outbox_set_state(ob, 42, NULL, HG_S_READY, "x",
+	    &err), -1);
+	ck_assert_str_eq(err.msg, "no bill 42");
+	ck_assert_int_eq(hg_outbox_set_state(ob, id, HG_S_READY,
+	    HG_S_REJECTED, "platform: -2 no such insured person", &err), 0);
+	hist_get(ob, id, &h);
+	ck_assert_int_eq(h.n, 2);
+	ck_assert_str_eq(h.line[1],
+	    "ready>rejected:platform: -2 no such insured person");
+	hist_free(&h);
+	finish(ob);
+}
+END_TEST
+
+START_TEST(test_update_bill)
+{
+	struct hg_outbox *ob;
+	struct hg_row row;
+	struct hg_err err;
+	struct hist h;
+	long long id;
+
+	ob = open_ok(0);
+	put_ok(ob, "k", "h", HG_S_INVALID, "A", &id);
+	ck_assert_int_eq(hg_outbox_update_bill(ob, id, "{\"mapped\":1}",
+	    HG_S_READY, NULL, "replayed after mapping fix", &err), 0);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_str_eq(row.bill_json, "{\"mapped\":1}");
+	ck_assert_str_eq(row.state, HG_S_READY);
+	ck_assert_str_eq(row.hash, "h");
+	ck_assert_int_eq(row.version, 1);
+	ck_assert_ptr_null(row.reasons);
+	hg_row_free(&row);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bill_versions WHERE "
+	    "bill_json = 'h' AND state = 'invalid'"), 1);
+	hist_get(ob, id, &h);
+	ck_assert_int_eq(h.n, 2);
+	ck_assert_str_eq(h.line[1],
+	    "invalid>ready:replayed after mapping fix");
+	hist_free(&h);
+
+	state_ok(ob, id, HG_S_READY, HG_S_SETTLED);
+	ck_assert_int_eq(hg_outbox_update_bill(ob, id, "{}", HG_S_READY, NULL,
+	    "x", &err), -1);
+	ck_assert_str_eq(err.msg,
+	    "bill 1 is settled: its content was sent and cannot change");
+	ck_assert_int_eq(hg_outbox_update_bill(ob, 7, "{}", HG_S_READY, NULL,
+	    "x", &err), -1);
+	ck_assert_str_eq(err.msg, "no bill 7");
+	finish(ob);
+}
+END_TEST
+
+static int
+list_cb(const struct hg_row *row, void *arg)
+{
+	char *s = arg;
+
+	strcat(s, row->source_key);
+	return strcmp(row->source_key, "stop") == 0;
+}
+
+struct counts {
+	char	 text[256];
+};
+
+static void
+counts_cb(const char *state, long long n, void *arg)
+{
+	struct counts *c = arg;
+	size_t len = strlen(c->text);
+
+	snprintf(c->text + len, sizeof c->text - len, "%s=%lld ", state, n);
+}
+
+START_TEST(test_read)
+{
+	struct hg_outbox *ob;
+	struct hg_row row;
+	struct hg_err err;
+	struct counts c;
+	struct hist h;
+	char seen[64];
+	long long id;
+
+	ob = open_ok(0);
+	put_ok(ob, "a", "a", HG_S_READY, "A", NULL);
+	put_ok(ob, "b", "b", HG_S_INVALID, "B", NULL);
+	put_ok(ob, "c", "c", HG_S_READY, "C", &id);
+	put_ok(ob, "stop", "s", HG_S_READY, "D", NULL);
+	put_ok(ob, "e", "e", HG_S_READY, "E", NULL);
+	state_ok(ob, id, NULL, HG_S_SETTLED);
+
+	seen[0] = '\0';
+	ck_assert_int_eq(hg_outbox_list(ob, NULL, list_cb, seen, &err), 0);
+	ck_assert_str_eq(seen, "abcstop");
+	seen[0] = '\0';
+	ck_assert_int_eq(hg_outbox_list(ob, HG_S_READY, list_cb, seen, &err),
+	    0);
+	ck_assert_str_eq(seen, "astop");
+	seen[0] = '\0';
+	ck_assert_int_eq(hg_outbox_list(ob, HG_S_CANCELLED, list_cb, seen,
+	    &err), 0);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(hg_outbox_list(ob, "bogus", list_cb, seen, &err),
+	    -1);
+
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(hg_outbox_counts(ob, counts_cb, &c, &err), 0);
+	ck_assert_str_eq(c.text, "invalid=1 ready=3 settled=1 ");
+
+	ck_assert_int_eq(hg_outbox_get(ob, 42, &row, &err), -1);
+	ck_assert_int_eq(err.kind, HG_EPERM);
+	ck_assert_str_eq(err.msg, "no bill 42");
+	hg_row_free(&row);	/* safe on a row get left empty */
+	memset(&h, 0, sizeof h);
+	ck_assert_int_eq(hg_outbox_history(ob, 42, hist_cb, &h, &err), -1);
+	ck_assert_str_eq(err.msg, "no bill 42");
+	hist_get(ob, id, &h);
+	ck_assert_int_eq(h.n, 2);
+	ck_assert_str_eq(h.line[0], "->ready:received from his");
+	ck_assert_str_eq(h.line[1], "ready>settled:test");
+	hist_free(&h);
+	finish(ob);
+}
+END_TEST
+
+/* --- failures ---------------------------------------------------------- */
+
+START_TEST(test_disk_full)
+{
+	struct hg_outbox *ob;
+	struct hg_put p;
+	struct hg_err err;
+	char *big, sql[64];
+	long long pages;
+
+	ob = open_ok(0);
+	put_ok(ob, "a", "ha", HG_S_READY, "A", NULL);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "f1", &err), 0);
+	big = hg_xmalloc(256 * 1024);
+	memset(big, 'x', 256 * 1024 - 1);
+	big[256 * 1024 - 1] = '\0';
+	pages = q1(ob, "PRAGMA page_count");
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", pages);
+	ck_assert_int_eq(q1(ob, sql), pages);
+
+	/* On its own. */
+	p = mkput("big", "hbig", HG_S_READY, "B");
+	p.bill_json = big;
+	ck_assert_int_eq(hg_outbox_put(ob, &p, NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_msg(strstr(err.msg, dbpath) != NULL &&
+	    strstr(err.msg, "full") != NULL, "%s", err.msg);
+
+	/* In a batch: the whole batch goes, cursor and all. */
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
+	put_ok(ob, "b", "hb", HG_S_READY, "B", NULL);
+	ck_assert_int_eq(hg_outbox_put(ob, &p, NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "f2", &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_int_eq(hg_outbox_commit(ob, &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	hg_outbox_rollback(ob);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM history"), 1);
+	ck_assert_int_eq(q1(ob, "SELECT cursor = 'f1' FROM cursors"), 1);
+
+	/* Room again: it goes through. */
+	ck_assert_int_eq(q1(ob, "PRAGMA max_page_count = 1000000"), 1000000);
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
+	put_ok(ob, "b", "hb", HG_S_READY, "B", NULL);
+	ck_assert_int_eq(put_ok(ob, "big", "hbig", HG_S_READY, "B", NULL),
+	    HG_PUT_NEW);
+	ck_assert_int_eq(hg_outbox_set_cursor(ob, "his", "f2", &err), 0);
+	ck_assert_int_eq(hg_outbox_commit(ob, &err), 0);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 3);
+	free(big);
+	finish(ob);
+}
+END_TEST
+
+START_TEST(test_readonly_writes)
+{
+	struct hg_outbox *ob, *rd;
+	struct hg_put p;
+	struct hg_row row;
+	struct hg_err err;
+	long long id;
+
+	ob = open_ok(0);
+	put_ok(ob, "a", "ha", HG_S_READY, "A", &id);
+
+	/* A CLI reader reads and never writes. */
+	rd = open_ok(HG_OB_READONLY);
+	ck_assert_int_eq(hg_outbox_get(rd, id, &row, &err), 0);
+	hg_row_free(&row);
+	p = mkput("b", "hb", HG_S_READY, "B");
+	ck_assert_int_eq(hg_outbox_put(rd, &p, NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_msg(strstr(err.msg, dbpath) != NULL &&
+	    strstr(err.msg, "read-only") != NULL, "%s", err.msg);
+	ck_assert_int_eq(hg_outbox_set_cursor(rd, "his", "x", &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_int_eq(hg_outbox_begin(rd, &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_int_eq(hg_outbox_claim(rd, "w", 0, 100, &row, &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	hg_outbox_close(rd);
+
+	/* A writer whose file turned read-only under it (root ignores
+	 * chmod, so SQLite's query_only stands in for the file mode). */
+	exec_ok(ob, "PRAGMA query_only = 1");
+	ck_assert_int_eq(hg_outbox_put(ob, &p, NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	ck_assert_msg(strstr(err.msg, dbpath) != NULL &&
+	    strstr(err.msg, "readonly") != NULL, "%s", err.msg);
+	ck_assert_int_eq(hg_outbox_set_state(ob, id, NULL, HG_S_SETTLED, "x",
+	    &err), -1);
+	ck_assert_int_eq(err.kind, HG_ETEMP);
+	exec_ok(ob, "PRAGMA query_only = 0");
+	ck_assert_int_eq(put_ok(ob, "b", "hb", HG_S_READY, "B", NULL),
+	    HG_PUT_NEW);
+	hg_outbox_close(ob);
+
+	/* The real thing, where chmod binds. */
+	if (geteuid() != 0) {
+		ck_assert_int_eq(chmod(dbpath, 0400), 0);
+		ob = open_ok(0);
+		ck_assert_int_eq(hg_outbox_put(ob, &p, NULL, NULL, &err), -1);
+		ck_assert_int_eq(err.kind, HG_ETEMP);
+		hg_outbox_close(ob);
+		ck_assert_int_eq(chmod(dbpath, 0600), 0);
+	}
+	ob = open_ok(0);
+	finish(ob);
+}
+END_TEST
+
+Suite *
+hg_test_suite(void)
+{
+	Suite *s = suite_create("outbox");
+	TCase *tc;
+
+	tc = hg_tcase(s, "open", 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_create);
+	tcase_add_test(tc, test_reopen);
+	tcase_add_loop_test(tc, test_newer_schema, 0,
+	    sizeof open_flags / sizeof open_flags[0]);
+	tcase_add_test(tc, test_not_outbox);
+	tcase_add_test(tc, test_readonly_open);
+
+	tc = hg_tcase(s, "put", 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_put_new);
+	tcase_add_loop_test(tc, test_put_changed, 0,
+	    sizeof changed / sizeof changed[0]);
+	tcase_add_test(tc, test_put_pending);
+	tcase_add_test(tc, test_cursor_tx);
+	tcase_add_test(tc, test_tx_rules);
+
+	tc = hg_tcase(s, "claim", 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_claim_order);
+	tcase_add_test(tc, test_claim_lease);
+	tcase_add_test(tc, test_claim_retry);
+	tcase_add_test(tc, test_claim_race);
+
+	tc = hg_tcase(s, "state", 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_set_state);
+	tcase_add_test(tc, test_update_bill);
+	tcase_add_test(tc, test_read);
+
+	tc = hg_tcase(s, "failure", 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_disk_full);
+	tcase_add_test(tc, test_readonly_writes);
+	return s;
+}
