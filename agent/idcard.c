@@ -57,12 +57,12 @@ first_nondigit(const char *s, int n)
 
 /* A character for a message: itself when printable, else its code. */
 static const char *
-showc(char c, char buf[8])
+showc(char c, char buf[16])
 {
 	if (c > 0x20 && c < 0x7f)
-		snprintf(buf, 8, "'%c'", c);
+		snprintf(buf, 16, "'%c'", c);
 	else
-		snprintf(buf, 8, "0x%02X", (unsigned char)c);
+		snprintf(buf, 16, "0x%02X", (unsigned char)c);
 	return buf;
 }
 
@@ -118,11 +118,28 @@ check_birth(const char *ymd, const char *today, char *why, size_t whylen)
 	return 0;
 }
 
+/* The character at position k (0-based) of s, for a message. */
+static const char *
+nth_char(const char *s, size_t k, char *buf, size_t len)
+{
+	size_t n;
+
+	while (k > 0 && s[1] != '\0')
+		if (((unsigned char)*++s & 0xC0) != 0x80)
+			k--;
+	for (n = 1; ((unsigned char)s[n] & 0xC0) == 0x80; n++)
+		;
+	if (n == 1)
+		return showc(*s, buf);
+	snprintf(buf, len, "\"%.*s\"", (int)n, s);
+	return buf;
+}
+
 int
 hg_idcard_check(const char *id, const char *today, char *why, size_t whylen)
 {
-	char ymd[9], cbuf[8], want;
-	size_t len;
+	char ymd[9], cbuf[16], want;
+	size_t len, nch, k;
 	int bad;
 
 	if (id == NULL || *id == '\0') {
@@ -131,7 +148,32 @@ hg_idcard_check(const char *id, const char *today, char *why, size_t whylen)
 		return -1;
 	}
 	len = strlen(id);
-	if (len == 15 && utf8_chars(id) == 15) {
+	nch = utf8_chars(id);
+	if (nch != 15 && nch != 18) {
+		snprintf(why, whylen, "18 characters expected, got %zu", nch);
+		return -1;
+	}
+	if (len != nch) {
+		/* a full-width digit or Ｘ the adapter did not normalise;
+		 * everything before the first one is ASCII, so k counts
+		 * characters as well as bytes */
+		for (k = 0; ((unsigned char)id[k] & 0x80) == 0; k++)
+			;
+		if ((bad = first_nondigit(id, (int)k)) >= 0)
+			k = (size_t)bad;
+		if (nch == 18 && k == 17)
+			snprintf(why, whylen, "check character is %s, "
+			    "expected %c", nth_char(id, k, cbuf, sizeof cbuf),
+			    hg_idcard_checkchar(id));
+		else
+			snprintf(why, whylen, "character %zu is %s, expected "
+			    "a digit (%s)", k + 1, nth_char(id, k, cbuf,
+			    sizeof cbuf), nch == 15 ? "15-digit numbers are "
+			    "all digits" : "the first 17 characters are "
+			    "digits");
+		return -1;
+	}
+	if (len == 15) {
 		if ((bad = first_nondigit(id, 15)) >= 0) {
 			snprintf(why, whylen, "character %d is %s, expected "
 			    "a digit (15-digit numbers are all digits)",
@@ -143,11 +185,6 @@ hg_idcard_check(const char *id, const char *today, char *why, size_t whylen)
 		memcpy(ymd + 2, id + 6, 6);
 		ymd[8] = '\0';
 		return check_birth(ymd, today, why, whylen);
-	}
-	if (len != 18 || utf8_chars(id) != 18) {
-		snprintf(why, whylen, "18 characters expected, got %zu",
-		    utf8_chars(id));
-		return -1;
 	}
 	if ((bad = first_nondigit(id, 17)) >= 0) {
 		snprintf(why, whylen, "character %d is %s, expected a digit "

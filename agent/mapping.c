@@ -120,6 +120,17 @@ hg_mapping_lookup(const struct hg_mapping *m, const char *local)
 	return m->slots[i] != 0 ? m->ents[m->slots[i] - 1].nat : NULL;
 }
 
+const char *
+hg_mapping_name(const struct hg_mapping *m, const char *local)
+{
+	size_t i;
+
+	if (m == NULL || m->n == 0 || local == NULL)
+		return NULL;
+	i = slot_find(m, local);
+	return m->slots[i] != 0 ? m->ents[m->slots[i] - 1].name : NULL;
+}
+
 /* Split one line (NUL-terminated, no line break) into at most nf fields
  * in place.  Fields may be double-quoted, with "" for a quote inside;
  * unquoted fields are trimmed of ASCII and full-width spaces.  Returns

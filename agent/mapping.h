@@ -23,6 +23,10 @@ size_t	hg_mapping_size(const struct hg_mapping *map);
 /* NULL when the local code is not in the table. */
 const char *hg_mapping_lookup(const struct hg_mapping *map,
 	    const char *local_code);
+/* The name the file gives for the local code ("" when it has none), or
+ * NULL when the code is not in the table. */
+const char *hg_mapping_name(const struct hg_mapping *map,
+	    const char *local_code);
 /* Set nat_code on every fee: the table wins; a code the source already
  * gave stays when the table has none; otherwise one problem
  * "未对码: <local code> <name>" on that line, field med_list_codg.
