@@ -60,7 +60,7 @@ static const char *const migrations[] = {
 	" lease_owner TEXT,"
 	" lease_until_ms INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (adapter, source_key));"
-	"CREATE INDEX bills_state ON bills (state);"
+	"CREATE INDEX bills_state ON bills (state, next_attempt_ms);"
 	"CREATE INDEX bills_patient ON bills (patient_key, id);"
 	"CREATE TABLE bill_versions ("
 	" id INTEGER PRIMARY KEY,"
@@ -140,7 +140,7 @@ enum {
 	ST_STATE_SET,
 	ST_UPDATE,
 	ST_CLAIM_READY,
-	ST_CLAIM_EXPIRED,
+	ST_CLAIM_LEASED,
 	ST_CLAIM_SET,
 	ST_RELEASE,
 	ST_ROW,
@@ -193,17 +193,22 @@ static const char *const st_sql[ST_MAX] = {
 	    " WHERE id = ?1",
 	[ST_UPDATE] = "UPDATE bills SET bill_json = ?2, state = ?3,"
 	    " reasons = ?4, updated_ms = ?5, step = NULL, attempts = 0,"
-	    " next_attempt_ms = 0, err_msg = NULL,"
-	    " lease_owner = NULL, lease_until_ms = 0 WHERE id = ?1",
-	/* bills_state is ordered (state, id): the first eligible row in
-	 * id order ends the scan, so a backlog drains in O(1) per claim. */
-	[ST_CLAIM_READY] = "SELECT id FROM bills AS b"
+	    " next_attempt_ms = 0, setl_id = NULL, setl_json = NULL,"
+	    " err_msg = NULL, lease_owner = NULL, lease_until_ms = 0"
+	    " WHERE id = ?1",
+	/* Walk bills_state (state, next_attempt_ms, id) in index order
+	 * over due bills only: the first eligible row ends the scan, so
+	 * neither a long backlog nor many bills waiting out their backoff
+	 * is read on every claim.  Across patients, bills go due-first;
+	 * within one patient, OLDER_ACTIVE keeps id order.  One state per
+	 * query: an IN list would need a sort of every match. */
+	[ST_CLAIM_READY] = "SELECT id, next_attempt_ms FROM bills AS b"
 	    " WHERE state = 'ready' AND next_attempt_ms <= ?1"
-	    OLDER_ACTIVE " ORDER BY id LIMIT 1",
-	[ST_CLAIM_EXPIRED] = "SELECT id FROM bills AS b"
-	    " WHERE state IN ('in_progress', 'in_doubt')"
-	    " AND lease_until_ms <= ?1 AND next_attempt_ms <= ?1"
-	    OLDER_ACTIVE " ORDER BY id LIMIT 1",
+	    OLDER_ACTIVE " ORDER BY next_attempt_ms, id LIMIT 1",
+	[ST_CLAIM_LEASED] = "SELECT id, next_attempt_ms FROM bills AS b"
+	    " WHERE state = ?2 AND next_attempt_ms <= ?1"
+	    " AND lease_until_ms <= ?1"
+	    OLDER_ACTIVE " ORDER BY next_attempt_ms, id LIMIT 1",
 	[ST_CLAIM_SET] = "UPDATE bills SET state = ?2, lease_owner = ?3,"
 	    " lease_until_ms = ?4, updated_ms = ?5 WHERE id = ?1",
 	[ST_RELEASE] = "UPDATE bills SET lease_owner = NULL,"
@@ -531,7 +536,11 @@ setup(struct hg_outbox *ob, struct hg_err *err)
 		return -1;
 	if (ob->flags & HG_OB_READONLY)
 		return migrate(ob, err);
-	if (exec(ob, "PRAGMA synchronous = FULL", err) == -1)
+	/* FULL: every commit is on disk before a source is acknowledged.
+	 * The size limit gives back the space of a WAL swollen by a
+	 * backlog once it has been checkpointed. */
+	if (exec(ob, "PRAGMA synchronous = FULL; "
+	    "PRAGMA journal_size_limit = 67108864", err) == -1)
 		return -1;
 	/* journal_mode answers with the mode in force, which stays the old
 	 * one when WAL is impossible (some network file systems). */
@@ -987,7 +996,8 @@ hg_outbox_list(struct hg_outbox *ob, const char *state,
 	    "SELECT " ROW_COLS " FROM bills WHERE state = ?1 ORDER BY id",
 	    &s, err) == -1)
 		return -1;
-	bind_text(s, 1, state);
+	if (state != NULL)
+		bind_text(s, 1, state);
 	while (!stop && (r = step_row(ob, s, err)) == 1) {
 		row_fill(s, &row);
 		stop = cb(&row, arg);
@@ -1193,22 +1203,39 @@ out:
 	return tx_leave(ob, own, rc, err);
 }
 
-/* The oldest claimable bill id from one of the claim queries. */
+/* The best claimable bill so far: due first, then oldest. */
+struct pick {
+	long long id;		/* 0: none yet */
+	int64_t	 due;
+};
+
+/* Look at the next claimable bill in one state.  0 or -1. */
 static int
-candidate(struct hg_outbox *ob, int which, int64_t now_ms, long long *id,
-    struct hg_err *err)
+candidate(struct hg_outbox *ob, const char *state, int64_t now_ms,
+    struct pick *best, struct hg_err *err)
 {
 	sqlite3_stmt *s;
-	int r;
+	long long id;
+	int64_t due;
+	int r, ready = strcmp(state, HG_S_READY) == 0;
 
-	if ((s = prep(ob, which, err)) == NULL)
+	if ((s = prep(ob, ready ? ST_CLAIM_READY : ST_CLAIM_LEASED,
+	    err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, now_ms);
+	if (!ready)
+		bind_text(s, 2, state);
 	if ((r = step_row(ob, s, err)) != 1)
 		return r;
-	*id = sqlite3_column_int64(s, 0);
+	id = sqlite3_column_int64(s, 0);
+	due = sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
-	return 1;
+	if (best->id == 0 || due < best->due ||
+	    (due == best->due && id < best->id)) {
+		best->id = id;
+		best->due = due;
+	}
+	return 0;
 }
 
 static int
@@ -1271,8 +1298,8 @@ hg_outbox_claim(struct hg_outbox *ob, const char *owner,
     struct hg_err *err)
 {
 	sqlite3_stmt *s;
-	long long ready = 0, expired = 0, id;
-	int own, r1, r2, rc = -1;
+	struct pick best = { 0, 0 };
+	int own, rc = -1;
 
 	memset(row, 0, sizeof *row);
 	if (owner == NULL || lease_ms <= 0)
@@ -1282,22 +1309,18 @@ hg_outbox_claim(struct hg_outbox *ob, const char *owner,
 	 * connections can pick the same bill. */
 	if (tx_enter(ob, &own, err) == -1)
 		return -1;
-	if ((r1 = candidate(ob, ST_CLAIM_READY, now_ms, &ready, err)) == -1 ||
-	    (r2 = candidate(ob, ST_CLAIM_EXPIRED, now_ms, &expired,
-	    err)) == -1)
+	if (candidate(ob, HG_S_READY, now_ms, &best, err) == -1 ||
+	    candidate(ob, HG_S_PROGRESS, now_ms, &best, err) == -1 ||
+	    candidate(ob, HG_S_INDOUBT, now_ms, &best, err) == -1)
 		goto out;
-	if (r1 == 0 && r2 == 0) {
+	if (best.id == 0) {
 		rc = 0;
 		goto out;
 	}
-	if (r1 == 0 || (r2 == 1 && expired < ready))
-		id = expired;
-	else
-		id = ready;
-	if (claim_one(ob, id, owner, now_ms, lease_ms, err) == -1 ||
+	if (claim_one(ob, best.id, owner, now_ms, lease_ms, err) == -1 ||
 	    (s = prep(ob, ST_ROW, err)) == NULL)
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 1, best.id);
 	if (step_row(ob, s, err) != 1)
 		goto out;
 	row_fill(s, row);

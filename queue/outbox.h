@@ -63,9 +63,10 @@ void	hg_outbox_close(struct hg_outbox *ob);	/* NULL is fine */
 /* Transactions (BEGIN IMMEDIATE ... COMMIT).  Calls below that write use
  * the caller's transaction when one is open, otherwise their own.
  * When SQLite fails inside the caller's transaction (disk full, I/O),
- * the whole transaction is rolled back at once: later calls and
- * hg_outbox_commit fail (HG_ETEMP) until hg_outbox_rollback, so no part
- * of a batch commits without its cursor.  Refusals that write nothing
+ * the whole transaction is rolled back at once: later writing calls and
+ * hg_outbox_commit fail (HG_ETEMP) until the caller ends it with
+ * hg_outbox_rollback (or that failed commit), so no part of a batch
+ * commits without its cursor.  Refusals that write nothing
  * (bad arguments, "bill N is X, not Y") leave the transaction open. */
 int	hg_outbox_begin(struct hg_outbox *ob, struct hg_err *err);
 int	hg_outbox_commit(struct hg_outbox *ob, struct hg_err *err);
@@ -76,7 +77,17 @@ void	hg_outbox_rollback(struct hg_outbox *ob);
  * `bill_json` is what will be settled (after mapping); `state` is
  * HG_S_READY or HG_S_INVALID, with `reasons` (newline-separated, or NULL).
  * `patient_key` orders bills of one patient (certificate number).
- * `total` is the bill total in fen. */
+ * `total` is the bill total in fen.
+ *
+ * `hash` is compared with the newest content known for (adapter,
+ * source_key): the pending amendment when there is one, else the stored
+ * bill; so content that goes back to what was settled is an amendment
+ * too (a person decides, nothing is silently undone).  A replaced bill
+ * starts settlement afresh: attempts, step, setl_id, setl_json, err_msg,
+ * lease and pending are cleared (the old values go to bill_versions);
+ * psn_no, insuplc_admdvs and mdtrt_id stay.  An amendment keeps only
+ * bill_json and hash (as pending_json, pending_hash), not its state and
+ * reasons. */
 struct hg_put {
 	const char *adapter;
 	const char *source_key;
@@ -144,17 +155,27 @@ int	hg_outbox_history(struct hg_outbox *ob, long long id,
 
 /* Move a bill to a new state with a history row.  When `from` is not
  * NULL the move happens only if the bill is in that state (else -1,
- * HG_EPERM, "bill N is <state>, not <from>"). */
+ * HG_EPERM, "bill N is <state>, not <from>").  Moving to any state but
+ * in_progress/in_doubt clears the lease.  It does not look at
+ * pending_json: the settler moves a finished bill with a pending
+ * amendment to amended itself. */
 int	hg_outbox_set_state(struct hg_outbox *ob, long long id,
 	    const char *from, const char *to, const char *reason,
 	    struct hg_err *err);
 /* Replace the stored bill (after re-validation / re-mapping): bill_json,
- * state, reasons; history row with `why`. */
+ * state, reasons; history row with `why`.  `state` is ready or invalid.
+ * The old content goes to bill_versions (same version number: the
+ * source content, and so hash and version, did not change); attempts,
+ * step, setl_id, setl_json and err_msg start afresh.  Refused (HG_EPERM)
+ * for a bill whose content was sent: in_progress, in_doubt, settled,
+ * amended. */
 int	hg_outbox_update_bill(struct hg_outbox *ob, long long id,
 	    const char *bill_json, const char *state, const char *reasons,
 	    const char *why, struct hg_err *err);
 
-/* Claim the next bill to settle for `owner` until now+lease_ms.  A bill is
+/* Claim the next bill to settle for `owner` until now+lease_ms (now_ms is
+ * wall-clock ms, compared across processes).  Across patients the bill
+ * due first goes first, then the oldest.  A bill is
  * claimable when it is ready, or in_progress/in_doubt with an expired
  * lease, its next_attempt_ms has passed, and no older bill of the same
  * patient_key is still unfinished (ready, in_progress, in_doubt): order

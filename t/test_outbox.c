@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -792,6 +793,24 @@ START_TEST(test_claim_retry)
 }
 END_TEST
 
+START_TEST(test_claim_due)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+	long long x, y;
+
+	ob = open_ok(0);
+	put_ok(ob, "x", "x", HG_S_READY, "X", &x);
+	ck_assert_int_eq(claim(ob, "w1", 1000, 100), x);
+	ck_assert_int_eq(hg_outbox_release(ob, x, 5000, "timeout", &err), 0);
+	put_ok(ob, "y", "y", HG_S_READY, "Y", &y);
+	/* Across patients, the bill due first goes first. */
+	ck_assert_int_eq(claim(ob, "w1", 6000, 100), y);
+	ck_assert_int_eq(claim(ob, "w1", 6000, 100), x);
+	finish(ob);
+}
+END_TEST
+
 /* Four connections race for 200 bills; each must be claimed once. */
 #define RACE_BILLS	200
 #define RACE_THREADS	4
@@ -933,6 +952,20 @@ START_TEST(test_update_bill)
 	    "invalid>ready:replayed after mapping fix");
 	hist_free(&h);
 
+	/* After a cancellation the next settlement starts afresh. */
+	exec_ok(ob, "UPDATE bills SET state = 'cancelled', setl_id = 'S1', "
+	    "setl_json = '{}', attempts = 3, mdtrt_id = 'M1'");
+	ck_assert_int_eq(hg_outbox_update_bill(ob, id, "{\"mapped\":2}",
+	    HG_S_READY, NULL, "re-mapped", &err), 0);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_ptr_null(row.setl_id);
+	ck_assert_ptr_null(row.setl_json);
+	ck_assert_int_eq(row.attempts, 0);
+	ck_assert_str_eq(row.mdtrt_id, "M1");
+	hg_row_free(&row);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bill_versions WHERE "
+	    "setl_id = 'S1' AND why = 're-mapped'"), 1);
+
 	state_ok(ob, id, HG_S_READY, HG_S_SETTLED);
 	ck_assert_int_eq(hg_outbox_update_bill(ob, id, "{}", HG_S_READY, NULL,
 	    "x", &err), -1);
@@ -1020,6 +1053,46 @@ START_TEST(test_read)
 END_TEST
 
 /* --- failures ---------------------------------------------------------- */
+
+/* A process that dies mid-batch: what it committed is there, what it
+ * had not committed is not, and the file is sound. */
+START_TEST(test_crash)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+	pid_t pid;
+	int status;
+	char *c;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (hg_outbox_open(dbpath, 0, &ob, &err) == -1 ||
+		    hg_outbox_begin(ob, &err) == -1)
+			_exit(2);
+		put_ok(ob, "a", "ha", HG_S_READY, "A", NULL);
+		if (hg_outbox_set_cursor(ob, "his", "f1", &err) == -1 ||
+		    hg_outbox_commit(ob, &err) == -1 ||
+		    hg_outbox_begin(ob, &err) == -1)
+			_exit(3);
+		put_ok(ob, "b", "hb", HG_S_READY, "B", NULL);
+		if (hg_outbox_set_cursor(ob, "his", "f2", &err) == -1)
+			_exit(4);
+		_exit(0);	/* no commit, no close */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child status %d", status);
+	ob = open_ok(0);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills WHERE "
+	    "source_key = 'a'"), 1);
+	c = hg_outbox_get_cursor(ob, "his");
+	ck_assert_str_eq(c, "f1");
+	free(c);
+	finish(ob);
+}
+END_TEST
 
 START_TEST(test_disk_full)
 {
@@ -1161,6 +1234,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_claim_order);
 	tcase_add_test(tc, test_claim_lease);
 	tcase_add_test(tc, test_claim_retry);
+	tcase_add_test(tc, test_claim_due);
 	tcase_add_test(tc, test_claim_race);
 
 	tc = hg_tcase(s, "state", 30);
@@ -1171,6 +1245,7 @@ hg_test_suite(void)
 
 	tc = hg_tcase(s, "failure", 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_crash);
 	tcase_add_test(tc, test_disk_full);
 	tcase_add_test(tc, test_readonly_writes);
 	return s;
