@@ -286,7 +286,7 @@ blank_row(char **f, int n)
 static void
 parse(struct hg_mapping *m, struct load *ld)
 {
-	char *p, *next, *f[3], delim = 0;
+	char *p, *q, *next, *f[3], delim = 0;
 	const char *why;
 	int line = 0, n, seen_row = 0;
 	size_t len;
@@ -300,9 +300,11 @@ parse(struct hg_mapping *m, struct load *ld)
 		len = strlen(p);
 		if (len > 0 && p[len - 1] == '\r')
 			p[len - 1] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
+		/* look past indentation only to classify the line: in a
+		 * tab-separated file a leading tab is an empty first field */
+		for (q = p; *q == ' ' || *q == '\t'; q++)
+			;
+		if (*q == '\0' || *q == '#')
 			continue;
 		/* Excel's "Unicode text" is tab-separated; decide once */
 		if (delim == 0)

@@ -407,10 +407,16 @@ check_time(const struct hg_fee *f, const struct hg_bill *b, int stay_ok,
 	}
 	if (t > dscg + after_hours * 3600) {
 		secs_time(dscg + after_hours * 3600, limit);
-		hg_problem_add(probs, nprobs, f->line, "fee_ocur_time",
-		    "%s is more than %lld hours after discharge %s (latest "
-		    "%s)", f->time, (long long)after_hours, b->dscg_time,
-		    limit);
+		if (after_hours == 0)
+			hg_problem_add(probs, nprobs, f->line,
+			    "fee_ocur_time", "%s is after discharge %s",
+			    f->time, b->dscg_time);
+		else
+			hg_problem_add(probs, nprobs, f->line,
+			    "fee_ocur_time", "%s is more than %lld hour%s "
+			    "after discharge %s (latest %s)", f->time,
+			    (long long)after_hours, after_hours == 1 ? "" :
+			    "s", b->dscg_time, limit);
 	}
 }
 

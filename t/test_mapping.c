@@ -152,10 +152,11 @@ START_TEST(test_utf16_tabs)
 {
 	static const char text[] = "本院编码\t医保编码\t名称\r\n"
 	    "YP000456\t" DRUG "\t注射用头孢呋辛钠\r\n"
-	    "CW0001\t" BED "\t\r\n";
+	    "CW0001\t" BED "\t\r\n"
+	    "\t" TUBE "\tno local code\r\n";
 	struct hg_mapping *m;
 	struct hg_err err;
-	char *u16, *buf;
+	char *u16, *buf, *path;
 	size_t n;
 
 	ck_assert_int_eq(hg_text_from_utf8("UTF-16LE", text, sizeof text - 1,
@@ -163,7 +164,14 @@ START_TEST(test_utf16_tabs)
 	buf = hg_xmalloc(n + 2);
 	memcpy(buf, "\xff\xfe", 2);
 	memcpy(buf + 2, u16, n);
-	m = load_ok("u16.txt", buf, n + 2);
+	path = write_file("u16.txt", buf, n + 2);
+	ck_assert_int_eq(hg_mapping_load(path, &m, &err), -1);
+	ck_assert_msg(strstr(err.msg, "u16.txt:4: no local code") != NULL,
+	    "%s", err.msg);
+	free(path);
+	/* the same without the bad last line */
+	m = load_ok("u16.txt", buf, n + 2 - 2 * (sizeof "\t" TUBE
+	    "\tno local code\r\n" - 1));
 	ck_assert_uint_eq(hg_mapping_size(m), 2);
 	ck_assert_str_eq(hg_mapping_lookup(m, "YP000456"), DRUG);
 	ck_assert_str_eq(hg_mapping_name(m, "YP000456"), "注射用头孢呋辛钠");
@@ -272,15 +280,15 @@ static void *
 lookup_all(void *arg)
 {
 	char local[32], want[32];
-	size_t i, bad = 0;
+	size_t i, nbad = 0;
 
 	for (i = 0; i < BIG; i++) {
 		snprintf(local, sizeof local, "L%06zu", i);
 		snprintf(want, sizeof want, "%015zu", i * 7);
 		if (strcmp(hg_mapping_lookup(big_map, local), want) != 0)
-			bad++;
+			nbad++;
 	}
-	return (void *)bad;
+	return (void *)nbad;
 }
 
 START_TEST(test_big)

@@ -2,6 +2,7 @@
  * to the good bill, gives exactly one problem on the right line and field. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,7 +314,7 @@ static const struct {
 	    "2024-03-05 10:00:00" },
 	{ "discharge + 24 h", time_edge, 0, 0, NULL, NULL },
 	{ "after discharge, 0 h", time_hours0, 1, 7, "fee_ocur_time",
-	    "more than 0 hours after discharge" },
+	    "2024-03-05 20:00:00 is after discharge 2024-03-05 10:00:00" },
 	{ "no fee time", time_missing, 1, 5, "fee_ocur_time", "missing" },
 	{ "fee time shape", time_shape, 1, 5, "fee_ocur_time",
 	    "\"2024/3/2\" is not a time" },
