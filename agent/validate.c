@@ -165,26 +165,36 @@ secs_time(int64_t t, char out[HG_TIMELEN])
 }
 
 /* Fees with a serial, ordered by serial and then by position, so that
- * duplicates sit together behind their first occurrence.  Built by binary
- * insertion rather than qsort, whose comparator would need the bill in a
- * global, and hg_validate runs in several threads at once. */
+ * duplicates sit together behind their first occurrence.  qsort_r, not
+ * qsort: hg_validate runs in several threads and the comparator needs the
+ * bill. */
 struct sn_index {
 	size_t	*order;
 	size_t	 n;
 	size_t	*first;		/* per fee: first fee with the same serial */
 };
 
+static int
+by_sn(const void *a, const void *b, void *arg)
+{
+	const struct hg_fee *fees = arg;
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+	int c = strcmp(fees[ia].sn, fees[ib].sn);
+
+	if (c != 0)
+		return c;
+	return ia < ib ? -1 : ia > ib;
+}
+
 static size_t
 lower_bound(const struct hg_fee *fees, const size_t *order, size_t n,
-    const char *sn, size_t idx)
+    const char *sn)
 {
 	size_t lo = 0, hi = n, mid;
-	int c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = strcmp(fees[order[mid]].sn, sn);
-		if (c < 0 || (c == 0 && order[mid] < idx))
+		if (strcmp(fees[order[mid]].sn, sn) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -195,22 +205,17 @@ lower_bound(const struct hg_fee *fees, const size_t *order, size_t n,
 static void
 sn_index_build(const struct hg_bill *bill, struct sn_index *ix)
 {
-	size_t i, pos, k;
+	size_t i, k;
 
 	ix->order = hg_xcalloc(bill->nfees + 1, sizeof *ix->order);
 	ix->first = hg_xcalloc(bill->nfees + 1, sizeof *ix->first);
 	ix->n = 0;
 	for (i = 0; i < bill->nfees; i++) {
 		ix->first[i] = i;
-		if (empty(bill->fees[i].sn))
-			continue;
-		pos = lower_bound(bill->fees, ix->order, ix->n,
-		    bill->fees[i].sn, i);
-		memmove(ix->order + pos + 1, ix->order + pos,
-		    (ix->n - pos) * sizeof *ix->order);
-		ix->order[pos] = i;
-		ix->n++;
+		if (!empty(bill->fees[i].sn))
+			ix->order[ix->n++] = i;
 	}
+	qsort_r(ix->order, ix->n, sizeof *ix->order, by_sn, bill->fees);
 	for (k = 1; k < ix->n; k++)
 		if (strcmp(bill->fees[ix->order[k]].sn,
 		    bill->fees[ix->order[k - 1]].sn) == 0)
@@ -223,7 +228,7 @@ static long
 sn_find(const struct hg_bill *bill, const struct sn_index *ix,
     const char *sn)
 {
-	size_t pos = lower_bound(bill->fees, ix->order, ix->n, sn, 0);
+	size_t pos = lower_bound(bill->fees, ix->order, ix->n, sn);
 
 	if (pos < ix->n && strcmp(bill->fees[ix->order[pos]].sn, sn) == 0)
 		return (long)ix->order[pos];
@@ -234,7 +239,7 @@ static void
 check_patient(const struct hg_bill *b, const char *now,
     struct hg_problem **probs, size_t *nprobs)
 {
-	char id[64], why[256];
+	char *id, why[256];
 
 	if (empty(b->ipt_no))
 		hg_problem_add(probs, nprobs, b->line, "ipt_no", "missing, "
@@ -251,11 +256,12 @@ check_patient(const struct hg_bill *b, const char *now,
 		return;
 	/* lower-case x and full-width digits are the adapter's to fix;
 	 * they do not make the number wrong */
-	snprintf(id, sizeof id, "%s", b->certno);
+	id = hg_xstrdup(b->certno);
 	hg_norm_id(id);
 	if (hg_idcard_check(id, now, why, sizeof why) < 0)
 		hg_problem_add(probs, nprobs, b->line, "certno",
 		    "ID number: %s", why);
+	free(id);
 }
 
 /* Check one of the stay's two times; 1 when it can be used. */
