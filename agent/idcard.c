@@ -2,8 +2,7 @@
  * date digits, 3 sequence digits and an ISO 7064 MOD 11-2 check character.
  * Old 15-digit numbers (issued before 1999) have a 2-digit year and no
  * check character, so only their date can be checked. */
-/* <>, not "": agent/config.h would shadow the autoconf header */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,8 +9,7 @@
  * 100k-line mapping costs one buffer, one entry array and one slot array.
  * Nothing changes after hg_mapping_load returns, so threads may share a
  * mapping without locks; a reload builds a new one and the caller swaps. */
-/* <>, not "": agent/config.h would shadow the autoconf header */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>

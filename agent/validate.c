@@ -3,8 +3,7 @@
  * waits in the outbox with a precise reason instead of failing at 2301.
  * One defect gives exactly one problem, and every defect is reported: an
  * operator fixes a bill in one pass, not one complaint at a time. */
-/* <>, not "": agent/config.h would shadow the autoconf header */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Code mapping files as hospitals keep them (GBK from Chinese Excel, UTF-8
  * with a BOM, Excel "Unicode text"), their mistakes reported as FILE:LINE,
  * and the mapping applied to a bill. */
-#include <config.h>
+#include "config.h"
 
 #include <pthread.h>
 #include <stdio.h>

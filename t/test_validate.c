@@ -1,6 +1,6 @@
 /* Bill validation: a good bill has no problems; each defect, applied alone
  * to the good bill, gives exactly one problem on the right line and field. */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
