@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1078,10 +1079,11 @@ START_TEST(test_crash)
 		put_ok(ob, "b", "hb", HG_S_READY, "B", NULL);
 		if (hg_outbox_set_cursor(ob, "his", "f2", &err) == -1)
 			_exit(4);
-		_exit(0);	/* no commit, no close */
+		kill(getpid(), SIGKILL);	/* no commit, no close */
+		_exit(5);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 	    "child status %d", status);
 	ob = open_ok(0);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
