@@ -64,6 +64,8 @@ static const struct section {
 } sections[] = {
 	{ "agent", agent_keys, offsetof(struct hg_config, agent) },
 	{ "validate", validate_keys, offsetof(struct hg_config, validate) },
+	{ "platform", hg_platform_keys, offsetof(struct hg_config, platform) },
+	{ "settle", hg_settle_keys, offsetof(struct hg_config, settle) },
 	{ NULL, NULL, 0 },
 };
 
@@ -261,7 +263,8 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 		if (sec->name == NULL) {
 			hg_conf_errs_add(errs, path,
 			    config_setting_source_line(s), "unknown section "
-			    "\"%s\" (expected agent, validate, ...)", name);
+			    "\"%s\" (expected agent, validate, platform, "
+			    "settle)", name);
 			continue;
 		}
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
@@ -277,6 +280,12 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	resolve_path(&c->agent.outbox, path);
 	resolve_path(&c->agent.adapters_dir, path);
 	resolve_path(&c->agent.mapping_file, path);
+	resolve_path(&c->platform.ca_file, path);
+	resolve_path(&c->platform.cert_file, path);
+	resolve_path(&c->platform.key_file, path);
+	resolve_path(&c->platform.apikey_file, path);
+	resolve_path(&c->platform.paas_token_file, path);
+	hg_platform_conf_check(&c->platform, &c->settle, path, errs);
 	if (strlen(c->agent.fixmedins_code) != 12)
 		hg_conf_errs_add(errs, path, 0, "agent.fixmedins_code: \"%s\" "
 		    "is not 12 characters (like \"H32010000001\")",

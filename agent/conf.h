@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "adapters/adapter.h"
+#include "agent/platform.h"
 #include "lib/conftab.h"
 
 #define HG_DEFAULT_CONF	SYSCONFDIR "/hisgate/hisgate.conf"
@@ -34,6 +35,8 @@ struct hg_config {
 	char	*file;		/* the main file, or "(built-in defaults)" */
 	struct hg_agent_conf agent;
 	struct hg_validate_conf validate;
+	struct hg_platform_conf platform;
+	struct hg_settle_conf settle;
 	struct hg_adapter **adapters;
 	size_t	 nadapters;
 };

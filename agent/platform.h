@@ -52,4 +52,111 @@ struct hg_settle_conf {
 extern const struct hg_conf_key hg_platform_keys[];
 extern const struct hg_conf_key hg_settle_keys[];
 
+/* Checks beyond the tables, run by the config loader (so check-config and
+ * startup both refuse): auth needs its secret, timeouts keys name an
+ * infno, a lease outlives the longest call, and secret files (key_file, apikey_file, paas_token_file) must
+ * be readable by their owner only.  Problems go to errs as FILE:0: ... */
+void	hg_platform_conf_check(const struct hg_platform_conf *pc,
+	    const struct hg_settle_conf *sc, const char *file,
+	    struct hg_conf_errs *errs);
+/* A secret file's mode: -1 (reason in err) when it is missing, not a
+ * regular file, or readable by group or others. */
+int	hg_secret_file_check(const char *path, struct hg_err *err);
+/* The timeout for one infno: timeouts.<x>NNNN when set, else timeout_ms. */
+int64_t	hg_platform_timeout(const struct hg_platform_conf *pc,
+	    const char *infno);
+
+/* --- shared by every thread of a process ------------------------------- */
+
+struct hg_platform_shared {
+	const struct hg_platform_conf *conf;
+	struct hg_nhsa_hdr hdr;		/* sign_no left NULL: per call */
+	char	*apikey;		/* secrets, read once; never logged */
+	char	*paas_token;
+	struct hg_nhsa_msgid_gen msgid;
+	pthread_mutex_t	 lock;		/* sign_no, signin_gen */
+	char	 sign_no[HG_NHSA_IDBUF];	/* "" until signed in */
+	unsigned signin_gen;
+	/* transport failures per class, for status (atomic enough: ints) */
+};
+
+/* hdr strings are borrowed from the caller (the agent config) and must
+ * outlive sh.  msgid_state: the generator's state file (NULL: memory). */
+int	hg_platform_shared_init(struct hg_platform_shared *sh,
+	    const struct hg_platform_conf *pc, const struct hg_nhsa_hdr *hdr,
+	    const char *msgid_state, struct hg_err *err);
+void	hg_platform_shared_destroy(struct hg_platform_shared *sh);
+
+/* --- one per thread ------------------------------------------------------ */
+
+struct hg_platform;
+
+struct hg_platform *hg_platform_new(struct hg_platform_shared *sh,
+	    struct hg_err *err);
+void	hg_platform_free(struct hg_platform *p);	/* NULL is fine */
+
+/* What became of one call. */
+enum hg_call_outcome {
+	HG_CALL_OK = 0,		/* infcode 0; resp.output is the answer */
+	HG_CALL_NOTSENT,	/* never reached the platform (connect
+				 * refused, DNS, TLS handshake, 4xx gateway
+				 * refusal, or the journal refused): nothing
+				 * happened there; safe to try again */
+	HG_CALL_UNKNOWN,	/* sent, answer lost or unusable (timeout
+				 * after sending, reset, empty reply, 5xx,
+				 * garbage, infcode -1): the platform may
+				 * have committed; resolve before re-sending */
+	HG_CALL_REFUSED,	/* the platform answered -2 (or another
+				 * failure code): not done; err has its
+				 * err_msg */
+};
+
+/* Journal hooks, called around every send: `sent` BEFORE the request
+ * leaves (when it fails the call is not made: HG_CALL_NOTSENT), and
+ * `answered` once the outcome is known (state "ok", "failed" or
+ * "unknown").  Either may be NULL (9001 is not journalled per bill). */
+struct hg_journal {
+	int	(*sent)(void *arg, const char *infno, const char *msgid,
+		    const char *request, struct hg_err *err);
+	void	(*answered)(void *arg, const char *msgid, const char *state,
+		    const char *response, const char *err_msg);
+	void	*arg;
+};
+
+struct hg_call {
+	char	 infno[8];
+	char	 msgid[HG_NHSA_MSGIDBUF];	/* of the last attempt */
+	enum hg_call_outcome outcome;
+	struct hg_nhsa_resp resp;	/* parsed answer (OK, REFUSED, -1) */
+	int	 have_resp;
+	struct hg_err err;		/* why, for every outcome but OK */
+};
+
+/* One call: sign in when needed, envelope with a fresh msgid, journal,
+ * POST, classify.  When the platform answers that the sign-in expired
+ * (err_msg mentions 签到) it signs in again and retries once, with a new
+ * msgid (journalled too).  Takes ownership of input.  Returns the
+ * outcome (also in call->outcome); hg_call_free releases the answer. */
+enum hg_call_outcome hg_platform_call(struct hg_platform *p,
+	    const char *infno, const char *insuplc_admdvs,
+	    struct json_object *input, const struct hg_journal *j,
+	    struct hg_call *call);
+void	hg_call_free(struct hg_call *call);
+
+/* Sign in now (9001) unless a sign_no is cached. */
+int	hg_platform_signin(struct hg_platform *p, struct hg_err *err);
+
+/* --- pieces exposed for unit tests -------------------------------------- */
+
+/* lower-case hex SHA-256 of ts + token + nonce + ts (x-tif-signature) */
+void	hg_tif_signature(const char *ts, const char *token, const char *nonce,
+	    char out[65]);
+/* gzip a buffer (RFC 1952); the caller frees *out. */
+int	hg_gzip(const char *in, size_t len, char **out, size_t *outlen,
+	    struct hg_err *err);
+/* Does a curl result / HTTP status mean the request never left?  Pure:
+ * used by the transport and table-tested. */
+enum hg_call_outcome hg_transport_class(int curl_code, long http_status,
+	    int request_sent);
+
 #endif

@@ -1,0 +1,106 @@
+/* The settlement journal (`steps` table of the outbox, schema v1) and the
+ * few bill updates the settler needs beyond queue/outbox.h: every
+ * platform call is written here, committed, BEFORE it is sent (state
+ * "sent", with its msgid and request) and updated once it answers ("ok",
+ * "failed" or "unknown" with the response).  A bill's progress (psn_no,
+ * mdtrt_id, setl_id ...) lives in its row; what the platform may or may
+ * not have done lives here.
+ *
+ * Functions follow outbox.h: 0 or -1 with err (HG_ETEMP: try later), and
+ * they join the caller's hg_outbox_begin() transaction when one is open.
+ * A worker's writes are fenced by its lease: when the bill's lease_owner
+ * is no longer `owner` (another worker took it over after the lease ran
+ * out), they fail with HG_EPERM "lease lost" and write nothing. */
+#ifndef HG_STEPS_H
+#define HG_STEPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "queue/outbox.h"
+
+/* Journal states, stored as these strings. */
+#define HG_STEP_SENT	"sent"		/* on its way; no answer yet */
+#define HG_STEP_OK	"ok"		/* infcode 0 */
+#define HG_STEP_FAILED	"failed"	/* refused, or provably never sent */
+#define HG_STEP_UNKNOWN	"unknown"	/* the answer was lost */
+
+struct hg_step {
+	long long id;
+	long long bill_id;
+	char	*infno;
+	char	*msgid;
+	char	*state;
+	char	*request;
+	char	*response;
+	char	*err_msg;
+	int64_t	 sent_ms;
+	int64_t	 answered_ms;
+};
+
+/* Journal a call before it is sent: insert ("sent") and set the bill's
+ * step column.  With owner != NULL the bill must still be leased by owner
+ * (the lease is extended to lease_until_ms); with owner == NULL (the CLI)
+ * the bill must be in state `need_state`. */
+int	hg_steps_sent(struct hg_outbox *ob, long long bill_id,
+	    const char *owner, int64_t lease_until_ms, const char *need_state,
+	    const char *infno, const char *msgid, const char *request,
+	    struct hg_err *err);
+/* Record the answer of msgid (state ok/failed/unknown). */
+int	hg_steps_answer(struct hg_outbox *ob, const char *msgid,
+	    const char *state, const char *response, const char *err_msg,
+	    struct hg_err *err);
+/* Every step of a bill, oldest first; hg_steps_free(v, n) after. */
+int	hg_steps_list(struct hg_outbox *ob, long long bill_id,
+	    struct hg_step **v, size_t *n, struct hg_err *err);
+void	hg_steps_free(struct hg_step *v, size_t n);
+/* Steps still "sent" when a worker takes a bill were left by a worker
+ * that died or lost its lease: mark them "unknown".  *n gets how many. */
+int	hg_steps_orphans(struct hg_outbox *ob, long long bill_id, int *n,
+	    struct hg_err *err);
+
+/* Bill columns, fenced by the lease (owner != NULL). */
+int	hg_steps_set_person(struct hg_outbox *ob, long long id,
+	    const char *owner, const char *psn_no, const char *insuplc_admdvs,
+	    struct hg_err *err);
+int	hg_steps_set_mdtrt(struct hg_outbox *ob, long long id,
+	    const char *owner, const char *mdtrt_id, struct hg_err *err);
+/* Extend the lease (and check it is still ours). */
+int	hg_steps_renew(struct hg_outbox *ob, long long id, const char *owner,
+	    int64_t lease_until_ms, struct hg_err *err);
+
+/* Finish: settled (setl_id, mdtrt_id, setl_json stored; a bill with a
+ * pending amendment goes on to amended), all in one transaction. */
+int	hg_steps_settled(struct hg_outbox *ob, long long id, const char *owner,
+	    const char *setl_id, const char *mdtrt_id, const char *setl_json,
+	    const char *reason, struct hg_err *err);
+/* Finish: rejected with the platform's (or our) reason in err_msg. */
+int	hg_steps_rejected(struct hg_outbox *ob, long long id,
+	    const char *owner, const char *err_msg, struct hg_err *err);
+/* in_progress -> in_doubt (lease kept), fenced. */
+int	hg_steps_doubt(struct hg_outbox *ob, long long id, const char *owner,
+	    const char *reason, struct hg_err *err);
+/* in_doubt -> in_progress once the doubt is resolved as "not settled". */
+int	hg_steps_undoubt(struct hg_outbox *ob, long long id, const char *owner,
+	    const char *reason, struct hg_err *err);
+
+/* `queue retry`: a rejected or cancelled bill back to ready (attempts,
+ * step and error cleared).  A cancelled bill with a pending amendment
+ * takes the amendment as its new content (old content kept in
+ * bill_versions, version + 1).  Anything else is refused (HG_EPERM) with
+ * the reason. */
+int	hg_steps_requeue(struct hg_outbox *ob, long long id, const char *why,
+	    struct hg_err *err);
+/* `queue cancel` answered: settled/amended -> cancelled. */
+int	hg_steps_cancelled(struct hg_outbox *ob, long long id,
+	    const char *reason, struct hg_err *err);
+
+/* Expire the leases held by agents of this host that are gone: owners
+ * look like "HOST:PID:NONCE:..."; a lease whose PID no longer runs, or
+ * is this process under another nonce (a restart that got the same pid),
+ * is released at once instead of after lease_ms.  *n gets how many. */
+int	hg_steps_reap(struct hg_outbox *ob, const char *host, const char *nonce,
+	    int *n, struct hg_err *err);
+
+#endif
