@@ -1,6 +1,7 @@
-/* hisgate run: the daemon.  One thread per adapter, each with its own
- * outbox connection; the main thread only waits for signals (TERM/INT:
- * stop cleanly, HUP: reload the mapping table and log level). */
+/* hisgate run: the daemon.  One thread per adapter and settle.workers
+ * settlement threads, each with its own outbox connection; the main
+ * thread only waits for signals (TERM/INT: stop cleanly, HUP: reload the
+ * mapping table and log level). */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "agent/cli.h"
 #include "agent/intake.h"
 #include "agent/notify.h"
+#include "agent/settle.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -127,6 +129,7 @@ cmd_run(struct hg_cli *cli)
 	struct hg_config *cfg;
 	struct hg_intake in;
 	struct runner *runners;
+	struct hg_settle *settle = NULL;
 	struct hg_outbox *ob = NULL;
 	struct hg_err err;
 	sigset_t set;
@@ -168,6 +171,15 @@ cmd_run(struct hg_cli *cli)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Settlement first: it opens its outboxes before any adapter
+	 * thread creates files.  A bad secret or msgid state file stops
+	 * the start, where systemd shows it. */
+	if (hg_settle_start(cfg, &settle, &err) == -1) {
+		log_error("hisgate", "%s", err.msg);
+		close(stop_pipe[0]);
+		close(stop_pipe[1]);
+		goto out;
+	}
 	runners = hg_xcalloc(cfg->nadapters ? cfg->nadapters : 1,
 	    sizeof *runners);
 	for (i = 0; i < cfg->nadapters; i++) {
@@ -208,6 +220,8 @@ cmd_run(struct hg_cli *cli)
 		if (runners[i].started)
 			pthread_join(runners[i].thread, NULL);
 	free(runners);
+	/* workers finish the call they are in (bounded by its timeout) */
+	hg_settle_stop(settle);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);
 	log_notice("hisgate", "stopped");
