@@ -21,11 +21,16 @@ static const struct command {
 	  "config-keys               every configuration key with its default" },
 	{ "adapter", cmd_adapter,
 	  "adapter list | test NAME  list adapters; dry-run one (commits nothing)" },
-	{ "queue", cmd_queue,
-	  "queue list [--state S] [--json] | show ID [--json]" },
+	{ "queue", cmd_queue_settle,
+	  "queue list [--state S] [--json] | show ID [--json] | retry ID | "
+	  "cancel ID [--yes]" },
 	{ "replay", cmd_replay,
 	  "replay [ID]               re-validate invalid bills after a fix" },
 	{ "status", cmd_status, "status [--json]           bills per state" },
+	{ "slip", cmd_slip,
+	  "slip ID [--json]          the settlement slip (一单式结算单) of a bill" },
+	{ "reconcile", cmd_reconcile,
+	  "reconcile [DATE]          3201 totals of a day against the platform" },
 	{ NULL, NULL, NULL },
 };
 

@@ -254,6 +254,49 @@ hg_steps_list(struct hg_outbox *ob, long long bill_id, struct hg_step **v,
 	return 0;
 }
 
+int
+hg_steps_each(struct hg_outbox *ob, const char *infno, const char *state,
+    int (*cb)(const struct hg_step *st, void *arg), void *arg,
+    struct hg_err *err)
+{
+	sqlite3 *db = hg_outbox_db(ob);
+	sqlite3_stmt *s;
+	struct hg_step st;
+	int rc;
+
+	s = prep(db, "SELECT id, bill_id, infno, msgid, state, request,"
+	    " response, err_msg, sent_ms, answered_ms FROM steps"
+	    " WHERE infno = ?1 AND state = ?2 ORDER BY id", err);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, infno);
+	bind_text(s, 2, state);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		/* borrowed for the callback only */
+		st.id = sqlite3_column_int64(s, 0);
+		st.bill_id = sqlite3_column_int64(s, 1);
+		st.infno = (char *)sqlite3_column_text(s, 2);
+		st.msgid = (char *)sqlite3_column_text(s, 3);
+		st.state = (char *)sqlite3_column_text(s, 4);
+		st.request = (char *)sqlite3_column_text(s, 5);
+		st.response = (char *)sqlite3_column_text(s, 6);
+		st.err_msg = (char *)sqlite3_column_text(s, 7);
+		st.sent_ms = sqlite3_column_int64(s, 8);
+		st.answered_ms = sqlite3_column_int64(s, 9);
+		if (cb(&st, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		sql_fail(db, rc, err);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
 void
 hg_steps_free(struct hg_step *v, size_t n)
 {

@@ -55,6 +55,11 @@ int	hg_steps_answer(struct hg_outbox *ob, const char *msgid,
 int	hg_steps_list(struct hg_outbox *ob, long long bill_id,
 	    struct hg_step **v, size_t *n, struct hg_err *err);
 void	hg_steps_free(struct hg_step *v, size_t n);
+/* Every step of one infno in one state (any bill), in id order; the
+ * callback returns 0 to go on. */
+int	hg_steps_each(struct hg_outbox *ob, const char *infno,
+	    const char *state, int (*cb)(const struct hg_step *st, void *arg),
+	    void *arg, struct hg_err *err);
 /* Steps still "sent" when a worker takes a bill were left by a worker
  * that died or lost its lease: mark them "unknown".  *n gets how many. */
 int	hg_steps_orphans(struct hg_outbox *ob, long long bill_id, int *n,
