@@ -682,14 +682,18 @@ attempt(struct hg_platform *p, const char *infno, const char *insuplc,
 static int
 do_signin(struct hg_platform *p, struct hg_err *err)
 {
+	struct json_object *in;
 	struct hg_call c;
 	char sign_no[HG_NHSA_IDBUF];
+	enum hg_call_outcome oc;
 	int rc = -1;
 
 	memset(&c, 0, sizeof c);
 	snprintf(c.infno, sizeof c.infno, "9001");
-	if (attempt(p, "9001", NULL, hg_nhsa_in_9001(p->sh->conf->opter, "",
-	    "127.0.0.1"), "", NULL, &c) != HG_CALL_OK) {
+	in = hg_nhsa_in_9001(p->sh->conf->opter, "", "127.0.0.1");
+	oc = attempt(p, "9001", NULL, in, "", NULL, &c);
+	json_object_put(in);
+	if (oc != HG_CALL_OK) {
 		*err = c.err;
 		/* a sign-in has no lasting effect: whatever went wrong,
 		 * nothing else was sent */

@@ -588,6 +588,45 @@ fill_bill(struct job *j)
 		hg_set_str(&j->bill->insutype, j->insutype);
 }
 
+/* The platform's answer to a second 2401 for an open visit of the same
+ * person and ipt_no: "...已办理入院,就诊ID[<mdtrt_id>]".  0 with the id. */
+static int
+admitted_as(const char *msg, char mdtrt_id[HG_NHSA_IDBUF])
+{
+	const char *p, *e;
+
+	if (strstr(msg, "已办理入院") == NULL ||
+	    (p = strstr(msg, "就诊ID[")) == NULL)
+		return -1;
+	p += strlen("就诊ID[");
+	if ((e = strchr(p, ']')) == NULL || e == p ||
+	    (size_t)(e - p) >= HG_NHSA_IDBUF)
+		return -1;
+	memcpy(mdtrt_id, p, (size_t)(e - p));
+	mdtrt_id[e - p] = '\0';
+	return 0;
+}
+
+static enum res
+do_2402(struct job *j)
+{
+	struct hg_call c;
+	enum res rv = R_NEXT;
+
+	fill_bill(j);
+	if (call(j, "2402", hg_nhsa_in_2402(j->bill, NULL), &c) ==
+	    HG_CALL_REFUSED && strstr(c.resp.err_msg, "已办理出院") != NULL) {
+		/* discharged already (a 2402 whose answer was lost, or
+		 * fees uploaded again after discharge): that is the goal */
+		hg_steps_answer(j->w->ob, c.msgid, HG_STEP_OK, NULL,
+		    "the visit was already discharged", NULL);
+	} else if (c.outcome != HG_CALL_OK) {
+		rv = failed(j, &c);
+	}
+	hg_call_free(&c);
+	return rv;
+}
+
 static enum res
 do_2401(struct job *j)
 {
@@ -598,11 +637,21 @@ do_2401(struct job *j)
 	enum res rv;
 
 	/* An admission whose answer was lost is sent again: the platform
-	 * answers a second 2401 for the same open visit (psn_no, hospital,
-	 * ipt_no) with the visit it already has (see doc/settle-notes.md). */
+	 * refuses a second 2401 for the same open visit (psn_no, hospital,
+	 * ipt_no) naming the visit it has, which is then adopted (see
+	 * doc/settle-notes.md). */
 	fill_bill(j);
-	if (call(j, "2401", hg_nhsa_in_2401(j->bill, &cert), &c) !=
-	    HG_CALL_OK) {
+	if (call(j, "2401", hg_nhsa_in_2401(j->bill, &cert), &c) ==
+	    HG_CALL_REFUSED && admitted_as(c.resp.err_msg, mdtrt_id) == 0) {
+		/* The visit exists (an earlier 2401 whose answer was lost
+		 * did it): adopt it. */
+		hg_steps_answer(j->w->ob, c.msgid, HG_STEP_OK, NULL,
+		    "the visit was already admitted: adopted", NULL);
+		log_notice(COMP, "bill %lld: visit %s already admitted; "
+		    "adopted", j->row.id, mdtrt_id);
+		goto adopt;
+	}
+	if (c.outcome != HG_CALL_OK) {
 		rv = failed(j, &c);
 		goto out;
 	}
@@ -611,6 +660,7 @@ do_2401(struct job *j)
 		rv = R_RETRY;
 		goto out;
 	}
+adopt:
 	if (hg_steps_set_mdtrt(j->w->ob, j->row.id, j->w->owner, mdtrt_id,
 	    &err) == -1) {
 		rv = db_failed(j, &err);
@@ -979,8 +1029,7 @@ step(struct job *j, enum hg_settle_action act)
 	case HG_ACT_2301:
 		return do_2301(j);
 	case HG_ACT_2402:
-		fill_bill(j);
-		return simple(j, "2402", hg_nhsa_in_2402(j->bill, NULL));
+		return do_2402(j);
 	case HG_ACT_2303:
 		return do_2303(j);
 	case HG_ACT_2304:
