@@ -314,6 +314,10 @@ hg_transport_class(int code, long status, int sent)
 	case CURLE_SSL_CRL_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
 		return HG_CALL_NOTSENT;
+	case CURLE_SEND_FAIL_REWIND:
+		/* the connection died mid-request and we refused a silent
+		 * resend (on_seek) */
+		return HG_CALL_UNKNOWN;
 	default:
 		/* A timeout, reset or empty reply: only when nothing of the
 		 * request was written is the outcome known. */
@@ -426,6 +430,8 @@ hg_platform_shared_destroy(struct hg_platform_shared *sh)
 struct hg_platform {
 	struct hg_platform_shared *sh;
 	CURL	*curl;
+	const char *body;	/* the request body being sent */
+	size_t	 body_len, body_pos;
 	char	*buf;		/* the answer, NUL-terminated */
 	size_t	 len, cap;
 	int	 overflow;
@@ -452,6 +458,34 @@ on_data(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+static size_t
+on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct hg_platform *p = arg;
+	size_t len = size * n;
+
+	if (len > p->body_len - p->body_pos)
+		len = p->body_len - p->body_pos;
+	memcpy(buf, p->body + p->body_pos, len);
+	p->body_pos += len;
+	return len;
+}
+
+/* libcurl silently sends a request again when a kept-alive connection
+ * dies before any answer byte: for a settlement that is a second send
+ * nobody decided on.  Refusing to rewind a body that has started to go
+ * turns it into CURLE_SEND_FAIL_REWIND, an outcome we classify as
+ * unknown. */
+static int
+on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct hg_platform *p = arg;
+
+	if (origin == SEEK_SET && offset == 0 && p->body_pos == 0)
+		return CURL_SEEKFUNC_OK;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
 struct hg_platform *
 hg_platform_new(struct hg_platform_shared *sh, struct hg_err *err)
 {
@@ -472,6 +506,11 @@ hg_platform_new(struct hg_platform_shared *sh, struct hg_err *err)
 	    (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)pc->connect_timeout_ms);
+	curl_easy_setopt(p->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(p->curl, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(p->curl, CURLOPT_READDATA, p);
+	curl_easy_setopt(p->curl, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(p->curl, CURLOPT_SEEKDATA, p);
 	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, p->errbuf);
@@ -569,14 +608,15 @@ post(struct hg_platform *p, const char *infno, const char *body,
 			return HG_CALL_NOTSENT;
 		}
 		h = curl_slist_append(h, "Content-Encoding: gzip");
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, gz);
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)gzlen);
+		p->body = gz;
+		p->body_len = gzlen;
 	} else {
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)strlen(body));
+		p->body = body;
+		p->body_len = strlen(body);
 	}
+	p->body_pos = 0;
+	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)p->body_len);
 	h = auth_headers(p, h);
 	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS,
@@ -587,10 +627,12 @@ post(struct hg_platform *p, const char *infno, const char *body,
 	curl_easy_getinfo(p->curl, CURLINFO_SIZE_UPLOAD_T, &up);
 	/* the header list holds the apikey: wipe it with the list */
 	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, NULL);
 	curl_slist_free_all(h);
+	p->body = NULL;
+	p->body_len = 0;
 	free(gz);
-	oc = hg_transport_class((int)rc, status, reqsize > 0 || up > 0);
+	oc = hg_transport_class((int)rc, status, reqsize > 0 || up > 0 ||
+	    p->body_pos > 0);
 	if (rc != CURLE_OK) {
 		if (p->overflow)
 			hg_failt(err, "%s: answer larger than %d bytes", infno,
@@ -667,6 +709,15 @@ attempt(struct hg_platform *p, const char *infno, const char *insuplc,
 				hg_fail(&call->err, "%s: infcode %lld: %s",
 				    infno, (long long)call->resp.infcode,
 				    call->resp.err_msg);
+				/* "this msgid again": the platform has seen
+				 * it before, so what it did with it then is
+				 * not known from this answer */
+				if (strstr(call->resp.err_msg, "msgid") !=
+				    NULL && strstr(call->resp.err_msg,
+				    "重复") != NULL) {
+					oc = HG_CALL_UNKNOWN;
+					call->err.kind = HG_ETEMP;
+				}
 				break;
 			}
 		}

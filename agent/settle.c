@@ -972,17 +972,17 @@ do_2304(struct job *j)
 		hg_call_free(&c);
 		return rv;
 	}
-	/* Refused.  If an earlier 2304 of this bill was given up as "not
-	 * found", make sure it did not settle after all (the platform
-	 * refuses a second settlement of a visit) before rejecting. */
+	/* Refused.  If an earlier 2304 of this bill exists, make sure it did
+	 * not settle after all (the platform refuses a second settlement of
+	 * a visit) before rejecting. */
 	snprintf(refused, sizeof refused, "%s", c.resp.err_msg[0] != '\0' ?
 	    c.resp.err_msg : c.err.msg);
 	hg_call_free(&c);
 	for (i = 0; i < j->nsteps; i++) {
 		const struct hg_step *st = &j->steps[i];
 
-		if (!is(st, "2304", HG_STEP_FAILED) || st->err_msg == NULL ||
-		    strstr(st->err_msg, "5203") == NULL)
+		if (!is(st, "2304", HG_STEP_FAILED) ||
+		    strcmp(st->msgid, c.msgid) == 0)
 			continue;
 		query_msgid(j, st->msgid, &q, &found);
 		if (found == 1) {

@@ -1,0 +1,197 @@
+#!/bin/bash
+# End to end, settlement: the real agent against the real simulator.
+# The worked example (51423.22 = 34550.22 + 4125.80 + 12747.20) through
+# csvdrop -> outbox -> 1101 2401 2301 2402 2303 2304 with the first 2304's
+# answer lost after the platform committed (reset-after-commit): the bill
+# must end settled exactly once, resolved by 5203.  Then the sample bill,
+# a -2 rejection, a cancellation (2305) reversed in the ledger, a retry,
+# the slip, reconciliation (3201), and secret-file checks.
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+ETC=$top_srcdir/etc/sim
+D=$T/agent
+mkconf "$D"
+
+# --- the simulator ---------------------------------------------------------
+start_sim() {
+	"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
+	    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
+	    --ledger "$T/ledger.db" "$@" >>"$T/sim.log" 2>&1 &
+	sim_pid=$!
+	bg_pids="$bg_pids $sim_pid"
+	wait_until 20 grep -q 'listening on 127.0.0.1:' "$T/sim.log" ||
+	    bail "the simulator did not start: $(cat "$T/sim.log")"
+	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	    "$T/sim.log" | tail -1)
+}
+start_sim --fault 'infno=2304,kind=reset-after-commit,nth=1' --seed 7
+cat >>"$D/hisgate.conf" <<EOC
+platform: { url = "http://127.0.0.1:$port/"; timeouts = { t2304 = 3000; }; };
+settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; };
+EOC
+out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
+check "check-config accepts the platform and settle sections" [ $? -eq 0 ]
+
+# --- secrets -----------------------------------------------------------------
+cp "$D/hisgate.conf" "$T/secret.conf"
+printf 'k3y\n' >"$T/apikey"
+chmod 644 "$T/apikey"
+sed -i "s|^platform: {|platform: { auth = \"apikey\"; apikey_file = \"$T/apikey\";|" \
+    "$T/secret.conf"
+out=$("$HISGATE" check-config -c "$T/secret.conf" 2>&1)
+is "a world-readable apikey file is refused" "$?" 1
+check "naming the file and the fix" grep -q "apikey_file: $T/apikey: mode 0644.*chmod 600" <<<"$out"
+chmod 600 "$T/apikey"
+out=$("$HISGATE" check-config -c "$T/secret.conf" 2>&1)
+is "an owner-only apikey file is fine" "$?" 0
+check "the secret is never printed" bash -c "! grep -q k3y <<<'$out'"
+
+# --- bills -----------------------------------------------------------------
+# The worked example: the simulator engineer's 2301 fixture as a HIS export.
+"$PY" - "$DATA/worked-example-2301.json" "$ETC/catalogue.csv" \
+    >"$T/worked.csv" <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+lv = {}
+for line in open(sys.argv[2], encoding="utf-8"):
+    if line.startswith("#") or line.startswith("code,"):
+        continue
+    f = line.rstrip("\n").split(",")
+    lv[f[0]] = f[2]
+print("住院号,姓名,性别,身份证号,医保卡号,入院时间,出院时间,主要诊断编码,"
+      "主要诊断名称,科室编码,科室名称,明细序号,费用时间,院内项目编码,项目名称,"
+      "规格,单位,数量,单价,金额,医保目录编码,收费类别,甲乙类")
+for i, f in enumerate(d["feedetail"], 1):
+    print(",".join([
+        "ZY2024000777", "王芳", "女", "11010519491231002X", "A12345678",
+        "2024-03-01 08:00:00", "2024-03-05 10:00:00", "C34.100",
+        "肺恶性肿瘤", "0312", "胸外科", str(i), f["fee_ocur_time"],
+        f["medins_list_codg"], f["memo"], "", "",
+        "%.4f" % f["cnt"], "%.6f" % f["pric"],
+        "%.2f" % f["det_item_fee_sumamt"], f["med_list_codg"], "",
+        lv.get(f["med_list_codg"], "")]))
+EOP
+gbk "$T/worked.csv" "$T/bills-0305.csv"
+gbk "$DATA/sample-6a.csv" "$T/bills-0301.csv"
+# 张伟 with a code the platform's catalogue does not have: refused (-2)
+sed -e 's/ZY2024000123/ZY2024000900/' -e 's/王芳/张伟/' \
+    -e 's/11010519491231002X/41010219650312231X/' \
+    -e 's/,001102000010000,床位费/,001102000019999,床位费/' \
+    "$DATA/sample-6a.csv" >"$T/reject.csv"
+gbk "$T/reject.csv" "$T/bills-0900.csv"
+
+# bill state by ipt_no; "" when absent
+state_of() {
+	"$HISGATE" queue list --json -c "$D/hisgate.conf" 2>/dev/null |
+	    py "[b['state'] for b in d if b['ipt_no'] == '$1'] or ['']" \
+	    2>/dev/null | tr -d "[]'"
+}
+field_of() {
+	"$HISGATE" queue list --json -c "$D/hisgate.conf" 2>/dev/null |
+	    py "[b['$2'] for b in d if b['ipt_no'] == '$1'][0]"
+}
+id_of() { field_of "$1" id; }
+final() { case "$(state_of "$1")" in settled|rejected|cancelled|amended) true;; *) false;; esac; }
+
+start_agent "$D"
+# the worked example first: nothing accumulated this year for 王芳
+drop "$T/bills-0305.csv" "$D/in"
+check "the worked example is settled" wait_until 60 final ZY2024000777
+is "its state" "$(state_of ZY2024000777)" settled
+drop "$T/bills-0301.csv" "$D/in"
+drop "$T/bills-0900.csv" "$D/in"
+check "the sample bill is settled" wait_until 60 final ZY2024000123
+check "the bad bill is finished" wait_until 60 final ZY2024000900
+is "the sample bill's state" "$(state_of ZY2024000123)" settled
+is "the bill the platform refuses is rejected" "$(state_of ZY2024000900)" rejected
+check "with the platform's reason" grep -q '不在本地目录中' \
+    <<<"$(field_of ZY2024000900 err_msg)"
+
+# --- the slip ------------------------------------------------------------
+W=$(id_of ZY2024000777)
+slip=$("$HISGATE" slip "$W" -c "$D/hisgate.conf")
+check "slip: total 51423.22" grep -q '医疗费总额 *51423\.22$' <<<"$slip"
+check "slip: basic fund 34550.22" grep -q '基本医疗保险统筹基金支付 *34550\.22$' <<<"$slip"
+check "slip: critical illness 4125.80" grep -q '大病保险 *4125\.80$' <<<"$slip"
+check "slip: cash 12747.20" grep -q '个人现金支付 *12747\.20$' <<<"$slip"
+check "slip: assistance 0.00" grep -q '医疗救助 *0\.00$' <<<"$slip"
+check "slip: the certificate number is masked" grep -q '110105\*\{8\}002X' <<<"$slip"
+check "slip: ID number never in full" bash -c "! grep -q 11010519491231002X <<<'$slip'"
+# the amounts end in one column (CJK labels are two columns wide)
+cols=$("$PY" -c '
+import sys, unicodedata
+ends = set()
+for l in sys.stdin.read().splitlines():
+    if l.rstrip() and l.rstrip()[-1].isdigit() and "." in l.split()[-1]:
+        ends.add(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in l.rstrip()))
+print(len(ends))' <<<"$slip")
+is "slip: the amounts are right-aligned in one column" "$cols" 1
+js=$("$HISGATE" slip "$W" --json -c "$D/hisgate.conf")
+is "slip --json: exact total" "$(py 'd["medfee_sumamt"]' <<<"$js")" 51423.22
+is "slip --json: cash" "$(py 'd["psn_cash_pay"]' <<<"$js")" 12747.2
+
+# --- exactly once, from both sides -------------------------------------------
+ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
+M=$(field_of ZY2024000777 mdtrt_id)
+visit() { py "[v['$2'] for v in d['visits'] if v['mdtrt_id'] == '$1'][0]"; }
+is "ledger: the worked example settled once" "$(visit "$M" setl_cnt <<<"$ledger")" 1
+is "ledger: in force once" "$(visit "$M" settled <<<"$ledger")" 1
+is "ledger: its total" "$(visit "$M" medfee_sumamt <<<"$ledger")" 51423.22
+is "ledger: no visit settled more than once" \
+    "$(py '[v["mdtrt_id"] for v in d["visits"] if v["setl_cnt"] > 1]' <<<"$ledger")" "[]"
+check "the 2304 answer really was lost (sim log)" \
+    grep -q 'connection dropped without an answer' "$T/sim.log"
+steps=$(sqlite3 "$D/outbox.db" "SELECT infno || ':' || state || ':' || coalesce(err_msg, '') FROM steps WHERE bill_id = $W ORDER BY id")
+n2304=$(grep -c '^2304:' <<<"$steps")
+is "one 2304 was sent for the worked example" "$n2304" 1
+check "its answer was recorded as found by 5203" grep -q '^2304:ok:found by 5203' <<<"$steps"
+check "the journal shows the 5203 query" grep -q '^5203:ok:' <<<"$steps"
+check "5203 came before anything else was sent" bash -c \
+    "sed -n '/^2304:/,\$p' <<<'$steps' | sed -n 2p | grep -q '^5203:'"
+hist=$("$HISGATE" queue show "$W" -c "$D/hisgate.conf")
+check "history: in_doubt, then settled" bash -c \
+    "grep -q 'in_progress -> in_doubt' <<<'$hist' && grep -q 'in_doubt *-> settled' <<<'$hist'"
+is "every step has an answer" \
+    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE state = 'sent'")" 0
+
+# --- reconcile, cancel, retry ---------------------------------------------
+out=$("$HISGATE" reconcile -c "$D/hisgate.conf" 2>&1)
+rc=$?
+is "reconcile: exit 0" "$rc" 0
+check "reconcile: the group matches" grep -q '390 *21 *410100 *2 *51580\.42 .* match$' <<<"$out"
+
+S=$(id_of ZY2024000123)
+MS=$(field_of ZY2024000123 mdtrt_id)
+out=$(echo n | "$HISGATE" queue cancel "$S" -c "$D/hisgate.conf" 2>&1)
+check "cancel asks first, with the masked name" grep -q "cancel settlement .* of 王\*, 157.20? \[y/N\]" <<<"$out"
+is "answering no cancels nothing" "$(state_of ZY2024000123)" settled
+out=$("$HISGATE" queue cancel "$S" --yes -c "$D/hisgate.conf" 2>&1)
+is "queue cancel --yes: exit 0" "$?" 0
+is "the bill is cancelled" "$(state_of ZY2024000123)" cancelled
+ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
+is "ledger: 0 settlements in force for that visit" "$(visit "$MS" settled <<<"$ledger")" 0
+is "ledger: one cancellation" "$(visit "$MS" canc_cnt <<<"$ledger")" 1
+check "the cancellation is journalled" bash -c "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT state FROM steps WHERE bill_id = $S AND infno = '2305'\")\" = ok ]"
+out=$("$HISGATE" queue cancel "$S" --yes -c "$D/hisgate.conf" 2>&1)
+is "a cancelled bill cannot be cancelled again" "$?" 1
+slip=$("$HISGATE" slip "$S" -c "$D/hisgate.conf")
+check "the slip of a cancelled bill says so" grep -q '已撤销' <<<"$slip"
+
+out=$("$HISGATE" queue retry "$W" -c "$D/hisgate.conf" 2>&1)
+is "a settled bill is not retried" "$?" 1
+check "it says to cancel first" grep -q 'queue cancel' <<<"$out"
+R=$(id_of ZY2024000900)
+out=$("$HISGATE" queue retry "$R" -c "$D/hisgate.conf" 2>&1)
+is "a rejected bill goes back to ready" "$?" 0
+check "and is refused again" wait_until 30 bash -c "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT count(*) FROM history WHERE bill_id = $R AND to_state = 'rejected'\")\" -ge 2 ]"
+out=$("$HISGATE" queue retry "$S" -c "$D/hisgate.conf" 2>&1)
+check "the cancelled bill is settled again" wait_until 30 bash -c "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT state FROM bills WHERE id = $S\")\" = settled ]"
+ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
+is "ledger: once in force again" "$(visit "$MS" settled <<<"$ledger")" 1
+
+stop_agent
+check "SIGTERM stops the agent and its workers" grep -q 'stopped' "$D/agent.log"
+check "no ID number in the log" bash -c "! grep -q '11010519491231002X' '$D/agent.log'"
+check "no patient name in the log" bash -c "! grep -q '王芳' '$D/agent.log'"
+check "integrity_check is ok" [ "$(sqlite3 "$D/outbox.db" 'PRAGMA integrity_check')" = ok ]
+done_testing
