@@ -1,0 +1,188 @@
+#!/bin/bash
+# Chaos: N bills through csvdrop and the settler while the simulator
+# injects latency, 5xx, resets before and after commit, -1 answers (before
+# and after commit) and an outage window, and the agent is SIGKILLed at
+# random moments (50-500 ms) again and again.  At the end (bounded wait
+# until no bill is ready, in_progress or in_doubt) both sides are counted:
+# every bill's visit settled exactly once in the simulator's ledger, the
+# outbox agrees to the fen, nothing lost, integrity_check ok.
+#
+#   t/chaos.sh            500 bills, 30 kills (make check)
+#   t/chaos.sh --long     5000 bills, 200 kills
+#   HG_SEED=N t/chaos.sh  replay a schedule
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+NBILLS=500
+KILLS=30
+WAIT=150
+if [ "${1:-}" = --long ]; then
+	NBILLS=5000
+	KILLS=200
+	WAIT=1200
+fi
+SEED=${HG_SEED:-$(( $(date +%s) % 100000 ))}
+RANDOM=$SEED
+echo "# seed $SEED ($NBILLS bills, $KILLS kills; HG_SEED=$SEED to replay)"
+
+ETC=$top_srcdir/etc/sim
+D=$T/agent
+mkconf "$D"
+sed -i 's/^stable_seconds = 1;/stable_seconds = 0;/' "$D/adapters.d/his.conf"
+
+"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
+    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
+    --ledger "$T/ledger.db" --seed "$SEED" \
+    --fault 'kind=latency,ms=30,prob=0.05' \
+    --fault 'kind=http503,prob=0.01' \
+    --fault 'kind=http500,infno=2304,prob=0.02' \
+    --fault 'kind=reset,prob=0.02' \
+    --fault 'kind=reset-after-commit,prob=0.03' \
+    --fault 'kind=reset-after-commit,infno=2304,prob=0.10' \
+    --fault 'kind=infcode-1,prob=0.01' \
+    --fault 'kind=infcode-1-after-commit,prob=0.02' \
+    --fault "kind=outage,after=$((NBILLS * 3)),secs=3" \
+    >>"$T/sim.log" 2>&1 &
+sim_pid=$!
+bg_pids="$bg_pids $sim_pid"
+wait_until 20 grep -q 'listening on 127.0.0.1:' "$T/sim.log" ||
+    bail "the simulator did not start: $(cat "$T/sim.log")"
+port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/sim.log")
+cat >>"$D/hisgate.conf" <<EOC
+platform: { url = "http://127.0.0.1:$port/"; timeout_ms = 2000;
+  connect_timeout_ms = 1000; chunk_size = 2; };
+settle: { workers = 2; backoff_base_ms = 50; backoff_cap_ms = 1000;
+  lease_ms = 10000; };
+EOC
+sed -i 's/log_level = "info";/log_level = "notice";/' "$D/hisgate.conf"
+"$HISGATE" check-config -c "$D/hisgate.conf" >/dev/null ||
+    bail "bad config"
+
+# --- the bills: active people of the registry, 1 to 4 lines each, dropped
+# in 10 files while the agent is being killed ------------------------------
+"$PY" - "$NBILLS" "$SEED" "$T/drop" <<'EOP'
+import os, random, sys
+n, seed, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rnd = random.Random(seed)
+people = [("王芳", "女", "11010519491231002X"), ("张伟", "男", "41010219650312231X"),
+          ("李娜", "女", "410105197809081622"), ("陈刚", "男", "320102195501013519"),
+          ("赵敏", "女", "320106198807152123")]
+items = [("CW0001", "普通床位费", "001102000010000", "25.0000", 25000000, "甲"),
+         ("HL0001", "Ⅰ级护理", "001201000010000", "28.0000", 28000000, "甲"),
+         ("JY0201", "血常规", "002502000010000", "25.0000", 25000000, "甲"),
+         ("YP000456", "注射用头孢呋辛钠", "XJ01DCA040B002010100001", "12.5000", 12500000, "乙"),
+         ("HC0789", "一次性使用输液器", "C0301010010000100001", "3.6000", 3600000, "乙"),
+         ("YP000601", "注射用胸腺法新", "XL03AXT010B001010100051", "1486.5000", 1486500000, "丙"),
+         ("SS0101", "胸腔镜下肺叶切除术", "003311010010000", "8600.0000", 8600000000, "甲")]
+head = ("住院号,姓名,性别,身份证号,医保卡号,入院时间,出院时间,主要诊断编码,"
+        "主要诊断名称,科室编码,科室名称,明细序号,费用时间,院内项目编码,项目名称,"
+        "规格,单位,数量,单价,金额,医保目录编码,收费类别,甲乙类")
+os.makedirs(out, exist_ok=True)
+files = [[] for _ in range(10)]
+for i in range(n):
+    name, sex, cert = people[i % len(people)]
+    ipt = "ZYC%07d" % (i + 1)
+    day = 1 + i % 20
+    adm, dscg = "2024-04-%02d 08:00:00" % day, "2024-04-%02d 10:00:00" % (day + 5)
+    for k in range(rnd.randint(1, 4)):
+        code, iname, nat, price, micro, lv = rnd.choice(items)
+        qty = rnd.randint(1, 9)
+        fen = qty * micro // 10000
+        files[i * 10 // n].append(",".join([ipt, name, sex, cert, "", adm, dscg,
+            "J18.900", "肺炎", "0312", "呼吸内科", str(k + 1),
+            "2024-04-%02d 09:00:00" % (day + 1), code, iname, "", "",
+            "%d" % qty, price, "%d.%02d" % (fen // 100, fen % 100), nat, "", lv]))
+for f, rows in enumerate(files):
+    with open("%s/chaos-%02d.csv" % (out, f), "w", encoding="gb18030") as fp:
+        fp.write(head + "\n" + "\n".join(rows) + "\n")
+EOP
+
+# --- kill, restart, kill ... ---------------------------------------------
+next_file=0
+for k in $(seq 1 "$KILLS"); do
+	if [ $next_file -lt 10 ] && [ $((k % 3)) -eq 1 ]; then
+		drop "$T/drop/chaos-$(printf %02d $next_file).csv" "$D/in"
+		next_file=$((next_file + 1))
+	fi
+	start_agent "$D"
+	ms=$((50 + RANDOM % 451))
+	sleep "$(printf '0.%03d' "$ms")"
+	kill -9 "$agent_pid" 2>/dev/null
+	wait "$agent_pid" 2>/dev/null
+done
+while [ $next_file -lt 10 ]; do
+	drop "$T/drop/chaos-$(printf %02d $next_file).csv" "$D/in"
+	next_file=$((next_file + 1))
+done
+ok "the agent was SIGKILLed $KILLS times at random moments"
+
+# --- let it finish ---------------------------------------------------------
+start_agent "$D"
+unfinished() {
+	local n
+	[ "$(count_files "$D/in" '*.csv')" -eq 0 ] || return 0
+	n=$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM bills WHERE state IN ('ready', 'in_progress', 'in_doubt')" 2>/dev/null) || return 0
+	[ "$n" -ne 0 ]
+}
+all_final() { ! unfinished; }
+check "every bill reaches a final state (bounded wait)" \
+    wait_until "$WAIT" all_final
+stop_agent
+
+states=$(sqlite3 "$D/outbox.db" "SELECT state || ' ' || count(*) FROM bills GROUP BY state")
+echo "$states" | sed 's/^/# /'
+is "nothing lost: every bill is in the outbox" \
+    "$(sqlite3 "$D/outbox.db" "SELECT count(DISTINCT ipt_no) FROM bills")" "$NBILLS"
+is "every bill is settled" \
+    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM bills WHERE state = 'settled'")" "$NBILLS"
+is "no step is left without an answer" \
+    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE state = 'sent'")" 0
+check "the run did lose answers (faults and kills happened)" bash -c \
+    "[ \$(sqlite3 '$D/outbox.db' \"SELECT count(*) FROM steps WHERE state = 'unknown'\") -gt 0 ]"
+echo "# in doubt and resolved by 5203: $(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE infno = '2304' AND err_msg LIKE 'found by 5203%'")," \
+    "orphaned by kills: $(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE err_msg LIKE 'no answer recorded%'")"
+
+# --- both sides, figure for figure -----------------------------------------
+"$SIM" ledger --ledger "$T/ledger.db" --json >"$T/ledger.json"
+sqlite3 -json "$D/outbox.db" "SELECT ipt_no, mdtrt_id, setl_id, setl_json FROM bills WHERE state = 'settled'" >"$T/settled.json"
+out=$("$PY" - "$T/ledger.json" "$T/settled.json" "$NBILLS" <<'EOP'
+import json, sys
+from decimal import Decimal
+led = json.load(open(sys.argv[1]), parse_float=Decimal)
+bills = json.load(open(sys.argv[2]))
+n = int(sys.argv[3])
+problems = []
+per_ipt = {}
+for v in led["visits"]:
+    per_ipt.setdefault(v["ipt_no"], []).append(v)
+for ipt, vs in per_ipt.items():
+    s = sum(v["settled"] for v in vs)
+    c = sum(v["setl_cnt"] for v in vs)
+    if s != 1 or c != 1:
+        problems.append("%s: %d in force, %d settlements over %d visits" % (ipt, s, c, len(vs)))
+if len(per_ipt) != n:
+    problems.append("%d visits in the ledger for %d bills" % (len(per_ipt), n))
+keys = ["medfee_sumamt", "hifp_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_cash_pay"]
+ours = {k: Decimal("0.00") for k in keys}
+visit = {v["mdtrt_id"]: v for v in led["visits"]}
+for b in bills:
+    s = json.loads(b["setl_json"], parse_float=Decimal)["setlinfo"]
+    for k in keys:
+        ours[k] += Decimal(str(s.get(k, "0")))
+    v = visit.get(b["mdtrt_id"])
+    if v is None or v["ipt_no"] != b["ipt_no"]:
+        problems.append("%s: mdtrt_id %s not in the ledger" % (b["ipt_no"], b["mdtrt_id"]))
+    elif Decimal(str(v["medfee_sumamt"])) != Decimal(str(s["medfee_sumamt"])):
+        problems.append("%s: %s here, %s there" % (b["ipt_no"], s["medfee_sumamt"], v["medfee_sumamt"]))
+for k in keys:
+    theirs = Decimal(str(led["totals"][k]))
+    if ours[k] != theirs:
+        problems.append("total %s: outbox %s, ledger %s" % (k, ours[k], theirs))
+print("\n".join(problems[:20]) if problems else "ok")
+print("# totals " + " ".join("%s=%s" % (k, ours[k]) for k in keys), file=sys.stderr)
+EOP
+)
+is "ledger and outbox agree: one settlement per visit, totals to the fen" "$out" ok
+check "integrity_check is ok" [ "$(sqlite3 "$D/outbox.db" 'PRAGMA integrity_check')" = ok ]
+check "no ID number in the log" bash -c "! grep -q '11010519491231002X' '$D/agent.log'"
+echo "# seed $SEED"
+done_testing
