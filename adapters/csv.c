@@ -532,8 +532,12 @@ look_at_start(struct hg_csv_reader *r, const char *t, size_t n,
 			r->binary_why = "NUL bytes";
 			return;
 		}
-		if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\r' &&
-		    s[i] != '\n' && s[i] != '\f' && s[i] != 0x1A)
+		/* NULs further in are a torn tail (a writer that died with
+		 * the file preallocated): the lines holding them fail, the
+		 * file is still text */
+		if (s[i] != 0 && s[i] < 0x20 && s[i] != '\t' &&
+		    s[i] != '\r' && s[i] != '\n' && s[i] != '\f' &&
+		    s[i] != 0x1A)
 			ctrl++;
 	}
 	if (chars >= 16 && (ctrl + nbad) * 10 > chars) {

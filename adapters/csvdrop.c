@@ -42,7 +42,7 @@
 #include "lib/xmalloc.h"
 
 #define BATCH_BILLS	500
-#define BATCH_FEES	10000	/* a batch is also capped in fee lines */
+#define BATCH_FEES	5000	/* a batch is also capped in fee lines */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
 #define MAX_NOTES	100
@@ -830,8 +830,14 @@ parse_row(struct file *fl, struct hg_csv_rec *rec, struct row *r,
 	r->line = rec->line;
 	r->nproblems = 0;
 	r->record_bad = check_record(fl, rec, report);
-	if (r->record_bad && report)
+	if (r->record_bad) {
+		/* its fields are not where the header says: one problem
+		 * for the line, not one per misplaced field; the keys are
+		 * still read, quietly, to find the line's bill */
 		r->nproblems++;
+		report = 0;
+		keys_only = 1;
+	}
 	for (i = 0; i < fl->norder; i++) {
 		f = fl->order[i];
 		c = fl->col[f];
@@ -1166,12 +1172,10 @@ next_data(struct file *fl, struct cursor *cu, struct hg_csv_rec *rec,
 				return 0;
 			}
 		}
-		if (rec->line <= c->skip_lines)
+		if (rec->line <= c->skip_lines || record_blank(rec))
 			continue;
 		cu->nrecords++;
 		if (c->header && !cu->header_done) {
-			if (record_blank(rec))
-				continue;
 			cu->header_done = 1;
 			if (pass == 1)
 				map_header(fl, rec);
@@ -1179,8 +1183,6 @@ next_data(struct file *fl, struct cursor *cu, struct hg_csv_rec *rec,
 				return 0;
 			continue;
 		}
-		if (record_blank(rec))
-			continue;
 		if (!c->header && fl->width == 0) {
 			fl->width = (int)rec->nfields;
 			fl->width_from_header = 0;
@@ -1248,11 +1250,12 @@ scan_pass(struct file *fl, struct hg_err *err)
 		if (cu.nrecords == 0)
 			problem(fl, 0, 0, "file", "empty, expected a header "
 			    "line and fee lines");
-		else if (cu.header_done)
+		else if (cu.header_done && cu.nrecords == 1)
 			problem(fl, 0, 0, "file", "only a header line, "
 			    "expected fee lines after it");
 		else
-			problem(fl, 0, 0, "file", "no fee lines");
+			problem(fl, 0, 0, "file", "no fee lines, only "
+			    "summary rows");
 		fl->fatal = 1;
 	}
 	return 0;
