@@ -367,9 +367,11 @@ hg_nhsa_resp_parse(const char *text, size_t len, struct hg_nhsa_resp *r,
 	code = hg_json_get_str(root, "infcode");
 	if (code == NULL || hg_dec_parse("infcode", code, 0, &r->infcode,
 	    NULL) == -1) {
-		json_object_put(root);
-		return hg_failt(err, "response has no usable infcode (%s), "
+		/* code lives in root: word the message before letting go */
+		hg_failt(err, "response has no usable infcode (%.40s), "
 		    "outcome unknown", code != NULL ? code : "missing");
+		json_object_put(root);
+		return -1;
 	}
 	r->cls = hg_nhsa_classify(r->infcode);
 	get_text(root, "inf_refmsgid", r->inf_refmsgid,
