@@ -26,8 +26,8 @@ start_sim() {
 }
 start_sim --fault 'infno=2304,kind=reset-after-commit,nth=1' --seed 7
 cat >>"$D/hisgate.conf" <<EOC
-platform: { url = "http://127.0.0.1:$port/"; timeouts = { t2304 = 3000; }; };
-settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; };
+platform: { url = "http://127.0.0.1:$port/"; timeouts = { t2304 = 3000; }; gzip = true; };
+settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; rate_per_sec = 100; };
 EOC
 out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
 check "check-config accepts the platform and settle sections" [ $? -eq 0 ]
