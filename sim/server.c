@@ -5,8 +5,9 @@
  * itself still handles one request at a time (sim/platform.c).
  *
  * Dropping a connection ("reset" faults) returns MHD_NO from the handler,
- * after setting SO_LINGER to zero so the close sends a TCP RST: the
- * client sees "connection reset" (or an empty reply), never an answer. */
+ * after setting SO_LINGER to zero.  libmicrohttpd shuts the socket down
+ * before closing it, so a client usually sees an empty reply (curl exit
+ * 52) and sometimes a reset (56); never an answer.  t/sim.sh checks it. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -162,7 +163,7 @@ send_json(struct MHD_Connection *c, struct json_object *o)
 	return ret;
 }
 
-/* Drop the connection with a RST and no answer. */
+/* Drop the connection without an answer (abortive close). */
 static enum MHD_Result
 drop(struct MHD_Connection *c)
 {
