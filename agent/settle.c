@@ -1039,6 +1039,61 @@ step(struct job *j, enum hg_settle_action act)
 	return R_RETRY;
 }
 
+/* Has anything that changes the platform's state (2401 onwards) reached
+ * it, or may have?  Queries (1101, 2303, 5203) do not count. */
+static int
+reached(const struct job *j)
+{
+	static const char *const queries[] = { "1101", "2303", "5203",
+	    "9001", "3201" };
+	const struct hg_step *st;
+	size_t i, q;
+
+	for (i = 0; i < j->nsteps; i++) {
+		st = &j->steps[i];
+		for (q = 0; q < sizeof queries / sizeof queries[0]; q++)
+			if (strcmp(st->infno, queries[q]) == 0)
+				break;
+		if (q == sizeof queries / sizeof queries[0] &&
+		    strcmp(st->state, HG_STEP_FAILED) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Release with backoff.  A bill nothing of which has reached the
+ * platform goes back to ready: its content was not sent, so a correction
+ * from the source still simply replaces it (instead of waiting for a
+ * person as an amendment). */
+static int
+give_back(struct job *j, int64_t next, struct hg_err *err)
+{
+	struct hg_outbox *ob = j->w->ob;
+	struct hg_step *st = NULL;
+	size_t n = 0;
+	int back;
+
+	if (strcmp(j->row.state, HG_S_PROGRESS) != 0 ||
+	    hg_steps_list(ob, j->row.id, &st, &n, err) == -1)
+		return hg_outbox_release(ob, j->row.id, next, j->why, err);
+	hg_steps_free(j->steps, j->nsteps);
+	j->steps = st;
+	j->nsteps = n;
+	back = !reached(j);
+	if (!back)
+		return hg_outbox_release(ob, j->row.id, next, j->why, err);
+	if (hg_outbox_begin(ob, err) == -1)
+		return -1;
+	if (hg_outbox_release(ob, j->row.id, next, j->why, err) == -1 ||
+	    hg_outbox_set_state(ob, j->row.id, HG_S_PROGRESS, HG_S_READY,
+	    "nothing has reached the platform yet; waiting as ready",
+	    err) == -1 || hg_outbox_commit(ob, err) == -1) {
+		hg_outbox_rollback(ob);
+		return -1;
+	}
+	return 0;
+}
+
 /* Settle one claimed bill as far as it goes now. */
 static void
 work(struct worker *w, struct hg_row *row)
@@ -1155,8 +1210,7 @@ out:
 			    rnd(w));
 		if (next < j.not_before)
 			next = j.not_before;
-		if (hg_outbox_release(w->ob, j.row.id, next, j.why,
-		    &err) == -1)
+		if (give_back(&j, next, &err) == -1)
 			log_error(COMP, "bill %lld: cannot give it back (its "
 			    "lease will run out): %s", j.row.id, err.msg);
 	}
