@@ -19,7 +19,7 @@ out=$("$HISGATE" check-config -c "$T/bad/hisgate.conf" 2>&1)
 rc=$?
 is "check-config fails on unknown keys" "$rc" 1
 check "names FILE:LINE of the main file" grep -q "hisgate.conf:10: unknown key \"pol_ms\"" <<<"$out"
-check "names FILE:LINE of the adapter file" grep -q "adapters.d/his.conf:4: unknown key \"stable_secs\"" <<<"$out"
+check "names FILE:LINE of the adapter file" grep -q "adapters.d/his.conf:5: unknown key \"stable_secs\"" <<<"$out"
 out=$("$HISGATE" check-config -c "$T/nonexistent.conf" 2>&1)
 check "a missing named config is an error" [ $? -eq 1 ]
 
