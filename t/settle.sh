@@ -189,6 +189,29 @@ check "the cancelled bill is settled again" wait_until 30 bash -c "[ \"\$(sqlite
 ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
 is "ledger: once in force again" "$(visit "$MS" settled <<<"$ledger")" 1
 
+# a correction from the HIS after settlement: held as an amendment; cancel,
+# retry: the amendment is settled (items deleted and uploaded again)
+sed 's/,2,3.6000,7.20,/,3,3.6000,10.80,/' "$DATA/sample-6a.csv" >"$T/fixed.csv"
+gbk "$T/fixed.csv" "$T/bills-0301b.csv"
+drop "$T/bills-0301b.csv" "$D/in"
+check "a correction of a settled bill makes it amended" wait_until 30 bash -c \
+    "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT state FROM bills WHERE id = $S\")\" = amended ]"
+out=$("$HISGATE" queue retry "$S" -c "$D/hisgate.conf" 2>&1)
+is "an amended bill is not retried before it is cancelled" "$?" 1
+out=$("$HISGATE" queue cancel "$S" --yes -c "$D/hisgate.conf" 2>&1)
+is "the amended bill's settlement is cancelled" "$?" 0
+out=$("$HISGATE" queue retry "$S" -c "$D/hisgate.conf" 2>&1)
+is "then retried" "$?" 0
+check "and settled with the corrected content" wait_until 30 bash -c \
+    "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT state || ' ' || total || ' ' || version FROM bills WHERE id = $S\")\" = 'settled 16080 2' ]"
+ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
+is "ledger: the visit is in force once" "$(visit "$MS" settled <<<"$ledger")" 1
+is "ledger: with the corrected total" "$(visit "$MS" medfee_sumamt <<<"$ledger")" 160.8
+is "ledger: three settlements, two cancellations" \
+    "$(visit "$MS" setl_cnt <<<"$ledger") $(visit "$MS" canc_cnt <<<"$ledger")" "3 2"
+check "the old items were deleted before the upload (2302 0000)" bash -c \
+    "sqlite3 '$D/outbox.db' \"SELECT infno FROM steps WHERE bill_id = $S ORDER BY id\" | tr '\n' ' ' | grep -q '2305 2302 2301 2402 2303 2304 \$'"
+
 stop_agent
 check "SIGTERM stops the agent and its workers" grep -q 'stopped' "$D/agent.log"
 check "no ID number in the log" bash -c "! grep -q '11010519491231002X' '$D/agent.log'"
