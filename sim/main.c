@@ -128,6 +128,7 @@ main(int argc, char **argv)
 		return cmd_ledger(argc - 1, argv + 1);
 	memset(&so, 0, sizeof so);
 	memset(&sim, 0, sizeof sim);
+	hg_err_clear(&err);
 	sim_faults_init(&faults, 0);
 	hg_log_init("hisgate-platform-sim", 0, level);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -148,17 +149,14 @@ main(int argc, char **argv)
 			registry = optarg;
 			break;
 		case 'f':
-			if (sim_fault_parse(optarg, &f, &err) == -1) {
-				fprintf(stderr, "hisgate-platform-sim: %s\n",
-				    err.msg);
+			if (sim_fault_parse(optarg, &f, &err) == -1)
 				goto out;
-			}
 			sim_faults_add(&faults, &f);
 			break;
 		case 's':
 			if (parse_seed(optarg, &seed) == -1) {
-				fprintf(stderr, "hisgate-platform-sim: --seed "
-				    "%s: expected a whole number\n", optarg);
+				hg_fail(&err, "--seed %s: expected a whole "
+				    "number", optarg);
 				goto out;
 			}
 			have_seed = 1;
@@ -174,8 +172,8 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			if ((level = hg_log_level_parse(optarg)) == -1) {
-				fprintf(stderr, "hisgate-platform-sim: "
-				    "--log-level %s: unknown\n", optarg);
+				hg_fail(&err, "--log-level %s: unknown",
+				    optarg);
 				goto out;
 			}
 			hg_log_set_level(level);
@@ -201,12 +199,12 @@ main(int argc, char **argv)
 	}
 	if (sim_conf_load_policy(&sim.conf, policy, &err) == -1 ||
 	    sim_conf_load_catalogue(&sim.conf, catalogue, &err) == -1)
-		goto fail;
+		goto out;
 	if (registry == NULL)
 		registry = sim.conf.registry_path;
 	if (registry != NULL && sim_conf_load_registry(&sim.conf, registry,
 	    &err) == -1)
-		goto fail;
+		goto out;
 	if (registry == NULL)
 		log_warn(COMP, "no person registry (--registry or [platform] "
 		    "registry=): nobody is insured");
@@ -226,7 +224,7 @@ main(int argc, char **argv)
 		    (unsigned long long)seed);
 	if (sim_ledger_open(ledger, 0, &sim.ledger, &err) == -1 ||
 	    sim_init(&sim, &err) == -1)
-		goto fail;
+		goto out;
 	/* threads inherit this mask; the main thread waits in sigwait() */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -234,7 +232,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (sim_server_start(&so, &sim, &faults, &srv, &port, &err) == -1)
-		goto fail;
+		goto out;
 	/* tests read this line to learn the port */
 	if (strchr(so.listen, ']') != NULL || strchr(so.listen, ':') !=
 	    strrchr(so.listen, ':'))
@@ -252,10 +250,9 @@ main(int argc, char **argv)
 	sigwait(&set, &sig);
 	log_notice(COMP, "signal %d, stopping", sig);
 	rc = 0;
-	goto out;
-fail:
-	fprintf(stderr, "hisgate-platform-sim: %s\n", err.msg);
 out:
+	if (rc == 1 && err.msg[0] != '\0')
+		fprintf(stderr, "hisgate-platform-sim: %s\n", err.msg);
 	sim_server_stop(srv);
 	if (sim.ledger != NULL) {
 		sim_destroy(&sim);

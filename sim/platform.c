@@ -1224,20 +1224,83 @@ header(struct req *r, struct hg_err *err)
 	return 0;
 }
 
+/* Run one request inside one ledger transaction.  Returns 0, or -1 with
+ * err: HG_EPERM is answered -2 and the msgid stays spent (recorded with
+ * the answer), HG_ETEMP is answered -1 and leaves no trace at all. */
+static int
+process(struct req *r, struct hg_err *err)
+{
+	struct sim_ledger *l = r->s->ledger;
+	struct sim_msg m;
+	struct hg_err e;
+	size_t i;
+	int found, valid = 1, hrc = -1, rc = -1, done = 0;
+
+	if (sim_ledger_begin(l, err) == -1)
+		return -1;
+	if (sim_ledger_msg_get(l, r->msgid, &m, &found, err) == -1)
+		goto out;
+	if (found) {
+		hg_fail(err, "发送方报文ID msgid[%s]重复", r->msgid);
+		goto out;
+	}
+	if (strcmp(r->infno, "9001") != 0) {
+		if (r->sign_no[0] == '\0')
+			valid = 0;
+		else if (sim_ledger_signin_valid(l, r->sign_no, r->code, r->now,
+		    &valid, err) == -1)
+			goto out;
+	}
+	if (!valid) {
+		hg_fail(err, "签到已失效,请重新签到(签到编号[%s])", r->sign_no);
+	} else {
+		if (sim_ledger_savepoint(l, err) == -1)
+			goto out;
+		for (i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+			if (strcmp(handlers[i].infno, r->infno) == 0)
+				hrc = handlers[i].fn(r, err);
+		if (hrc == -1 && err->kind == HG_ETEMP)
+			goto out;
+		if (hrc == -1) {
+			/* a rejected request changes nothing but its msgid */
+			sim_ledger_rollback_to(l);
+			r->committed = 0;
+		} else if (sim_ledger_release(l, err) == -1) {
+			goto out;
+		}
+	}
+	/* the msgid is spent whatever the outcome */
+	memset(&m, 0, sizeof m);
+	snprintf(m.msgid, sizeof m.msgid, "%s", r->msgid);
+	snprintf(m.infno, sizeof m.infno, "%s", r->infno);
+	snprintf(m.psn_no, sizeof m.psn_no, "%s", r->psn_no);
+	snprintf(m.ref, sizeof m.ref, "%s", r->ref);
+	m.infcode = hrc == 0 ? 0 : -2;
+	m.committed = hrc == 0 && r->committed;
+	if (sim_ledger_msg_log(l, &m, r->code, r->now, hrc == 0 ? NULL :
+	    err->msg, &e) == -1 || sim_ledger_commit(l, &e) == -1) {
+		*err = e;
+		goto out;
+	}
+	done = 1;
+	rc = hrc;
+out:
+	if (!done)
+		sim_ledger_rollback(l);
+	return rc;
+}
+
 struct json_object *
 sim_handle(struct sim *s, struct json_object *root, const char *parse_err,
     int64_t now_ms, int *committed)
 {
 	struct req r;
 	struct hg_err err;
-	struct sim_msg m;
 	struct json_object *resp;
 	struct tm tm;
 	time_t t;
-	int found, i, valid, rc;
-	int64_t recv_ms = now_ms;
+	int rc = -1, infcode;
 
-	*committed = 0;
 	memset(&r, 0, sizeof r);
 	hg_err_clear(&err);
 	pthread_mutex_lock(&s->lock);
@@ -1252,78 +1315,19 @@ sim_handle(struct sim *s, struct json_object *root, const char *parse_err,
 	snprintf(r.day6, sizeof r.day6, "%02d%02d%02d", tm.tm_year % 100,
 	    tm.tm_mon + 1, tm.tm_mday);
 	r.year = tm.tm_year + 1900;
-	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+	if (root == NULL || !json_object_is_type(root, json_type_object))
 		hg_fail(&err, "报文格式错误,不是JSON对象: %s",
 		    parse_err != NULL ? parse_err : "");
-		goto reject;
+	else if (header(&r, &err) == 0)
+		rc = process(&r, &err);
+	infcode = rc == 0 ? 0 : err.kind == HG_ETEMP ? -1 : -2;
+	*committed = rc == 0 && r.committed;
+	if (rc != 0) {
+		json_object_put(r.output);
+		r.output = NULL;
 	}
-	if (header(&r, &err) == -1)
-		goto reject;
-	if (sim_ledger_begin(s->ledger, &err) == -1)
-		goto syserr;
-	if (sim_ledger_msg_get(s->ledger, r.msgid, &m, &found, &err) == -1)
-		goto rollback;
-	if (found) {
-		sim_ledger_rollback(s->ledger);
-		hg_fail(&err, "发送方报文ID msgid[%s]重复", r.msgid);
-		goto reject;
-	}
-	valid = 1;
-	if (strcmp(r.infno, "9001") != 0 && (r.sign_no[0] == '\0' ||
-	    sim_ledger_signin_valid(s->ledger, r.sign_no, r.code, r.now,
-	    &valid, &err) == -1 || !valid)) {
-		if (err.kind == HG_ETEMP)
-			goto rollback;
-		hg_fail(&err, "签到已失效,请重新签到(签到编号[%s])", r.sign_no);
-		rc = -1;
-	} else {
-		if (sim_ledger_savepoint(s->ledger, &err) == -1)
-			goto rollback;
-		rc = -1;
-		for (i = 0; i < (int)(sizeof handlers / sizeof handlers[0]);
-		    i++)
-			if (strcmp(handlers[i].infno, r.infno) == 0)
-				rc = handlers[i].fn(&r, &err);
-		if (rc == -1 && err.kind == HG_ETEMP)
-			goto rollback;
-		if (rc == -1) {
-			sim_ledger_rollback_to(s->ledger);
-			json_object_put(r.output);
-			r.output = NULL;
-			r.committed = 0;
-		} else if (sim_ledger_release(s->ledger, &err) == -1) {
-			goto rollback;
-		}
-	}
-	/* the msgid is spent whatever the outcome */
-	memset(&m, 0, sizeof m);
-	snprintf(m.msgid, sizeof m.msgid, "%s", r.msgid);
-	snprintf(m.infno, sizeof m.infno, "%s", r.infno);
-	snprintf(m.psn_no, sizeof m.psn_no, "%s", r.psn_no);
-	snprintf(m.ref, sizeof m.ref, "%s", r.ref);
-	m.infcode = rc == 0 ? 0 : -2;
-	m.committed = rc == 0 && r.committed;
-	if (sim_ledger_msg_log(s->ledger, &m, r.code, r.now,
-	    rc == 0 ? NULL : err.msg, &err) == -1 ||
-	    sim_ledger_commit(s->ledger, &err) == -1)
-		goto rollback;
-	*committed = m.committed;
-	if (rc == -1)
-		goto reject;
-	resp = respond(s, 0, NULL, r.output, recv_ms, hg_wall_ms(), 1);
-	pthread_mutex_unlock(&s->lock);
-	return resp;
-rollback:
-	sim_ledger_rollback(s->ledger);
-syserr:
-	json_object_put(r.output);
-	*committed = 0;
-	resp = respond(s, -1, err.msg, NULL, recv_ms, hg_wall_ms(), 0);
-	pthread_mutex_unlock(&s->lock);
-	return resp;
-reject:
-	json_object_put(r.output);
-	resp = respond(s, -2, err.msg, NULL, recv_ms, hg_wall_ms(), 1);
+	resp = respond(s, infcode, rc == 0 ? NULL : err.msg, r.output, now_ms,
+	    hg_wall_ms(), infcode != -1);
 	pthread_mutex_unlock(&s->lock);
 	return resp;
 }

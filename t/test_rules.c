@@ -1039,6 +1039,14 @@ START_TEST(test_platform_reversal)
 	/* and the visit can be settled again */
 	ok(&p, "2304", setl_input(m1, "51423.22"), &r);
 	hg_nhsa_resp_free(&r);
+	/* a day later the sign-in has expired (sign_ttl 86400) */
+	p.now_ms += (int64_t)86401 * 1000;
+	plat_send(&p, "5203", hg_nhsa_in_5203("41000000000000001234567890",
+	    s.setl_id, m1), &r);
+	ck_assert_int_eq(r.cls, HG_NHSA_BIZERR);
+	ck_assert(strncmp(r.err_msg, "签到已失效,请重新签到",
+	    strlen("签到已失效,请重新签到")) == 0);
+	hg_nhsa_resp_free(&r);
 	plat_close(&p);
 }
 END_TEST
