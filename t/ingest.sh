@@ -6,6 +6,8 @@
 
 D=$T/agent
 mkconf "$D"
+# no platform here: bills stay ready
+echo 'settle: { enabled = false; };' >>"$D/hisgate.conf"
 gbk "$DATA/sample-6a.csv" "$T/bills-0301.csv"
 
 # --- configuration -----------------------------------------------------
