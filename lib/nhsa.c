@@ -203,6 +203,8 @@ hg_nhsa_msgid_init(struct hg_nhsa_msgid_gen *g, const char *code,
 {
 	memset(g, 0, sizeof *g);
 	g->fd = -1;
+	/* first, so that destroy is safe after a failed init too */
+	pthread_mutex_init(&g->lock, NULL);
 	if (code == NULL || strlen(code) != HG_NHSA_CODELEN)
 		return hg_fail(err, "fixmedins_code \"%s\" must be exactly %d "
 		    "characters for a %d-character msgid", code ? code : "",
@@ -217,7 +219,6 @@ hg_nhsa_msgid_init(struct hg_nhsa_msgid_gen *g, const char *code,
 	g->sec = floor_sec;
 	g->n = 10000;	/* floor_sec itself is used up: start after it */
 	g->base = random_base();
-	pthread_mutex_init(&g->lock, NULL);
 	return 0;
 }
 

@@ -126,7 +126,8 @@ struct hg_nhsa_msgid_gen {
 	struct hg_err	 err;		/* why the last hg_nhsa_msgid failed */
 };
 
-/* state_path may be NULL (in-memory mode); floor_sec 0 when unknown. */
+/* state_path may be NULL (in-memory mode); floor_sec 0 when unknown.
+ * hg_nhsa_msgid_destroy() is safe after a failed init. */
 int	hg_nhsa_msgid_init(struct hg_nhsa_msgid_gen *gen,
 	    const char *fixmedins_code, const char *state_path,
 	    int64_t floor_sec, struct hg_err *err);
