@@ -48,7 +48,7 @@
 #define MAX_NOTES	100
 #define MAX_KEYS	8
 
-/* --- the canonical fields and how a column becomes one ------------------ */
+/* --- the canonical fields and how a column becomes one ------------------- */
 
 enum fkind {
 	K_STR,		/* text, trimmed */
@@ -245,6 +245,7 @@ struct seen {
 	struct timespec mtime;
 	int64_t	 since_ms;	/* first seen with this size and mtime */
 	int	 renamed;	/* arrived by rename (IN_MOVED_TO) */
+	int	 preexisting;	/* there before we watched: no event */
 	int	 present;
 	int64_t	 retry_ms;	/* not before (after a failure) */
 	int64_t	 backoff_ms;
@@ -256,6 +257,8 @@ struct csvdrop {
 	int	 ino_wd;
 	int	 need_scan;
 	int	 pending;	/* files seen but not complete, or waiting */
+	int64_t	 sink_retry_ms;	/* the sink refused: not before this */
+	int64_t	 sink_backoff_ms;
 	int64_t	 next_scan_ms;
 	struct seen *seen;
 	size_t	 nseen;
@@ -344,6 +347,11 @@ compile(struct hg_adapter *a, struct compiled *cc, struct hg_conf_errs *errs,
 	if (c->dir == NULL || c->dir[0] == '\0') {
 		hg_conf_errs_add(errs, file, line, "dir: missing, expected the "
 		    "drop directory");
+		return 1;
+	}
+	if (c->done_dir[0] == '\0' || c->rejected_dir[0] == '\0') {
+		hg_conf_errs_add(errs, file, line, "done_dir and rejected_dir "
+		    "must not be empty (defaults: <dir>/done, <dir>/rejected)");
 		return 1;
 	}
 	cc->dir = resolve(c->dir, a->conf_file);
@@ -618,7 +626,7 @@ strip_field(const char *msg, const char *field)
 	return msg;
 }
 
-/* --- the key index -------------------------------------------------------- */
+/* --- the key index ------------------------------------------------------- */
 
 static uint64_t
 hash64(const char *s)
@@ -665,7 +673,7 @@ tab_find(struct file *fl, uint64_t h, int add)
 	return &fl->tab[i];
 }
 
-/* --- lines ----------------------------------------------------------------- */
+/* --- lines --------------------------------------------------------------- */
 
 static int
 is_blank(const char *s)
@@ -1004,7 +1012,7 @@ row_key(struct file *fl, const struct row *r)
 	return fl->prevkey;
 }
 
-/* --- reading a file --------------------------------------------------------- */
+/* --- reading a file ------------------------------------------------------ */
 
 static int
 open_reader(struct file *fl, struct hg_csv_reader **out, struct hg_err *err)
@@ -1046,7 +1054,11 @@ map_header(struct file *fl, struct hg_csv_rec *rec)
 
 	for (i = 0; i < rec->nfields; i++)
 		hg_trim(rec->field[i]);
-	fl->width = (int)rec->nfields;
+	/* empty cells at the end of the header are Excel's padding: data
+	 * lines may have them or not */
+	for (i = rec->nfields; i > 1 && rec->field[i - 1][0] == '\0'; i--)
+		;
+	fl->width = (int)i;
 	fl->width_from_header = 1;
 	if (rec->nfields == 1) {
 		for (d = cands; *d != '\0'; d++)
@@ -1261,7 +1273,7 @@ scan_pass(struct file *fl, struct hg_err *err)
 	return 0;
 }
 
-/* --- building bills ----------------------------------------------------------- */
+/* --- building bills ------------------------------------------------------ */
 
 static char **
 bill_slot(struct hg_bill *b, int f)
@@ -1586,7 +1598,7 @@ bill_pass(struct file *fl, struct hg_err *err)
 	return rc < 0 ? -1 : 0;
 }
 
-/* --- moving files ---------------------------------------------------------- */
+/* --- moving files -------------------------------------------------------- */
 
 static int
 fsync_dir(const char *dir)
@@ -1761,13 +1773,49 @@ enum outcome {
 	O_CHANGED,	/* rewritten while read: wait until complete again */
 };
 
+/* The checks and passes between opening a file and settling it.  0 when
+ * the file was read (problems or not), -1 when it must stay (err). */
+static int
+read_file(struct file *fl, struct hg_err *err)
+{
+	struct csvdrop_conf *c = fl->a->conf;
+
+	if (fl->st.st_size > (off_t)c->max_file_mb * 1024 * 1024) {
+		problem(fl, 0, 0, "file", "%lld bytes is larger than "
+		    "max_file_mb = %lld; not read",
+		    (long long)fl->st.st_size, (long long)c->max_file_mb);
+		return 0;
+	}
+	if (fl->st.st_size == 0) {
+		problem(fl, 0, 0, "file", "empty, expected a header line and "
+		    "fee lines");
+		return 0;
+	}
+	fl->mode = P_SCAN;
+	if (scan_pass(fl, err) < 0)
+		return -1;
+	if (fl->fatal)
+		return 0;
+	if (c->all_or_nothing && !fl->dry) {
+		/* judge the whole file before committing any of it */
+		fl->mode = P_VALIDATE;
+		if (bill_pass(fl, err) < 0)
+			return -1;
+		if (fl->nproblems > 0)
+			return 0;
+		fl->nbills = fl->ninvalid = fl->nwithheld = 0;
+		notes_free(fl);
+	}
+	fl->mode = P_COMMIT;
+	return bill_pass(fl, err);
+}
+
 /* Read one complete file; when it is not settled the file stays where it
  * is and err says why. */
 static enum outcome
 process_file(struct hg_adapter *a, const char *name, struct hg_err *err)
 {
 	struct csvdrop *cd = a->state;
-	struct csvdrop_conf *c = a->conf;
 	struct file fl;
 	struct stat st2;
 	enum outcome rc = O_RETRY;
@@ -1790,59 +1838,25 @@ process_file(struct hg_adapter *a, const char *name, struct hg_err *err)
 			hg_failt(err, "%s: %s", fl.path, strerror(errno));
 		goto out;
 	}
-	if (fl.st.st_size > (off_t)c->max_file_mb * 1024 * 1024) {
-		problem(&fl, 0, 0, "file", "%lld bytes is larger than "
-		    "max_file_mb = %lld; not read",
-		    (long long)fl.st.st_size, (long long)c->max_file_mb);
-		goto settle;
-	}
-	if (fl.st.st_size == 0) {
-		problem(&fl, 0, 0, "file", "empty, expected a header line and "
-		    "fee lines");
-		goto settle;
-	}
-	fl.mode = P_SCAN;
-	if (scan_pass(&fl, err) < 0)
-		goto out;
-	if (fl.fatal)
-		goto settle;
-	if (c->all_or_nothing && !fl.dry) {
-		fl.mode = P_VALIDATE;
-		if (bill_pass(&fl, err) < 0)
-			goto failed;
-		if (fl.nproblems > 0)
-			goto settle;
-		fl.nbills = fl.ninvalid = fl.nwithheld = 0;
-		notes_free(&fl);
-	}
-	fl.mode = P_COMMIT;
-	if (bill_pass(&fl, err) < 0)
-		goto failed;
-settle:
-	if (fl.dry) {
+	if (read_file(&fl, err) < 0)
+		rc = fl.changed ? O_CHANGED : fl.failed ? O_SINK : O_RETRY;
+	else if (fl.dry)
 		rc = O_DONE;
-		goto out;
-	}
-	/* a file rewritten while we read it is read again when stable */
-	if (fstat(fl.fd, &st2) == 0 && (st2.st_size != fl.st.st_size ||
+	else if (fstat(fl.fd, &st2) == 0 && (st2.st_size != fl.st.st_size ||
 	    st2.st_mtim.tv_sec != fl.st.st_mtim.tv_sec ||
 	    st2.st_mtim.tv_nsec != fl.st.st_mtim.tv_nsec)) {
+		/* rewritten while we read it: read again once complete */
 		hg_failt(err, "%s changed while it was read; it is read "
 		    "again when it is complete", name);
 		rc = O_CHANGED;
-		goto out;
-	}
-	if (settle_file(&fl, err) == 0)
+	} else if (settle_file(&fl, err) == 0)
 		rc = O_DONE;
-	goto out;
-failed:
-	rc = fl.changed ? O_CHANGED : fl.failed ? O_SINK : O_RETRY;
 out:
 	file_free(&fl);
 	return rc;
 }
 
-/* --- the directory --------------------------------------------------------- */
+/* --- the directory ------------------------------------------------------- */
 
 static int
 mkdirs(const char *path, struct hg_err *err)
@@ -1997,7 +2011,10 @@ complete(struct hg_adapter *a, struct seen *s, int64_t now)
 		return exists(cd->cc.dir, s->name, c->marker_suffix);
 	if (s->renamed)
 		return 1;	/* renamed into place: written whole */
-	if (cd->cc.mode == CM_RENAME && cd->ino_fd >= 0)
+	/* rename mode waits for the event; files dropped while the agent
+	 * was down never get one and fall back to the stable rule, as
+	 * does everything when there is no watch */
+	if (cd->cc.mode == CM_RENAME && cd->ino_wd >= 0 && !s->preexisting)
 		return 0;
 	return now - s->since_ms >= c->stable_seconds * 1000;
 }
@@ -2066,6 +2083,12 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 		else
 			cd->pending = 1;
 	}
+	if (!a->sink->dry && now < cd->sink_retry_ms) {
+		/* the sink refused a moment ago: every file would fail the
+		 * same way, so none is tried before the backoff ends */
+		cd->pending = 1;
+		n = 0;
+	}
 	qsort(todo, n, sizeof *todo, cmp_seen);
 	/* seen[] may be reordered below: work from copied names */
 	names = hg_xcalloc(n + 1, sizeof *names);
@@ -2078,6 +2101,8 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 		hg_err_clear(&ferr);
 		o = process_file(a, names[i], &ferr);
 		s = seen_get(cd, names[i], 0);
+		if (o != O_SINK)
+			cd->sink_backoff_ms = 0;
 		if (o == O_DONE) {
 			if (s != NULL)
 				seen_drop(cd, (size_t)(s - cd->seen));
@@ -2092,21 +2117,26 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 			log_info(a->name, "%s", ferr.msg);
 			continue;
 		}
+		if (o == O_SINK) {
+			/* the outbox is full, read-only or locked: back off
+			 * for the whole directory, the file stays */
+			cd->sink_backoff_ms = cd->sink_backoff_ms ?
+			    cd->sink_backoff_ms * 2 : BACKOFF_MIN_MS;
+			if (cd->sink_backoff_ms > BACKOFF_MAX_MS)
+				cd->sink_backoff_ms = BACKOFF_MAX_MS;
+			cd->sink_retry_ms = now + cd->sink_backoff_ms;
+			hg_complain(&cd->c_commit, HG_LOG_WARNING, a->name,
+			    "%s: not committed, the file stays in %s and is "
+			    "read again later: %s", names[i], cd->cc.dir,
+			    ferr.msg);
+			break;
+		}
 		if (s != NULL) {
 			s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 :
 			    BACKOFF_MIN_MS;
 			if (s->backoff_ms > BACKOFF_MAX_MS)
 				s->backoff_ms = BACKOFF_MAX_MS;
 			s->retry_ms = now + s->backoff_ms;
-		}
-		if (o == O_SINK) {
-			/* the outbox is full, read-only or locked: every
-			 * other file would fail the same way */
-			hg_complain(&cd->c_commit, HG_LOG_WARNING, a->name,
-			    "%s: not committed, the file stays in %s and is "
-			    "read again later: %s", names[i], cd->cc.dir,
-			    ferr.msg);
-			break;
 		}
 		hg_complain(&cd->c_file, HG_LOG_ERR, a->name, "%s",
 		    ferr.msg);
@@ -2124,7 +2154,25 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 	return rc;
 }
 
-/* --- the plug ---------------------------------------------------------------- */
+/* --- the plug ------------------------------------------------------------ */
+
+/* What is in dir when we start watching got no event: rename mode reads
+ * it by the stable rule (it was dropped while the agent was down). */
+static void
+note_preexisting(struct hg_adapter *a)
+{
+	struct csvdrop *cd = a->state;
+	struct dirent *e;
+	DIR *d;
+
+	d = opendir(cd->cc.dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && matches(&cd->cc, e->d_name))
+			seen_get(cd, e->d_name, 1)->preexisting = 1;
+	closedir(d);
+}
 
 static int
 csvdrop_check(struct hg_adapter *a, struct hg_conf_errs *errs, int line)
@@ -2191,9 +2239,10 @@ csvdrop_init(struct hg_adapter *a, struct hg_err *err)
 	cd->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (cd->ino_fd < 0)
 		hg_log_errno(HG_LOG_INFO, a->name, "no inotify, rescanning "
-		    "%s every %lld s", cd->cc.dir,
-		    (long long)((struct csvdrop_conf *)a->conf)->rescan_seconds);
+		    "%s every %lld s", cd->cc.dir, (long long)
+		    ((struct csvdrop_conf *)a->conf)->rescan_seconds);
 	watch(cd);
+	note_preexisting(a);
 	cd->need_scan = 1;
 	hg_conf_errs_free(&errs);
 	return 0;

@@ -130,7 +130,7 @@ START_TEST(test_too_long)
 }
 END_TEST
 
-/* --- the reader: decoding in chunks ------------------------------------- */
+/* --- the reader: decoding in chunks -------------------------------------- */
 
 static int
 tmpfd(const char *data, size_t len)

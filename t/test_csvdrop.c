@@ -528,6 +528,28 @@ START_TEST(test_etemp)
 }
 END_TEST
 
+/* After the sink refuses, no file is tried until the backoff ends: a full
+ * disk is not hammered once per file and poll. */
+START_TEST(test_etemp_backoff_all)
+{
+	fx_start(NULL);
+	hg_mock_sink_fail(X.m, 1);
+	drop_gbk("a.csv", SAMPLE);
+	drop_gbk("b.csv", HDR O1 O2);
+	poll_ok();
+	ck_assert_int_eq(X.m->nfailed, 1);
+	poll_ok();
+	ck_assert_int_eq(X.m->nfailed, 1);
+	ck_assert_int_eq(X.m->ncommits, 0);
+	ck_assert(file_in("", "a.csv", "") && file_in("", "b.csv", ""));
+	usleep(1100 * 1000);
+	poll_ok();
+	ck_assert_int_eq(X.m->n, 2);
+	ck_assert(file_in("done", "a.csv", "") && file_in("done", "b.csv", ""));
+	fx_stop();
+}
+END_TEST
+
 /* A file of 1200 bills goes in three batches (500 bills per call); the
  * second fails.  The first is committed, the file stays; the retry reads
  * the whole file again, the first batch is a no-op, and every bill is
@@ -652,6 +674,7 @@ END_TEST
 /* Rename: only files renamed into dir are read. */
 START_TEST(test_rename_mode)
 {
+	struct hg_err err;
 	char *p, *g;
 	size_t n;
 
@@ -668,6 +691,13 @@ START_TEST(test_rename_mode)
 	ck_assert_int_eq(X.m->n, 1);
 	ck_assert(file_in("done", "r.csv", ""));
 	ck_assert(file_in("", "w.csv", ""));
+	/* a restart: what is already there got no event while the agent was
+	 * down, so it is read once stable, never left behind */
+	X.a.ops->destroy(&X.a);
+	ck_assert_int_eq(X.a.ops->init(&X.a, &err), 0);
+	poll_ok();
+	ck_assert_int_eq(X.m->n, 2);
+	ck_assert(file_in("done", "w.csv", ""));
 	free(p);
 	free(g);
 	fx_stop();
@@ -864,7 +894,7 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
-/* --- the corpus --------------------------------------------------------- */
+/* --- the corpus ---------------------------------------------------------- */
 
 static void
 validate_hook(struct hg_bill *b, struct hg_problem **probs, size_t *n,
@@ -975,7 +1005,7 @@ START_TEST(test_corpus)
 }
 END_TEST
 
-/* --- a 100 MB export in bounded memory ------------------------------------ */
+/* --- a 100 MB export in bounded memory ----------------------------------- */
 
 static char
 checkchar(const char *d17)
@@ -1071,6 +1101,7 @@ hg_test_suite(void)
 	tc = hg_tcase(s, "protocol", 60);
 	tcase_add_test(tc, test_etemp);
 	tcase_add_test(tc, test_etemp_midfile);
+	tcase_add_test(tc, test_etemp_backoff_all);
 	tcase_add_test(tc, test_dry);
 	tcase_add_test(tc, test_marker);
 	tcase_add_test(tc, test_stable);
