@@ -917,7 +917,8 @@ do_resolve(struct job *j)
 		hg_call_free(&c);
 		/* "Not found" is final only once the 2304 can no longer be
 		 * under way at the platform. */
-		ready_at = st->sent_ms + timeout;
+		ready_at = st->sent_ms + timeout +
+		    s->cfg->platform.connect_timeout_ms;
 		if (hg_wall_ms() < ready_at) {
 			if (ready_at > j->not_before)
 				j->not_before = ready_at;
@@ -1009,11 +1010,61 @@ do_2304(struct job *j)
 	return reject(j, refused);
 }
 
+/* The latest moment at which a call of one of these infnos whose answer
+ * was lost could still be under way at the platform (sent + timeout), or
+ * 0.  A killed agent's last request may reach the platform after the
+ * new agent started: a delete (2302) sent before that upload lands would
+ * let it land afterwards, doubling nothing but leaving an item the bill
+ * then uploads again.  So resolutions wait that long. */
+static int64_t
+in_flight_until(const struct job *j, const char *const *infnos)
+{
+	const struct hg_platform_conf *pc = &j->w->s->cfg->platform;
+	const struct hg_step *st;
+	int64_t t, until = 0;
+	size_t i, k;
+
+	for (i = 0; i < j->nsteps; i++) {
+		st = &j->steps[i];
+		if (!unanswered(st))
+			continue;
+		for (k = 0; infnos[k] != NULL; k++)
+			if (strcmp(st->infno, infnos[k]) == 0)
+				break;
+		if (infnos[k] == NULL)
+			continue;
+		t = st->sent_ms + hg_platform_timeout(pc, st->infno) +
+		    pc->connect_timeout_ms;
+		if (t > until)
+			until = t;
+	}
+	return until;
+}
+
 static enum res
 step(struct job *j, enum hg_settle_action act)
 {
+	static const char *const uploads[] = { "2301", "2302", NULL };
+	static const char *const admit[] = { "2401", NULL };
+	static const char *const dscg[] = { "2402", NULL };
 	struct hg_settle *s = j->w->s;
+	const char *const *wait = NULL;
+	int64_t until;
 
+	if (act == HG_ACT_2302)
+		wait = uploads;
+	else if (act == HG_ACT_2401)
+		wait = admit;
+	else if (act == HG_ACT_2402)
+		wait = dscg;
+	if (wait != NULL && (until = in_flight_until(j, wait)) >
+	    hg_wall_ms()) {
+		snprintf(j->why, sizeof j->why, "waiting until a %s whose "
+		    "answer was lost can no longer be under way", wait[0]);
+		if (until > j->not_before)
+			j->not_before = until;
+		return R_RETRY;
+	}
 	switch (act) {
 	case HG_ACT_RESOLVE_2304:
 		return do_resolve(j);

@@ -48,10 +48,10 @@ wait_until 20 grep -q 'listening on 127.0.0.1:' "$T/sim.log" ||
     bail "the simulator did not start: $(cat "$T/sim.log")"
 port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/sim.log")
 cat >>"$D/hisgate.conf" <<EOC
-platform: { url = "http://127.0.0.1:$port/"; timeout_ms = 2000;
-  connect_timeout_ms = 1000; chunk_size = 2; };
+platform: { url = "http://127.0.0.1:$port/"; timeout_ms = 1500;
+  connect_timeout_ms = 500; chunk_size = 2; };
 settle: { workers = 2; backoff_base_ms = 50; backoff_cap_ms = 1000;
-  lease_ms = 10000; };
+  lease_ms = 5000; };
 EOC
 sed -i 's/log_level = "info";/log_level = "notice";/' "$D/hisgate.conf"
 "$HISGATE" check-config -c "$D/hisgate.conf" >/dev/null ||
