@@ -418,9 +418,40 @@ call(struct job *j, const char *infno, struct json_object *in,
 	    j->insuplc : NULL, in, &jr, c);
 }
 
+/* The platform's texts may quote the patient's name ("人员姓名[王芳]
+ * 与..."); logs get it masked like everywhere else.  Returns buf. */
+static const char *
+scrub(const struct job *j, const char *msg, char *buf, size_t len)
+{
+	const char *name = j->bill != NULL ? j->bill->psn_name : NULL;
+	char masked[64];
+	size_t nl, ml, o = 0;
+	const char *p;
+
+	if (name == NULL || name[0] == '\0' || strstr(msg, name) == NULL) {
+		snprintf(buf, len, "%s", msg);
+		return buf;
+	}
+	hg_mask_name(name, masked, sizeof masked);
+	nl = strlen(name);
+	ml = strlen(masked);
+	for (p = msg; *p != '\0' && o + 1 < len;) {
+		if (strncmp(p, name, nl) == 0 && o + ml + 1 < len) {
+			memcpy(buf + o, masked, ml);
+			o += ml;
+			p += nl;
+		} else {
+			buf[o++] = *p++;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static enum res
 reject(struct job *j, const char *why)
 {
+	char safe[HG_ERRLEN];
 	struct hg_err err;
 	char name[64];
 
@@ -432,7 +463,8 @@ reject(struct job *j, const char *why)
 	hg_mask_name(j->bill->psn_name ? j->bill->psn_name : "", name,
 	    sizeof name);
 	log_warn(COMP, "bill %lld (%s, %s) rejected: %s", j->row.id, name,
-	    j->row.ipt_no ? j->row.ipt_no : "-", why);
+	    j->row.ipt_no ? j->row.ipt_no : "-",
+	    scrub(j, why, safe, sizeof safe));
 	return R_DONE;
 }
 
@@ -440,6 +472,8 @@ reject(struct job *j, const char *why)
 static enum res
 failed(struct job *j, struct hg_call *c)
 {
+	char safe[HG_ERRLEN];
+
 	switch (c->outcome) {
 	case HG_CALL_OK:
 		break;
@@ -457,7 +491,7 @@ failed(struct job *j, struct hg_call *c)
 	case HG_CALL_UNKNOWN:
 		j->w->fails++;
 		hg_complain(&j->w->c_net, HG_LOG_WARNING, COMP, "bill %lld: %s",
-		    j->row.id, c->err.msg);
+		    j->row.id, scrub(j, c->err.msg, safe, sizeof safe));
 		break;
 	}
 	snprintf(j->why, sizeof j->why, "%s", c->err.msg);
@@ -964,7 +998,8 @@ do_2304(struct job *j)
 		/* in doubt; the next round resolves it (5203) */
 		j->w->fails++;
 		hg_complain(&j->w->c_net, HG_LOG_WARNING, COMP, "bill %lld: "
-		    "%s", j->row.id, c.err.msg);
+		    "%s", j->row.id, scrub(j, c.err.msg, refused,
+		    sizeof refused));
 		hg_call_free(&c);
 		return R_NEXT;
 	}

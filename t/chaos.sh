@@ -44,7 +44,7 @@ sed -i 's/^stable_seconds = 1;/stable_seconds = 0;/' "$D/adapters.d/his.conf"
     >>"$T/sim.log" 2>&1 &
 sim_pid=$!
 bg_pids="$bg_pids $sim_pid"
-wait_until 20 grep -q 'listening on 127.0.0.1:' "$T/sim.log" ||
+wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim.log" ||
     bail "the simulator did not start: $(cat "$T/sim.log")"
 port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/sim.log")
 cat >>"$D/hisgate.conf" <<EOC

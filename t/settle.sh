@@ -19,7 +19,7 @@ start_sim() {
 	    --ledger "$T/ledger.db" "$@" >>"$T/sim.log" 2>&1 &
 	sim_pid=$!
 	bg_pids="$bg_pids $sim_pid"
-	wait_until 20 grep -q 'listening on 127.0.0.1:' "$T/sim.log" ||
+	wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim.log" ||
 	    bail "the simulator did not start: $(cat "$T/sim.log")"
 	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
 	    "$T/sim.log" | tail -1)
@@ -79,6 +79,11 @@ sed -e 's/ZY2024000123/ZY2024000900/' -e 's/王芳/张伟/' \
     -e 's/,001102000010000,床位费/,001102000019999,床位费/' \
     "$DATA/sample-6a.csv" >"$T/reject.csv"
 gbk "$T/reject.csv" "$T/bills-0900.csv"
+# a name the registry does not have for that ID number: refused at 1101,
+# and the platform's message quotes the name
+sed -e 's/ZY2024000123/ZY2024000901/' -e 's/王芳/王小芳/' \
+    "$DATA/sample-6a.csv" >"$T/name.csv"
+gbk "$T/name.csv" "$T/bills-0901.csv"
 
 # bill state by ipt_no; "" when absent
 state_of() {
@@ -100,12 +105,18 @@ check "the worked example is settled" wait_until 60 final ZY2024000777
 is "its state" "$(state_of ZY2024000777)" settled
 drop "$T/bills-0301.csv" "$D/in"
 drop "$T/bills-0900.csv" "$D/in"
+drop "$T/bills-0901.csv" "$D/in"
 check "the sample bill is settled" wait_until 60 final ZY2024000123
 check "the bad bill is finished" wait_until 60 final ZY2024000900
 is "the sample bill's state" "$(state_of ZY2024000123)" settled
 is "the bill the platform refuses is rejected" "$(state_of ZY2024000900)" rejected
 check "with the platform's reason" grep -q '不在本地目录中' \
     <<<"$(field_of ZY2024000900 err_msg)"
+check "the name mismatch is rejected at 1101" wait_until 60 final ZY2024000901
+check "with the platform's words" grep -q '登记的姓名不一致' \
+    <<<"$(field_of ZY2024000901 err_msg)"
+check "a name quoted by the platform is masked in the log" bash -c \
+    "grep -q 'rejected: 人员姓名\[王\*\*\]' '$D/agent.log' && ! grep -q '王小芳' '$D/agent.log'"
 
 # --- the slip ------------------------------------------------------------
 W=$(id_of ZY2024000777)
