@@ -401,7 +401,9 @@ hg_decoder_feed(struct hg_decoder *d, const char *in, size_t len, int eof,
 	ip = (char *)in + pos;
 	il = len - pos;
 	n = *outlen;
-	out_reserve(d, n, il * 2 + 16);
+	/* GB18030 and UTF-16 grow at most by half in UTF-8 (2 bytes to 3);
+	 * E2BIG covers the rest */
+	out_reserve(d, n, il + il / 2 + 16);
 	while (il > 0) {
 		op = d->out + n;
 		ol = d->outcap - n;
@@ -411,7 +413,7 @@ hg_decoder_feed(struct hg_decoder *d, const char *in, size_t len, int eof,
 		}
 		n = (size_t)(op - d->out);
 		if (errno == E2BIG) {
-			out_reserve(d, n, il * 2 + 16);
+			out_reserve(d, n, il + il / 2 + 16);
 			continue;
 		}
 		if (errno == EINVAL && !eof)
@@ -421,7 +423,7 @@ hg_decoder_feed(struct hg_decoder *d, const char *in, size_t len, int eof,
 		d->nbad++;
 		ip++;
 		il--;
-		out_reserve(d, n, 3 + il * 2 + 16);
+		out_reserve(d, n, 3 + il + il / 2 + 16);
 		memcpy(d->out + n, "\xEF\xBF\xBD", 3);
 		n += 3;
 		iconv(d->cd, NULL, NULL, NULL, NULL);
@@ -575,6 +577,11 @@ fill(struct hg_csv_reader *r, struct hg_err *err)
 	const char *out;
 	ssize_t got;
 
+	if (r->checked && r->probe != NULL) {
+		/* the probe has been tokenized: text moves on */
+		hg_sfree(r->probe);
+		r->probelen = r->probecap = 0;
+	}
 	for (;;) {
 		if (!r->raw_eof && r->rawlen < r->rawcap) {
 			want = r->rawcap - r->rawlen;

@@ -42,7 +42,9 @@
 #include "lib/xmalloc.h"
 
 #define BATCH_BILLS	500
-#define BATCH_FEES	5000	/* a batch is also capped in fee lines */
+#define BATCH_FEES	1000	/* and in fee lines: a batch's bills and the
+				 * sink's transaction must fit the agent's
+				 * 16 MB (SQLite keeps its own cache) */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
 #define MAX_NOTES	100
