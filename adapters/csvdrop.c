@@ -2033,7 +2033,7 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 	int64_t now;
 	DIR *d;
 	char **names = NULL;
-	int rc = 0;
+	int failed = 0;
 
 	drain_events(cd);
 	now = hg_now_ms();
@@ -2103,14 +2103,14 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 		hg_err_clear(&ferr);
 		o = process_file(a, names[i], &ferr);
 		s = seen_get(cd, names[i], 0);
-		if (o != O_SINK)
-			cd->sink_backoff_ms = 0;
 		if (o == O_DONE) {
+			cd->sink_backoff_ms = 0;
 			if (s != NULL)
 				seen_drop(cd, (size_t)(s - cd->seen));
 			continue;
 		}
 		cd->pending = 1;
+		failed = 1;
 		if (o == O_CHANGED) {
 			if (s != NULL) {
 				s->since_ms = -1;
@@ -2143,7 +2143,7 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 		hg_complain(&cd->c_file, HG_LOG_ERR, a->name, "%s",
 		    ferr.msg);
 	}
-	if (i == n && n > 0) {
+	if (!failed && n > 0) {
 		hg_complain_release(&cd->c_commit, a->name, "bills are "
 		    "committed again");
 		hg_complain_release(&cd->c_file, a->name, "files are read "
@@ -2153,7 +2153,7 @@ csvdrop_poll(struct hg_adapter *a, struct hg_err *err)
 		free(names[i]);
 	free(names);
 	free(todo);
-	return rc;
+	return 0;
 }
 
 /* --- the plug ------------------------------------------------------------ */
