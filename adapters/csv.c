@@ -86,6 +86,34 @@ put(struct hg_csv *c, char ch)
 	c->buf[c->len++] = ch;
 }
 
+/* put() for a run without NULs: the common case, one copy. */
+static void
+put_run(struct hg_csv *c, const char *p, size_t n)
+{
+	if (c->len + n + 2 > c->maxrec) {
+		while (n-- > 0)
+			put(c, *p++);
+		return;
+	}
+	while (c->len + n + 2 > c->cap) {
+		c->cap *= 2;
+		c->buf = hg_xrealloc(c->buf, c->cap, 1);
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+}
+
+/* The end of a run of bytes that need no decision: none of the stop
+ * characters and no NUL (put() flags those one by one). */
+static const char *
+run_end(const char *p, const char *end, char a, char b)
+{
+	while (p < end && *p != a && *p != b && *p != '\r' && *p != '\n' &&
+	    *p != '\0')
+		p++;
+	return p;
+}
+
 static void
 field_begin(struct hg_csv *c)
 {
@@ -205,12 +233,26 @@ hg_csv_next(struct hg_csv *c, const char **bufp, size_t *lenp, int eof,
 				*bufp = p;
 				return 1;
 			}
-			put(c, ch);
+			if (ch != '\0') {
+				const char *r = run_end(p, end, c->delim,
+				    c->delim);
+				put_run(c, p - 1, (size_t)(r - p) + 1);
+				p = r;
+			} else {
+				put(c, ch);
+			}
 			c->state = S_UNQUOTED;
 			continue;
 		case S_QUOTED:
 			if (ch == c->quote) {
 				c->state = S_QUOTE_SEEN;
+				continue;
+			}
+			if (ch != '\0' && ch != '\r' && ch != '\n') {
+				const char *r = run_end(p, end, c->quote,
+				    c->quote);
+				put_run(c, p - 1, (size_t)(r - p) + 1);
+				p = r;
 				continue;
 			}
 			put(c, ch);
@@ -242,6 +284,7 @@ struct hg_decoder {
 	uint64_t nbad;
 	char	*out;
 	size_t	 outcap;
+	int	 ascii;		/* 0: none; 1: UTF-8; 2: GBK family */
 };
 
 int
@@ -302,6 +345,13 @@ static int
 decide(struct hg_decoder *d, const char *name, struct hg_err *err)
 {
 	snprintf(d->enc, sizeof d->enc, "%s", name);
+	/* ASCII is itself in these, and CSV exports are mostly ASCII:
+	 * copying it around iconv halves the decoding cost */
+	if (strcasecmp(name, "UTF-8") == 0)
+		d->ascii = 1;
+	else if (strcasecmp(name, "GB18030") == 0 ||
+	    strcasecmp(name, "GBK") == 0 || strcasecmp(name, "GB2312") == 0)
+		d->ascii = 2;
 	d->cd = iconv_open("UTF-8", d->enc);
 	if (d->cd == (iconv_t)-1)
 		return hg_fail(err, "unknown encoding \"%s\"", d->enc);
@@ -405,15 +455,47 @@ hg_decoder_feed(struct hg_decoder *d, const char *in, size_t len, int eof,
 	 * E2BIG covers the rest */
 	out_reserve(d, n, il + il / 2 + 16);
 	while (il > 0) {
+		const unsigned char *u = (const unsigned char *)ip;
+		size_t k = 0, sl = il, rem;
+		char *sp;
+
+		if (d->ascii) {
+			while (k < il && u[k] < 0x80)
+				k++;
+			if (k > 0) {
+				out_reserve(d, n, k + il / 2 + 16);
+				memcpy(d->out + n, ip, k);
+				n += k;
+				ip += k;
+				il -= k;
+				continue;
+			}
+			/* the run of non-ASCII characters: GBK trail bytes
+			 * can look like ASCII, so walk it character-wise */
+			sl = 0;
+			while (sl < il && u[sl] >= 0x80)
+				sl += d->ascii == 1 ? 1 : sl + 1 < il &&
+				    u[sl + 1] >= 0x30 && u[sl + 1] <= 0x39 ? 4 : 2;
+			if (sl > il)
+				sl = il;
+		}
+		sp = ip;
+		rem = sl;
 		op = d->out + n;
 		ol = d->outcap - n;
-		if (iconv(d->cd, &ip, &il, &op, &ol) != (size_t)-1) {
-			n = (size_t)(op - d->out);
-			break;
-		}
+		k = iconv(d->cd, &ip, &rem, &op, &ol);
+		il -= (size_t)(ip - sp);
 		n = (size_t)(op - d->out);
+		if (k != (size_t)-1)
+			continue;
 		if (errno == E2BIG) {
 			out_reserve(d, n, il + il / 2 + 16);
+			continue;
+		}
+		if (errno == EINVAL && rem < il) {
+			/* the walk split a character iconv reads longer:
+			 * give it the rest of the chunk */
+			d->ascii = 0;
 			continue;
 		}
 		if (errno == EINVAL && !eof)

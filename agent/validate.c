@@ -124,9 +124,15 @@ time_secs(const char *t, int64_t *out)
 
 	if (hg_time_parse("", t, canon, NULL) < 0 || strcmp(canon, t) != 0)
 		return -1;
-	if (sscanf(t, "%4d-%2d-%2d %2d:%2d:%2d", &y, &mo, &d, &h, &mi,
-	    &s) != 6)
-		return -1;
+	/* canonical now, so the digits are where they must be */
+#define D2(p) (((p)[0] - '0') * 10 + ((p)[1] - '0'))
+	y = D2(t) * 100 + D2(t + 2);
+	mo = D2(t + 5);
+	d = D2(t + 8);
+	h = D2(t + 11);
+	mi = D2(t + 14);
+	s = D2(t + 17);
+#undef D2
 	/* days from civil (Howard Hinnant's algorithm) */
 	y -= mo <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;

@@ -10,145 +10,178 @@
 #include <openssl/evp.h>
 
 #include "lib/bill.h"
+#include "lib/buf.h"
 #include "lib/jsonx.h"
 #include "lib/money.h"
 #include "lib/xmalloc.h"
 
+/* Writing goes straight to text: a json-c tree per bill costs a malloc
+ * per field and dominated the ingest profile.  The reading side below
+ * uses json-c, so every writer change is checked by the round trip. */
+struct jw {
+	struct hg_buf	*b;
+	int		 first;
+};
+
 static void
-put_str(struct json_object *o, const char *key, const char *v)
+jw_key(struct jw *w, const char *key)
 {
-	if (v != NULL)
-		json_object_object_add(o, key, json_object_new_string(v));
+	if (!w->first)
+		hg_buf_addc(w->b, ',');
+	w->first = 0;
+	hg_buf_json_str(w->b, key);
+	hg_buf_addc(w->b, ':');
 }
 
 static void
-put_time(struct json_object *o, const char *key, const char *v)
+put_str(struct jw *w, const char *key, const char *v)
+{
+	if (v == NULL)
+		return;
+	jw_key(w, key);
+	hg_buf_json_str(w->b, v);
+}
+
+static void
+put_time(struct jw *w, const char *key, const char *v)
 {
 	if (v[0] != '\0')
-		json_object_object_add(o, key, json_object_new_string(v));
+		put_str(w, key, v);
 }
 
-static struct json_object *
-fee_to_json(const struct hg_fee *f)
+static void
+put_dec(struct jw *w, const char *key, int64_t v, int scale)
 {
-	struct json_object *o = json_object_new_object();
+	char buf[HG_DECBUF];
 
-	put_str(o, "feedetl_sn", f->sn);
-	put_str(o, "init_feedetl_sn", f->init_sn);
-	put_str(o, "medins_list_codg", f->local_code);
-	put_str(o, "med_list_codg", f->nat_code);
-	put_str(o, "name", f->name);
-	put_str(o, "spec", f->spec);
-	put_str(o, "unit", f->unit);
-	json_object_object_add(o, "cnt", hg_json_dec(f->qty, HG_SCALE_QTY));
-	json_object_object_add(o, "pric",
-	    hg_json_dec(f->price, HG_SCALE_PRICE));
-	json_object_object_add(o, "det_item_fee_sumamt",
-	    hg_json_dec(f->amount, HG_SCALE_FEN));
-	put_time(o, "fee_ocur_time", f->time);
-	put_str(o, "bilg_dept_codg", f->dept_code);
-	put_str(o, "bilg_dept_name", f->dept_name);
-	put_str(o, "bilg_dr_codg", f->doctor_code);
-	put_str(o, "bilg_dr_name", f->doctor_name);
-	put_str(o, "category", f->category);
-	if (f->line > 0)
-		json_object_object_add(o, "line",
-		    json_object_new_int(f->line));
-	return o;
+	jw_key(w, key);
+	hg_buf_adds(w->b, hg_dec_format(v, scale, buf));
 }
 
-static struct json_object *
-content_to_json(const struct hg_bill *b)
+static void
+put_int(struct jw *w, const char *key, int v)
 {
-	struct json_object *o, *arr, *d;
+	char buf[16];
+
+	jw_key(w, key);
+	snprintf(buf, sizeof buf, "%d", v);
+	hg_buf_adds(w->b, buf);
+}
+
+static void
+fee_write(struct hg_buf *b, const struct hg_fee *f, int with_lines)
+{
+	struct jw w = { b, 1 };
+
+	hg_buf_addc(b, '{');
+	put_str(&w, "feedetl_sn", f->sn);
+	put_str(&w, "init_feedetl_sn", f->init_sn);
+	put_str(&w, "medins_list_codg", f->local_code);
+	put_str(&w, "med_list_codg", f->nat_code);
+	put_str(&w, "name", f->name);
+	put_str(&w, "spec", f->spec);
+	put_str(&w, "unit", f->unit);
+	put_dec(&w, "cnt", f->qty, HG_SCALE_QTY);
+	put_dec(&w, "pric", f->price, HG_SCALE_PRICE);
+	put_dec(&w, "det_item_fee_sumamt", f->amount, HG_SCALE_FEN);
+	put_time(&w, "fee_ocur_time", f->time);
+	put_str(&w, "bilg_dept_codg", f->dept_code);
+	put_str(&w, "bilg_dept_name", f->dept_name);
+	put_str(&w, "bilg_dr_codg", f->doctor_code);
+	put_str(&w, "bilg_dr_name", f->doctor_name);
+	put_str(&w, "category", f->category);
+	if (with_lines && f->line > 0)
+		put_int(&w, "line", f->line);
+	hg_buf_addc(b, '}');
+}
+
+/* Everything but the source reference, as the members of one object
+ * (without the closing brace). */
+static void
+content_write(struct hg_buf *b, const struct hg_bill *bl, int with_lines)
+{
+	struct jw w = { b, 1 };
 	size_t i;
 
-	o = json_object_new_object();
-	put_str(o, "fixmedins_code", b->fixmedins_code);
-	put_str(o, "fixmedins_name", b->fixmedins_name);
-	put_str(o, "admdvs", b->admdvs);
-	put_str(o, "psn_name", b->psn_name);
-	put_str(o, "gend", b->gender);
-	put_str(o, "psn_cert_type", b->psn_cert_type);
-	put_str(o, "certno", b->certno);
-	put_str(o, "insuplc_admdvs", b->insuplc_admdvs);
-	put_str(o, "insutype", b->insutype);
-	put_str(o, "psn_no", b->psn_no);
-	put_str(o, "card_no", b->card_no);
-	put_str(o, "ipt_no", b->ipt_no);
-	put_str(o, "mdtrt_id", b->mdtrt_id);
-	put_time(o, "begntime", b->adm_time);
-	put_time(o, "endtime", b->dscg_time);
-	put_str(o, "dept_codg", b->dept_code);
-	put_str(o, "dept_name", b->dept_name);
-	put_str(o, "atddr_no", b->doctor_code);
-	put_str(o, "chfpdr_name", b->doctor_name);
-	put_str(o, "med_type", b->med_type);
-	arr = json_object_new_array();
-	for (i = 0; i < b->ndiags; i++) {
-		d = json_object_new_object();
-		put_str(d, "diag_code", b->diags[i].code);
-		put_str(d, "diag_name", b->diags[i].name);
-		json_object_object_add(d, "maindiag_flag",
-		    json_object_new_string(b->diags[i].main ? "1" : "0"));
-		json_object_array_add(arr, d);
+	hg_buf_addc(b, '{');
+	put_str(&w, "fixmedins_code", bl->fixmedins_code);
+	put_str(&w, "fixmedins_name", bl->fixmedins_name);
+	put_str(&w, "admdvs", bl->admdvs);
+	put_str(&w, "psn_name", bl->psn_name);
+	put_str(&w, "gend", bl->gender);
+	put_str(&w, "psn_cert_type", bl->psn_cert_type);
+	put_str(&w, "certno", bl->certno);
+	put_str(&w, "insuplc_admdvs", bl->insuplc_admdvs);
+	put_str(&w, "insutype", bl->insutype);
+	put_str(&w, "psn_no", bl->psn_no);
+	put_str(&w, "card_no", bl->card_no);
+	put_str(&w, "ipt_no", bl->ipt_no);
+	put_str(&w, "mdtrt_id", bl->mdtrt_id);
+	put_time(&w, "begntime", bl->adm_time);
+	put_time(&w, "endtime", bl->dscg_time);
+	put_str(&w, "dept_codg", bl->dept_code);
+	put_str(&w, "dept_name", bl->dept_name);
+	put_str(&w, "atddr_no", bl->doctor_code);
+	put_str(&w, "chfpdr_name", bl->doctor_name);
+	put_str(&w, "med_type", bl->med_type);
+	jw_key(&w, "diseinfo");
+	hg_buf_addc(b, '[');
+	for (i = 0; i < bl->ndiags; i++) {
+		struct jw d = { b, 1 };
+
+		hg_buf_adds(b, i ? ",{" : "{");
+		put_str(&d, "diag_code", bl->diags[i].code);
+		put_str(&d, "diag_name", bl->diags[i].name);
+		put_str(&d, "maindiag_flag", bl->diags[i].main ? "1" : "0");
+		hg_buf_addc(b, '}');
 	}
-	json_object_object_add(o, "diseinfo", arr);
-	if (b->has_total)
-		json_object_object_add(o, "medfee_sumamt",
-		    hg_json_dec(b->total, HG_SCALE_FEN));
-	arr = json_object_new_array();
-	for (i = 0; i < b->nfees; i++)
-		json_object_array_add(arr, fee_to_json(&b->fees[i]));
-	json_object_object_add(o, "feedetail", arr);
-	return o;
+	hg_buf_addc(b, ']');
+	if (bl->has_total)
+		put_dec(&w, "medfee_sumamt", bl->total, HG_SCALE_FEN);
+	jw_key(&w, "feedetail");
+	hg_buf_addc(b, '[');
+	for (i = 0; i < bl->nfees; i++) {
+		if (i)
+			hg_buf_addc(b, ',');
+		fee_write(b, &bl->fees[i], with_lines);
+	}
+	hg_buf_addc(b, ']');
 }
 
 char *
-hg_bill_to_json(const struct hg_bill *b)
+hg_bill_to_json(const struct hg_bill *bl)
 {
-	struct json_object *o, *src;
-	char *s;
+	struct hg_buf b = { NULL, 0, 0 };
+	struct jw w;
 
-	o = content_to_json(b);
-	src = json_object_new_object();
-	put_str(src, "adapter", b->adapter);
-	put_str(src, "key", b->source_key);
-	put_str(src, "ref", b->source_ref);
-	if (b->line > 0)
-		json_object_object_add(src, "line",
-		    json_object_new_int(b->line));
-	json_object_object_add(o, "source", src);
-	s = hg_xstrdup(json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return s;
+	content_write(&b, bl, 1);
+	w.b = &b;
+	w.first = 0;
+	jw_key(&w, "source");
+	w.first = 1;
+	hg_buf_addc(&b, '{');
+	put_str(&w, "adapter", bl->adapter);
+	put_str(&w, "key", bl->source_key);
+	put_str(&w, "ref", bl->source_ref);
+	if (bl->line > 0)
+		put_int(&w, "line", bl->line);
+	hg_buf_adds(&b, "}}");
+	return hg_buf_take(&b);
 }
 
 void
-hg_bill_hash(const struct hg_bill *b, char out[65])
+hg_bill_hash(const struct hg_bill *bl, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
-	struct json_object *o;
-	const char *s;
-	struct hg_bill copy;
-	struct hg_fee *fees;
+	struct hg_buf b = { NULL, 0, 0 };
 
 	/* Source line numbers move when an export gains a line above; they
-	 * are not content.  Hash a shallow copy with the lines cleared. */
-	copy = *b;
-	fees = hg_xcalloc(b->nfees ? b->nfees : 1, sizeof *fees);
-	if (b->nfees > 0)
-		memcpy(fees, b->fees, b->nfees * sizeof *fees);
-	for (i = 0; i < b->nfees; i++)
-		fees[i].line = 0;
-	copy.fees = fees;
-	o = content_to_json(&copy);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL);
-	json_object_put(o);
-	free(fees);
+	 * are not content. */
+	content_write(&b, bl, 0);
+	hg_buf_addc(&b, '}');
+	EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL);
+	hg_buf_free(&b);
 	for (i = 0; i < mdlen && i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	out[64] = '\0';

@@ -185,20 +185,37 @@ digits(const char *s, int n, int *out)
 	return 0;
 }
 
+/* Hot: every fee line has a time, so no stdio here. */
+static void
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 int
 hg_time_parse(const char *field, const char *text, char out[HG_TIMELEN],
     struct hg_err *err)
 {
-	char buf[64];
+	const char *buf;
 	int y, mo, d, h = 0, mi = 0, se = 0;
 	size_t n;
 
 	if (text == NULL || *text == '\0')
 		return hg_fail(err, "%s: empty, expected a time like "
 		    "\"2024-03-01 08:30:00\"", field);
-	snprintf(buf, sizeof buf, "%s", text);
-	hg_trim(buf);
-	n = strlen(buf);
+	buf = text;
+	n = strlen(text);
+	/* surrounding spaces are rare; trim a copy only then */
+	if (buf[0] == ' ' || buf[0] == '\t' || (n > 0 && (buf[n - 1] == ' ' ||
+	    buf[n - 1] == '\t')) || (unsigned char)buf[0] == 0xE3) {
+		static __thread char copy[64];
+
+		snprintf(copy, sizeof copy, "%s", text);
+		hg_trim(copy);
+		buf = copy;
+		n = strlen(copy);
+	}
 	if ((n != 10 && n != 19) || digits(buf, 4, &y) || buf[4] != '-' ||
 	    digits(buf + 5, 2, &mo) || buf[7] != '-' ||
 	    digits(buf + 8, 2, &d))
@@ -214,8 +231,19 @@ hg_time_parse(const char *field, const char *text, char out[HG_TIMELEN],
 	if (h > 23 || mi > 59 || se > 59)
 		return hg_fail(err, "%s: \"%s\" is not a real time of day",
 		    field, text);
-	snprintf(out, HG_TIMELEN, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d,
-	    h, mi, se);
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
+	out[4] = '-';
+	put2(out + 5, mo);
+	out[7] = '-';
+	put2(out + 8, d);
+	out[10] = ' ';
+	put2(out + 11, h);
+	out[13] = ':';
+	put2(out + 14, mi);
+	out[16] = ':';
+	put2(out + 17, se);
+	out[19] = '\0';
 	return 0;
 shape:
 	return hg_fail(err, "%s: \"%s\" is not a time like "

@@ -1,0 +1,88 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
+
+void
+hg_buf_add(struct hg_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		b->data = hg_xrealloc(b->data, cap, 1);
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
+hg_buf_adds(struct hg_buf *b, const char *s)
+{
+	hg_buf_add(b, s, strlen(s));
+}
+
+void
+hg_buf_addc(struct hg_buf *b, char c)
+{
+	hg_buf_add(b, &c, 1);
+}
+
+void
+hg_buf_json_str(struct hg_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	char esc[7];
+
+	hg_buf_addc(b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		hg_buf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': hg_buf_add(b, "\\\"", 2); break;
+		case '\\': hg_buf_add(b, "\\\\", 2); break;
+		case '\n': hg_buf_add(b, "\\n", 2); break;
+		case '\r': hg_buf_add(b, "\\r", 2); break;
+		case '\t': hg_buf_add(b, "\\t", 2); break;
+		case '\b': hg_buf_add(b, "\\b", 2); break;
+		case '\f': hg_buf_add(b, "\\f", 2); break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			hg_buf_add(b, esc, 6);
+			break;
+		}
+	}
+	hg_buf_add(b, run, (size_t)(s - run));
+	hg_buf_addc(b, '"');
+}
+
+char *
+hg_buf_take(struct hg_buf *b)
+{
+	char *p = b->data ? b->data : hg_xstrdup("");
+
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void
+hg_buf_free(struct hg_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
