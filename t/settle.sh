@@ -228,4 +228,63 @@ check "SIGTERM stops the agent and its workers" grep -q 'stopped' "$D/agent.log"
 check "no ID number in the log" bash -c "! grep -q '11010519491231002X' '$D/agent.log'"
 check "no patient name in the log" bash -c "! grep -q '王芳' '$D/agent.log'"
 check "integrity_check is ok" [ "$(sqlite3 "$D/outbox.db" 'PRAGMA integrity_check')" = ok ]
+
+# --- HTTPS with a client certificate (mutual TLS) --------------------------
+if command -v openssl >/dev/null; then
+	(
+		cd "$T" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		    -subj /CN=test-ca -keyout ca.key -out ca.pem &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+		    -keyout srv.key -out srv.csr &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -days 2 -extfile srv.ext -out srv.pem &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=H32010000001 \
+		    -keyout cli.key -out cli.csr &&
+		openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -days 2 -out cli.pem &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		    -subj /CN=stranger -keyout other.key -out other.pem &&
+		chmod 600 cli.key
+	) >"$T/openssl.log" 2>&1 || bail "openssl: $(tail -3 "$T/openssl.log")"
+	"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
+	    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
+	    --ledger "$T/ledger-tls.db" --tls-cert "$T/srv.pem" \
+	    --tls-key "$T/srv.key" --tls-client-ca "$T/ca.pem" \
+	    >>"$T/sim-tls.log" 2>&1 &
+	bg_pids="$bg_pids $!"
+	wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim-tls.log" ||
+	    bail "the TLS simulator did not start: $(cat "$T/sim-tls.log")"
+	tport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	    "$T/sim-tls.log")
+	D=$T/tls
+	mkconf "$D"
+	# first trusting the wrong CA: the handshake fails, nothing is sent
+	cat >>"$D/hisgate.conf" <<EOC
+platform: { url = "https://127.0.0.1:$tport/"; ca_file = "$T/other.pem";
+  cert_file = "$T/cli.pem"; key_file = "$T/cli.key"; };
+settle: { backoff_base_ms = 100; backoff_cap_ms = 500; };
+EOC
+	chmod 644 "$T/cli.key"
+	out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
+	check "a readable TLS key is refused" grep -q 'key_file: .*cli.key: mode 0644' <<<"$out"
+	chmod 600 "$T/cli.key"
+	start_agent "$D"
+	drop "$T/bills-0301.csv" "$D/in"
+	check "TLS: an untrusted platform certificate stops the call" \
+	    wait_until 30 bash -c "[ -n \"\$(sqlite3 '$D/outbox.db' \"SELECT err_msg FROM bills WHERE err_msg LIKE '%not sent%certificate%'\" 2>/dev/null)\" ]"
+	is "TLS: the bill waits as ready (nothing reached the platform)" \
+	    "$(sqlite3 "$D/outbox.db" "SELECT state FROM bills")" ready
+	is "TLS: the journal says the call never left" \
+	    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE state <> 'failed'")" 0
+	stop_agent
+	sed -i "s|ca_file = \"$T/other.pem\"|ca_file = \"$T/ca.pem\"|" "$D/hisgate.conf"
+	start_agent "$D"
+	check "HTTPS with a client certificate: settled" wait_until 60 bash -c \
+	    "[ \"\$(sqlite3 '$D/outbox.db' 'SELECT state FROM bills')\" = settled ]"
+	stop_agent
+else
+	ok "# SKIP openssl not installed: no HTTPS test"
+fi
 done_testing
