@@ -103,7 +103,7 @@ const struct hg_conf_key hg_settle_keys[] = {
 	  "platform calls per second across all workers; 0 = no limit",
 	  NULL, 0 },
 	{ "backoff_base_ms", HG_CT_INT, "1000", 1, 3600000,
-	  S(backoff_base_ms), "first retry delay; doubles per attempt, with "
+	  S(backoff_base_ms), "first retry delay; twice as long per attempt, with "
 	  "full jitter", NULL, 0 },
 	{ "backoff_cap_ms", HG_CT_INT, "300000", 1, 86400000,
 	  S(backoff_cap_ms), "longest retry delay", NULL, 0 },

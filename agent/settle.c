@@ -13,7 +13,7 @@
  *    original can no longer be in progress at the platform;
  *  - fee uploads whose answer was lost are never topped up: every item of
  *    the visit is deleted (2302 "0000") and uploaded again, so a lost
- *    answer can not double an item. */
+ *    answer can not upload an item twice. */
 #include "config.h"
 
 #include <sys/random.h>
@@ -792,7 +792,7 @@ do_2303(struct job *j)
 		goto out;
 	}
 	/* The platform adds up what it received; a difference means items
-	 * went missing or were doubled on the way: settle nothing. */
+	 * went missing or were duplicated on the way: settle nothing. */
 	if (setl.medfee_sumamt != req.medfee_sumamt) {
 		snprintf(why, sizeof why, "2303: the platform's total %s is "
 		    "not the bill's %s", hg_dec_format(setl.medfee_sumamt, 2,
