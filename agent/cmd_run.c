@@ -74,7 +74,8 @@ adapter_main(void *arg)
 				ob = NULL;
 				goto wait;
 			}
-			hg_complain_release(&c_open, a->name, "outbox open");
+			hg_complain_release(&c_open, a->name, "the outbox opens "
+			    "again: the source is read once more");
 			a->sink = hg_intake_sink_new(r->in, a->name, ob, 0);
 		}
 		if (!inited) {

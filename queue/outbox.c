@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <libgen.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -262,18 +263,44 @@ is_sent_state(const char *s)
 	    strcmp(s, HG_S_SETTLED) == 0 || strcmp(s, HG_S_AMENDED) == 0;
 }
 
+static int
+dir_unwritable(const char *path)
+{
+	char *copy = hg_xstrdup(path);
+	int rc = access(dirname(copy), W_OK) < 0;
+
+	free(copy);
+	return rc;
+}
+
 /* Turn an SQLite result code into an hg_err: conditions that pass (lock,
  * disk full, read-only file, I/O) are HG_ETEMP, the rest HG_EPERM. */
 static int
 db_fail(struct hg_outbox *ob, int rc, struct hg_err *err)
 {
 	const char *msg;
+	char why[512];
 
 	ob->dberr = 1;
 	if ((sqlite3_errcode(ob->db) & 0xff) == (rc & 0xff))
 		msg = sqlite3_errmsg(ob->db);
 	else
 		msg = sqlite3_errstr(rc);
+	/* "unable to open database file" alone sends people guessing: the
+	 * system's reason (read-only file system, no space) says what to do */
+	if (((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY) &&
+	    (access(ob->path, W_OK) < 0 || dir_unwritable(ob->path))) {
+		/* WAL needs the -wal and -shm files beside the database:
+		 * say why they cannot be had (read-only file system, modes) */
+		snprintf(why, sizeof why, "%s (%s)", msg, strerror(errno));
+		msg = why;
+	} else if (ob->db != NULL && sqlite3_system_errno(ob->db) != 0 &&
+	    ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR ||
+	    (rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_FULL)) {
+		snprintf(why, sizeof why, "%s (%s)", msg,
+		    strerror(sqlite3_system_errno(ob->db)));
+		msg = why;
+	}
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
