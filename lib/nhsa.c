@@ -356,7 +356,8 @@ hg_nhsa_resp_parse(const char *text, size_t len, struct hg_nhsa_resp *r,
 	rc = hg_json_parse(copy, &root, err);
 	free(copy);
 	if (rc == -1) {
-		err->kind = HG_ETEMP;
+		if (err != NULL)
+			err->kind = HG_ETEMP;
 		hg_err_prefix(err, "response is not JSON, outcome unknown");
 		return -1;
 	}
