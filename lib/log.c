@@ -69,10 +69,11 @@ hg_mask_ids(char *s)
 		for (j = i; is_digit(s[j]); j++)
 			;
 		n = j - i;
-		if (n == 17 && (s[j] == 'X' || s[j] == 'x'))
-			n = 18, j++;
-		/* Only whole runs: a 30-digit psn_no or msgid stays as it is. */
-		if ((n == 15 || n == 18) && !is_digit(s[j]))
+		if (n >= 14 && n <= 18 && (s[j] == 'X' || s[j] == 'x'))
+			n++, j++;
+		/* Whole runs of 15 to 19: an ID number, also one damaged by a
+		 * lost or extra digit; a 26-digit psn_no or a msgid stays. */
+		if (n >= 15 && n <= 19 && !is_digit(s[j]))
 			memset(s + i + 6, '*', n - 10);
 		i = j;
 	}

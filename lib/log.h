@@ -32,7 +32,8 @@ void	hg_log_errno(int level, const char *comp, const char *fmt, ...)
 #define log_info(comp, ...)	hg_log(HG_LOG_INFO, comp, __VA_ARGS__)
 #define log_debug(comp, ...)	hg_log(HG_LOG_DEBUG, comp, __VA_ARGS__)
 
-/* Mask ID-number-shaped runs (15 digits, or 17 digits plus a digit or X)
+/* Mask ID-number-shaped runs (15 to 19 characters, digits and perhaps a final X: real
+ * 15- and 18-character numbers and ones damaged by a lost or extra digit)
  * in place: the first 6 and last 4 characters stay. */
 void	hg_mask_ids(char *line);
 /* "王芳" -> "王*", "欧阳娜娜" -> "欧***": keeps the first UTF-8 character.

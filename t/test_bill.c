@@ -115,12 +115,14 @@ END_TEST
 START_TEST(test_masking)
 {
 	char line[] = "bill for 11010519491231002X and 110105491231002 "
-	    "psn 41000000000000001234567890 amt 51423.22";
+	    "psn 41000000000000001234567890 amt 51423.22 damaged "
+	    "1010519491231002X time 20240301083000";
 	char buf[64];
 
 	hg_mask_ids(line);
 	ck_assert_str_eq(line, "bill for 110105********002X and "
-	    "110105*****1002 psn 41000000000000001234567890 amt 51423.22");
+	    "110105*****1002 psn 41000000000000001234567890 amt 51423.22 "
+	    "damaged 101051*******002X time 20240301083000");
 	ck_assert_str_eq(hg_mask_name("王芳", buf, sizeof buf), "王*");
 	ck_assert_str_eq(hg_mask_name("欧阳娜娜", buf, sizeof buf), "欧***");
 	ck_assert_str_eq(hg_mask_name("Li", buf, sizeof buf), "L*");
