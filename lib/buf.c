@@ -7,19 +7,14 @@
 #include "lib/xmalloc.h"
 
 void
-hg_buf_add(struct hg_buf *b, const void *p, size_t n)
+hg_buf_grow(struct hg_buf *b, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
+	size_t cap = b->cap ? b->cap : 4096;
 
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		b->data = hg_xrealloc(b->data, cap, 1);
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
+	while (b->len + n + 1 > cap)
+		cap *= 2;
+	b->data = hg_xrealloc(b->data, cap, 1);
+	b->cap = cap;
 }
 
 void
@@ -28,11 +23,6 @@ hg_buf_adds(struct hg_buf *b, const char *s)
 	hg_buf_add(b, s, strlen(s));
 }
 
-void
-hg_buf_addc(struct hg_buf *b, char c)
-{
-	hg_buf_add(b, &c, 1);
-}
 
 void
 hg_buf_json_str(struct hg_buf *b, const char *s)
