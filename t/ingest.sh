@@ -24,6 +24,13 @@ check "names FILE:LINE of the main file" grep -q "hisgate.conf:10: unknown key \
 check "names FILE:LINE of the adapter file" grep -q "adapters.d/his.conf:5: unknown key \"stable_secs\"" <<<"$out"
 out=$("$HISGATE" check-config -c "$T/nonexistent.conf" 2>&1)
 check "a missing named config is an error" [ $? -eq 1 ]
+printf 'local_code,national_code\nYP1,XJ01DCA040B002010100001\nYP2,1.10105E+17\n' \
+    >"$T/bad/mapping.csv"
+sed -i -e '/pol_ms/d' "$T/bad/hisgate.conf"
+sed -i -e '/stable_secs/d' "$T/bad/adapters.d/his.conf"
+out=$("$HISGATE" check-config -c "$T/bad/hisgate.conf" 2>&1)
+is "check-config checks the mapping file too" "$?" 1
+check "naming its FILE:LINE" grep -q "mapping.csv:3: national code \"1.10105E+17\"" <<<"$out"
 
 # --- dry run -------------------------------------------------------------
 cp "$T/bills-0301.csv" "$D/in/"
