@@ -139,6 +139,14 @@ cmd_run(struct hg_cli *cli)
 
 	if (cli->nargs != 0)
 		return hg_cli_usage("run takes no arguments");
+	/* Block the signals we wait for before anything else: a stop that
+	 * arrives while starting is then handled as a clean stop later, not
+	 * by the default action halfway through opening the outbox. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
@@ -165,11 +173,6 @@ cmd_run(struct hg_cli *cli)
 		log_error("hisgate", "pipe: %s", strerror(errno));
 		goto out;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Settlement first: it opens its outboxes before any adapter

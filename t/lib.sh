@@ -93,9 +93,23 @@ start_agent() {
 	agent_pid=$!
 	bg_pids="$bg_pids $agent_pid"
 }
+# stop_agent: SIGTERM, and one TAP line: it must exit 0 (under the
+# sanitizers a leak or undefined behaviour makes that fail)
 stop_agent() {
+	local rc
+	# a sanitized build takes a moment to reach main(): let it start
+	wait_until 20 grep -qs "hisgate\[$agent_pid\].*hisgate: running" \
+	    "${1:-$D}/agent.log"
 	kill -TERM "$agent_pid" 2>/dev/null
 	wait "$agent_pid" 2>/dev/null
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		ok "the agent exits 0 on SIGTERM"
+	else
+		not_ok "the agent exits 0 on SIGTERM (status $rc)"
+		grep -A12 'Sanitizer\|runtime error' "${1:-$D}/agent.log" 2>/dev/null |
+		    head -30 | sed 's/^/#   /'
+	fi
 }
 
 # gbk SRC DST: write a UTF-8 file as GBK (the legacy export encoding)
