@@ -62,6 +62,17 @@ struct hg_sink {
 	 * (verdicts are filled, nothing is written) and adapters must leave
 	 * their source untouched. */
 	int	 dry;
+	/* Set by an adapter that calls sync before acknowledging anything:
+	 * commit may then return as soon as the bills are validated and
+	 * queued, and the sink commits them in order in the background, so
+	 * reading the next batch overlaps writing this one.  Verdicts then
+	 * carry problems and READY/INVALID only.  A background failure is
+	 * returned by the next commit or sync (and the batches queued behind
+	 * it are dropped: the adapter reads its unit again later). */
+	int	 async;
+	/* Wait until everything handed over is durable: 0, or -1 with err
+	 * (nothing may be acknowledged then). */
+	int	(*sync)(struct hg_sink *sink, struct hg_err *err);
 	void	*ctx;
 };
 

@@ -1590,6 +1590,11 @@ bill_pass(struct file *fl, struct hg_err *err)
 		}
 	if (rc >= 0 && !fl->failed)
 		flush(fl);
+	/* nothing of the file may be acknowledged before it is durable */
+	if (rc >= 0 && !fl->failed && fl->mode == P_COMMIT &&
+	    !fl->a->sink->dry && fl->a->sink->async &&
+	    fl->a->sink->sync(fl->a->sink, &fl->err) < 0)
+		fl->failed = 1;
 	for (i = 0; i < fl->nbatch; i++)
 		hg_bill_free(fl->batch[i]);
 	fl->nbatch = 0;
@@ -2246,6 +2251,10 @@ csvdrop_init(struct hg_adapter *a, struct hg_err *err)
 	watch(cd);
 	note_preexisting(a);
 	cd->need_scan = 1;
+	/* a file is acknowledged only after sync (bill_pass), so the sink
+	 * may write one batch while the next is read */
+	if (a->sink != NULL && a->sink->sync != NULL)
+		a->sink->async = 1;
 	hg_conf_errs_free(&errs);
 	return 0;
 fail:

@@ -10,11 +10,22 @@
 #include "lib/money.h"
 #include "lib/xmalloc.h"
 
+struct job;
+
 struct intake_sink {
 	struct hg_sink	 sink;		/* first: the adapter sees this */
 	struct hg_intake *in;
-	struct hg_outbox *ob;
+	struct hg_outbox *ob;		/* used by one thread at a time */
 	char		*adapter;
+	/* async: the committer thread and its queue */
+	pthread_t	 thread;
+	int		 started;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct job	*head, *tail;
+	size_t		 queued;
+	int		 busy, stop, failed;
+	struct hg_err	 ferr;
 };
 
 static int
@@ -130,37 +141,55 @@ hg_intake_check(struct hg_intake *in, struct hg_bill *b,
 	return n;
 }
 
-static enum hg_verdict_state
-verdict_of(enum hg_put_outcome o, size_t nprobs)
+/* One batch of bills, ready to be written: everything computed, only
+ * SQLite left.  Owns its strings. */
+struct job {
+	struct job	*next;
+	struct hg_put	*puts;
+	char		**own;		/* strings the puts point into */
+	size_t		 n, nown;
+	char		*cursor;
+};
+
+static void
+job_free(struct job *j)
 {
-	switch (o) {
-	case HG_PUT_SAME: return HG_V_SAME;
-	case HG_PUT_REPLACED: return HG_V_REPLACED;
-	case HG_PUT_AMENDED: return HG_V_AMENDED;
-	case HG_PUT_NEW: break;
-	}
-	return nprobs ? HG_V_INVALID : HG_V_READY;
+	size_t i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < j->nown; i++)
+		free(j->own[i]);
+	free(j->own);
+	free(j->puts);
+	free(j->cursor);
+	free(j);
 }
 
-static int
-sink_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
+static const char *
+own(struct job *j, char *s)
+{
+	j->own[j->nown++] = s;
+	return s;
+}
+
+/* Hash, map, validate and serialise: the CPU part of a commit, done in
+ * the adapter's thread. */
+static struct job *
+prepare(struct intake_sink *is, struct hg_bill *const *bills, size_t n,
     const char *cursor, struct hg_verdict *v, struct hg_err *err)
 {
-	struct intake_sink *is = (struct intake_sink *)sink;
-	enum hg_put_outcome outcome;
-	struct hg_put put;
-	char hash[65], *json = NULL, *reasons = NULL;
+	struct job *j = hg_xcalloc(1, sizeof *j);
+	char hash[65];
 	size_t i;
-	int open = 0;
 
-	memset(v, 0, n * sizeof *v);
-	if (!sink->dry) {
-		if (hg_outbox_begin(is->ob, err) < 0)
-			return -1;
-		open = 1;
-	}
+	j->puts = hg_xcalloc(n ? n : 1, sizeof *j->puts);
+	j->own = hg_xcalloc(n ? 6 * n : 1, sizeof *j->own);
+	j->n = n;
+	j->cursor = cursor != NULL ? hg_xstrdup(cursor) : NULL;
 	for (i = 0; i < n; i++) {
 		struct hg_bill *b = bills[i];
+		struct hg_put *put = &j->puts[i];
 
 		/* the hash is of the bill as the source gave it: a mapping
 		 * change is not a new version of the record */
@@ -169,47 +198,183 @@ sink_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
 			hg_set_str(&b->adapter, is->adapter);
 		hg_intake_check(is->in, b, &v[i].problems, &v[i].nproblems);
 		v[i].state = v[i].nproblems ? HG_V_INVALID : HG_V_READY;
-		if (sink->dry)
+		if (is->sink.dry)
 			continue;
 		if (b->source_key == NULL || b->source_key[0] == '\0') {
 			hg_fail(err, "adapter %s handed over a bill without a "
 			    "source key (line %d)", is->adapter, b->line);
-			goto fail;
+			job_free(j);
+			return NULL;
 		}
-		json = hg_bill_to_json(b);
-		reasons = hg_problems_text(v[i].problems, v[i].nproblems);
-		memset(&put, 0, sizeof put);
-		put.adapter = is->adapter;
-		put.source_key = b->source_key;
-		put.hash = hash;
-		put.bill_json = json;
-		put.state = v[i].nproblems ? HG_S_INVALID : HG_S_READY;
-		put.reasons = reasons;
-		put.patient_key = b->certno ? b->certno : b->source_key;
-		put.ipt_no = b->ipt_no;
-		put.total = b->has_total ? b->total : hg_bill_sum(b);
-		if (hg_outbox_put(is->ob, &put, &outcome, &v[i].bill_id,
-		    err) < 0)
-			goto fail;
-		v[i].state = verdict_of(outcome, v[i].nproblems);
-		hg_sfree(json);
-		hg_sfree(reasons);
+		put->adapter = is->adapter;
+		put->source_key = own(j, hg_xstrdup(b->source_key));
+		put->hash = own(j, hg_xstrdup(hash));
+		put->bill_json = own(j, hg_bill_to_json(b));
+		put->state = v[i].nproblems ? HG_S_INVALID : HG_S_READY;
+		put->reasons = v[i].nproblems ? own(j, hg_problems_text(
+		    v[i].problems, v[i].nproblems)) : NULL;
+		put->patient_key = own(j, hg_xstrdup(b->certno ? b->certno :
+		    b->source_key));
+		put->ipt_no = b->ipt_no ? own(j, hg_xstrdup(b->ipt_no)) : NULL;
+		put->total = b->has_total ? b->total : hg_bill_sum(b);
 	}
-	if (!sink->dry) {
-		if (cursor != NULL && hg_outbox_set_cursor(is->ob, is->adapter,
-		    cursor, err) < 0)
+	return j;
+}
+
+/* The SQLite part: one transaction with the cursor. */
+static int
+write_job(struct intake_sink *is, const struct job *j, struct hg_verdict *v,
+    struct hg_err *err)
+{
+	enum hg_put_outcome outcome;
+	long long id;
+	size_t i;
+
+	if (hg_outbox_begin(is->ob, err) < 0)
+		return -1;
+	for (i = 0; i < j->n; i++) {
+		if (hg_outbox_put(is->ob, &j->puts[i], &outcome, &id, err) < 0)
 			goto fail;
-		if (hg_outbox_commit(is->ob, err) < 0)
-			goto fail;
+		if (outcome == HG_PUT_AMENDED)
+			log_notice(is->adapter, "%s: bill %lld changed after it "
+			    "was sent to the platform; it is held for a person "
+			    "(hisgate queue show %lld)", j->puts[i].source_key,
+			    id, id);
+		if (v == NULL)
+			continue;
+		v[i].bill_id = id;
+		switch (outcome) {
+		case HG_PUT_SAME: v[i].state = HG_V_SAME; break;
+		case HG_PUT_REPLACED: v[i].state = HG_V_REPLACED; break;
+		case HG_PUT_AMENDED: v[i].state = HG_V_AMENDED; break;
+		case HG_PUT_NEW: break;
+		}
 	}
+	if (j->cursor != NULL && hg_outbox_set_cursor(is->ob, is->adapter,
+	    j->cursor, err) < 0)
+		goto fail;
+	if (hg_outbox_commit(is->ob, err) < 0)
+		goto fail;
 	return 0;
 fail:
-	free(json);
-	free(reasons);
-	if (open)
-		hg_outbox_rollback(is->ob);
+	hg_outbox_rollback(is->ob);
+	return -1;
+}
+
+/* The background committer of an async sink: jobs in order; after a
+ * failure the ones behind it are dropped until the adapter has heard of
+ * it (it reads its source again). */
+static void *
+committer(void *arg)
+{
+	struct intake_sink *is = arg;
+	struct hg_err err;
+	struct job *j;
+	int rc, skip;
+
+	pthread_mutex_lock(&is->mu);
+	for (;;) {
+		while (is->head == NULL && !is->stop)
+			pthread_cond_wait(&is->cv, &is->mu);
+		if (is->head == NULL)
+			break;
+		j = is->head;
+		is->head = j->next;
+		if (is->head == NULL)
+			is->tail = NULL;
+		is->queued--;
+		is->busy = 1;
+		skip = is->failed;
+		pthread_mutex_unlock(&is->mu);
+		rc = skip ? 0 : write_job(is, j, NULL, &err);
+		job_free(j);
+		pthread_mutex_lock(&is->mu);
+		is->busy = 0;
+		if (rc < 0 && !is->failed) {
+			is->failed = 1;
+			is->ferr = err;
+		}
+		pthread_cond_broadcast(&is->cv);
+	}
+	pthread_mutex_unlock(&is->mu);
+	return NULL;
+}
+
+/* Wait for the queue to drain; report (and forget) a failure. */
+static int
+drain(struct intake_sink *is, struct hg_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&is->mu);
+	while (is->queued > 0 || is->busy)
+		pthread_cond_wait(&is->cv, &is->mu);
+	if (is->failed) {
+		if (err != NULL)
+			*err = is->ferr;
+		is->failed = 0;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&is->mu);
+	return rc;
+}
+
+#define QUEUE_MAX	1	/* batches waiting: bounds memory */
+
+static int
+sink_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
+    const char *cursor, struct hg_verdict *v, struct hg_err *err)
+{
+	struct intake_sink *is = (struct intake_sink *)sink;
+	struct job *j;
+	int rc;
+
+	memset(v, 0, n * sizeof *v);
+	j = prepare(is, bills, n, cursor, v, err);
+	if (j == NULL)
+		goto fail;
+	if (sink->dry) {
+		job_free(j);
+		return 0;
+	}
+	if (!sink->async || !is->started) {
+		rc = write_job(is, j, v, err);
+		job_free(j);
+		if (rc < 0)
+			goto fail;
+		return 0;
+	}
+	pthread_mutex_lock(&is->mu);
+	while (is->queued >= QUEUE_MAX && !is->failed)
+		pthread_cond_wait(&is->cv, &is->mu);
+	if (is->failed) {
+		pthread_mutex_unlock(&is->mu);
+		job_free(j);
+		(void)drain(is, err);
+		goto fail;
+	}
+	if (is->tail != NULL)
+		is->tail->next = j;
+	else
+		is->head = j;
+	is->tail = j;
+	is->queued++;
+	pthread_cond_broadcast(&is->cv);
+	pthread_mutex_unlock(&is->mu);
+	return 0;
+fail:
 	hg_verdicts_free(v, n);
 	return -1;
+}
+
+static int
+sink_sync(struct hg_sink *sink, struct hg_err *err)
+{
+	struct intake_sink *is = (struct intake_sink *)sink;
+
+	if (!is->started)
+		return 0;
+	return drain(is, err);
 }
 
 static char *
@@ -235,6 +400,15 @@ hg_intake_sink_new(struct hg_intake *in, const char *adapter,
 	is->in = in;
 	is->ob = ob;
 	is->adapter = hg_xstrdup(adapter);
+	pthread_mutex_init(&is->mu, NULL);
+	pthread_cond_init(&is->cv, NULL);
+	/* A writing sink commits in a thread of its own, so an adapter that
+	 * syncs before acknowledging reads on while SQLite writes. */
+	if (!dry && ob != NULL &&
+	    pthread_create(&is->thread, NULL, committer, is) == 0) {
+		is->started = 1;
+		is->sink.sync = sink_sync;
+	}
 	return &is->sink;
 }
 
@@ -245,6 +419,22 @@ hg_intake_sink_free(struct hg_sink *sink)
 
 	if (is == NULL)
 		return;
+	if (is->started) {
+		pthread_mutex_lock(&is->mu);
+		is->stop = 1;
+		pthread_cond_broadcast(&is->cv);
+		pthread_mutex_unlock(&is->mu);
+		pthread_join(is->thread, NULL);
+		/* what the adapter never synced was never acknowledged */
+		while (is->head != NULL) {
+			struct job *j = is->head;
+
+			is->head = j->next;
+			job_free(j);
+		}
+	}
+	pthread_mutex_destroy(&is->mu);
+	pthread_cond_destroy(&is->cv);
 	free(is->adapter);
 	free(is);
 }

@@ -568,7 +568,8 @@ setup(struct hg_outbox *ob, struct hg_err *err)
 	 * backlog once it has been checkpointed. */
 	if (exec(ob, "PRAGMA synchronous = FULL; "
 	    "PRAGMA journal_size_limit = 67108864; "
-	    "PRAGMA wal_autocheckpoint = 16384", err) == -1)
+	    "PRAGMA wal_autocheckpoint = 16384; "
+	    "PRAGMA cache_size = -512", err) == -1)
 		return -1;
 	/* journal_mode answers with the mode in force, which stays the old
 	 * one when WAL is impossible (some network file systems). */
