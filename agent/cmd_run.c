@@ -1,7 +1,7 @@
 /* hisgate run: the daemon.  One thread per adapter and settle.workers
  * settlement threads, each with its own outbox connection; the main
  * thread only waits for signals (TERM/INT: stop cleanly, HUP: reload the
- * mapping table and log level). */
+ * mapping table; anything else needs a restart). */
 #include "config.h"
 
 #include <errno.h>

@@ -179,8 +179,9 @@ queue_cancel(struct hg_cli *cli, const struct hg_config *cfg)
 		goto fail;
 	}
 	if (!cli->yes && !confirm(&row)) {
-		printf("nothing done\n");
-		rc = HG_EXIT_OK;
+		/* a script must be able to tell "not cancelled" from done */
+		printf("nothing done: the settlement stands\n");
+		rc = HG_EXIT_FAIL;
 		goto out;
 	}
 	if (hg_settle_platform_init(cfg, &sh, &err) == -1)

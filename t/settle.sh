@@ -174,6 +174,7 @@ check "reconcile: the group matches" grep -q '390 *21 *410100 *2 *51580\.42 .* m
 S=$(id_of ZY2024000123)
 MS=$(field_of ZY2024000123 mdtrt_id)
 out=$(echo n | "$HISGATE" queue cancel "$S" -c "$D/hisgate.conf" 2>&1)
+is "declining exits 1 (nothing done)" "$?" 1
 check "cancel asks first, with the masked name" grep -q "cancel settlement .* of 王\*, 157.20? \[y/N\]" <<<"$out"
 is "answering no cancels nothing" "$(state_of ZY2024000123)" settled
 out=$("$HISGATE" queue cancel "$S" --yes -c "$D/hisgate.conf" 2>&1)
