@@ -32,6 +32,7 @@ int	cmd_adapter(struct hg_cli *cli);
 int	cmd_queue(struct hg_cli *cli);
 int	cmd_replay(struct hg_cli *cli);
 int	cmd_status(struct hg_cli *cli);
+int	cmd_doctor(struct hg_cli *cli);
 /* cmd_settle.c: queue retry|cancel (anything else goes on to cmd_queue),
  * slip, reconcile */
 int	cmd_queue_settle(struct hg_cli *cli);

@@ -27,6 +27,8 @@ static const struct command {
 	{ "replay", cmd_replay,
 	  "replay [ID]               re-validate invalid bills after a fix" },
 	{ "status", cmd_status, "status [--json]           bills per state" },
+	{ "doctor", cmd_doctor,
+	  "doctor [--json]           check config, outbox, disk and platform" },
 	{ "slip", cmd_slip,
 	  "slip ID [--json]          the settlement slip (一单式结算单) of a bill" },
 	{ "reconcile", cmd_reconcile,

@@ -91,6 +91,11 @@ list=$("$HISGATE" queue list --state invalid --json -c "$D/hisgate.conf")
 is "the bill waits as invalid" "$(py 'len(d)' <<<"$list")" 1
 check "with its reason" grep -q '未对码: YP000456' <<<"$list"
 
+out=$("$HISGATE" doctor -c "$D/hisgate.conf" 2>&1)
+is "doctor: no problem, only warnings" "$?" 0
+check "doctor points at the invalid bill" grep -q '^warn  invalid    1 bill wait for a fix' <<<"$out"
+check "doctor checks the outbox" grep -q '^ok    outbox .*integrity and foreign keys ok' <<<"$out"
+
 # fix the mapping, replay
 printf 'local_code,national_code,name\nYP000456,XJ01DCA040B002010100001,注射用头孢呋辛钠\n' |
     iconv -f UTF-8 -t GB18030 >"$D/mapping.csv"
