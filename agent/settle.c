@@ -299,6 +299,7 @@ struct hg_settle {
 	struct hg_bucket bucket;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
+	pthread_mutex_t	 dblock;	/* the workers' outbox writes */
 	int		 stopping;
 	struct worker	*w;
 	size_t		 nw;
@@ -370,6 +371,29 @@ nap(struct hg_settle *s, int64_t ms)
 	return v;
 }
 
+/* The workers of one agent take turns at the outbox's write lock on a
+ * mutex.  SQLite serialises them anyway, but its busy handler sleeps 1, 2,
+ * 5, 10 ... ms between tries, and two workers that keep meeting at the
+ * lock (every call writes twice) starve each other for tens of
+ * milliseconds; a mutex hands the lock over at once.  Nothing depends on
+ * it for correctness: a write outside it (a rarer path, the intake, the
+ * CLI) still meets SQLite's lock and its busy handler. */
+static void
+db_lock(struct worker *w)
+{
+	pthread_mutex_lock(&w->s->dblock);
+}
+
+static int
+db_unlock(struct worker *w, int rc)
+{
+	pthread_mutex_unlock(&w->s->dblock);
+	return rc;
+}
+
+/* LOCKED(w, hg_steps_...(...)): that write between db_lock and db_unlock */
+#define LOCKED(w, write)	(db_lock(w), db_unlock((w), (write)))
+
 static int
 j_sent(void *arg, const char *infno, const char *msgid, const char *request,
     struct hg_err *err)
@@ -377,8 +401,9 @@ j_sent(void *arg, const char *infno, const char *msgid, const char *request,
 	struct job *j = arg;
 	const struct hg_settle *s = j->w->s;
 
-	return hg_steps_sent(j->w->ob, j->row.id, j->w->owner, hg_wall_ms() +
-	    s->cfg->settle.lease_ms, NULL, infno, msgid, request, err);
+	return LOCKED(j->w, hg_steps_sent(j->w->ob, j->row.id, j->w->owner,
+	    hg_wall_ms() + s->cfg->settle.lease_ms, NULL, infno, msgid,
+	    request, err));
 }
 
 static void
@@ -390,8 +415,8 @@ j_answered(void *arg, const char *msgid, const char *state,
 
 	/* When this fails the step stays "sent": the next claim treats it
 	 * as an answer lost, which is safe. */
-	if (hg_steps_answer(j->w->ob, msgid, state, response, err_msg,
-	    &err) == -1)
+	if (LOCKED(j->w, hg_steps_answer(j->w->ob, msgid, state, response,
+	    err_msg, &err)) == -1)
 		log_error(COMP, "bill %lld: cannot record the answer to %s "
 		    "(%s): %s", j->row.id, msgid, state, err.msg);
 }
@@ -597,8 +622,8 @@ do_1101(struct job *j)
 		rv = reject(j, why);
 		goto out;
 	}
-	if (hg_steps_set_person(j->w->ob, j->row.id, j->w->owner,
-	    person.psn_no, in->insuplc_admdvs, &err) == -1) {
+	if (LOCKED(j->w, hg_steps_set_person(j->w->ob, j->row.id,
+	    j->w->owner, person.psn_no, in->insuplc_admdvs, &err)) == -1) {
 		rv = db_failed(j, &err);
 		goto out;
 	}
@@ -695,8 +720,8 @@ do_2401(struct job *j)
 		goto out;
 	}
 adopt:
-	if (hg_steps_set_mdtrt(j->w->ob, j->row.id, j->w->owner, mdtrt_id,
-	    &err) == -1) {
+	if (LOCKED(j->w, hg_steps_set_mdtrt(j->w->ob, j->row.id, j->w->owner,
+	    mdtrt_id, &err)) == -1) {
 		rv = db_failed(j, &err);
 		goto out;
 	}
@@ -845,9 +870,9 @@ do_finish(struct job *j)
 	text = hg_nhsa_json_text(r.output);
 	snprintf(reason, sizeof reason, "settled: setl_id %s (2304 msgid %s)",
 	    setl.setl_id, st->msgid);
-	if (hg_steps_settled(j->w->ob, j->row.id, j->w->owner, setl.setl_id,
-	    setl.mdtrt_id[0] != '\0' ? setl.mdtrt_id : NULL, text, reason,
-	    &err) == -1) {
+	if (LOCKED(j->w, hg_steps_settled(j->w->ob, j->row.id, j->w->owner,
+	    setl.setl_id, setl.mdtrt_id[0] != '\0' ? setl.mdtrt_id : NULL,
+	    text, reason, &err)) == -1) {
 		rv = db_failed(j, &err);
 	} else {
 		hg_mask_name(j->bill->psn_name ? j->bill->psn_name : "", name,
@@ -1327,8 +1352,8 @@ worker_main(void *arg)
 			}
 			hg_complain_release(&w->c_ob, COMP, "outbox open");
 		}
-		r = hg_outbox_claim(w->ob, w->owner, hg_wall_ms(),
-		    s->cfg->settle.lease_ms, &row, &err);
+		r = LOCKED(w, hg_outbox_claim(w->ob, w->owner, hg_wall_ms(),
+		    s->cfg->settle.lease_ms, &row, &err));
 		if (r == -1) {
 			hg_complain(&w->c_ob, HG_LOG_ERR, COMP, "claim: %s",
 			    err.msg);
@@ -1405,6 +1430,7 @@ hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	pthread_mutex_init(&s->dblock, NULL);
 	hg_bucket_init(&s->bucket, cfg->settle.rate_per_sec, hg_now_ms());
 	/* Bills held by an agent of this host that is gone (killed, power
 	 * cut) are taken back now rather than after lease_ms. */
@@ -1475,6 +1501,7 @@ hg_settle_stop(struct hg_settle *s)
 	hg_bucket_destroy(&s->bucket);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->dblock);
 	hg_platform_shared_destroy(&s->sh);
 	free(s);
 }
