@@ -42,9 +42,10 @@
 #include "lib/xmalloc.h"
 
 #define BATCH_BILLS	500
-#define BATCH_FEES	1000	/* and in fee lines: a batch's bills and the
-				 * sink's transaction must fit the agent's
-				 * 16 MB (SQLite keeps its own cache) */
+#define BATCH_FEES	2000	/* and in fee lines: a batch's bills, the one
+				 * the sink is writing and the one queued
+				 * must fit the agent's 16 MB (bench/ingest
+				 * shows the peak) */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
 #define MAX_NOTES	100
