@@ -646,12 +646,16 @@ out:
 void
 hg_outbox_close(struct hg_outbox *ob)
 {
+	sqlite3_stmt *s;
 	int i;
 
 	if (ob == NULL)
 		return;
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(ob->st[i]);
+	/* and those queue/steps.c keeps on the connection */
+	while ((s = sqlite3_next_stmt(ob->db, NULL)) != NULL)
+		sqlite3_finalize(s);
 	/* An open transaction is rolled back by the close. */
 	sqlite3_close(ob->db);
 	free(ob->path);

@@ -38,18 +38,35 @@ sql_fail(sqlite3 *db, int rc, struct hg_err *err)
 	}
 }
 
+/* Statements stay prepared on their connection between calls (finish()
+ * resets them): preparing every statement again on every step was an
+ * eighth of a settlement worker's time.  None of them is used nested
+ * with itself, so the first idle one with the same text is free. */
 static sqlite3_stmt *
 prep(sqlite3 *db, const char *sql, struct hg_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK) {
+	while ((s = sqlite3_next_stmt(db, s)) != NULL)
+		if (!sqlite3_stmt_busy(s) && strcmp(sqlite3_sql(s), sql) == 0)
+			return s;
+	if ((rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s, NULL)) != SQLITE_OK) {
 		sql_fail(db, rc, err);
 		sqlite3_finalize(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* Hand a statement back: reset, unbound, kept for the next call (the
+ * outbox finalizes it when the connection closes). */
+static void
+finish(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 }
 
 static void
@@ -78,12 +95,12 @@ done(sqlite3 *db, sqlite3_stmt *s, int *changes, struct hg_err *err)
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		sql_fail(db, rc, err);
-		sqlite3_finalize(s);
+		finish(s);
 		return -1;
 	}
 	if (changes != NULL)
 		*changes = sqlite3_changes(db);
-	sqlite3_finalize(s);
+	finish(s);
 	return 0;
 }
 
@@ -194,6 +211,8 @@ hg_steps_answer(struct hg_outbox *ob, const char *msgid, const char *state,
 	sqlite3_stmt *s;
 	int n = 0;
 
+	int rc;
+
 	s = prep(db, "UPDATE steps SET state = ?1, response = coalesce(?2,"
 	    " response), err_msg = ?3, answered_ms = ?4 WHERE msgid = ?5",
 	    err);
@@ -204,7 +223,20 @@ hg_steps_answer(struct hg_outbox *ob, const char *msgid, const char *state,
 	bind_text(s, 3, err_msg);
 	sqlite3_bind_int64(s, 4, hg_wall_ms());
 	bind_text(s, 5, msgid);
-	if (done(db, s, &n, err) == -1)
+	/* An answer needs no fsync of its own: the next step's "sent"
+	 * record (synchronous=FULL) makes it durable with it, and one lost
+	 * to a power cut before that is a step sent without an answer,
+	 * which is resolved with the platform like any lost answer.  This
+	 * halves the fsyncs per call.  Only in autocommit: inside the
+	 * caller's transaction the caller's commit decides. */
+	if (sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+		    NULL);
+	rc = done(db, s, &n, err);
+	if (sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL,
+		    NULL);
+	if (rc == -1)
 		return -1;
 	if (n == 0)
 		return hg_fail(err, "no step with msgid %s", msgid);
@@ -244,13 +276,13 @@ hg_steps_list(struct hg_outbox *ob, long long bill_id, struct hg_step **v,
 	}
 	if (rc != SQLITE_DONE) {
 		sql_fail(db, rc, err);
-		sqlite3_finalize(s);
+		finish(s);
 		hg_steps_free(*v, *n);
 		*v = NULL;
 		*n = 0;
 		return -1;
 	}
-	sqlite3_finalize(s);
+	finish(s);
 	return 0;
 }
 
@@ -290,10 +322,10 @@ hg_steps_each(struct hg_outbox *ob, const char *infno, const char *state,
 	}
 	if (rc != SQLITE_DONE) {
 		sql_fail(db, rc, err);
-		sqlite3_finalize(s);
+		finish(s);
 		return -1;
 	}
-	sqlite3_finalize(s);
+	finish(s);
 	return 0;
 }
 
@@ -408,14 +440,14 @@ state_of(struct hg_outbox *ob, long long id, char *buf, size_t len,
 		    0));
 		if (pending != NULL)
 			*pending = sqlite3_column_int(s, 1);
-		sqlite3_finalize(s);
+		finish(s);
 		return 0;
 	}
 	if (rc == SQLITE_DONE)
 		hg_fail(err, "no bill %lld", id);
 	else
 		sql_fail(db, rc, err);
-	sqlite3_finalize(s);
+	finish(s);
 	return -1;
 }
 
@@ -538,7 +570,7 @@ apply_amendment(struct hg_outbox *ob, long long id, struct hg_err *err)
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		json = col_dup(s, 0);
-	sqlite3_finalize(s);
+	finish(s);
 	if (json == NULL)
 		return hg_fail(err, "bill %lld: no amendment", id);
 	if (hg_bill_from_json(json, &b, err) == -1) {
@@ -703,7 +735,7 @@ hg_steps_reap(struct hg_outbox *ob, const char *host, const char *nonce,
 		}
 		*n += c;
 	}
-	sqlite3_finalize(s);
+	finish(s);
 	if (r != SQLITE_DONE) {
 		if (r != -1 && r != SQLITE_ROW)
 			hg_fail(err, "outbox steps: %s", sqlite3_errmsg(db));
