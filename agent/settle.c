@@ -1351,6 +1351,7 @@ worker_main(void *arg)
 				continue;
 			}
 			hg_complain_release(&w->c_ob, COMP, "outbox open");
+			hg_steps_worker_mode(w->ob);
 		}
 		r = LOCKED(w, hg_outbox_claim(w->ob, w->owner, hg_wall_ms(),
 		    s->cfg->settle.lease_ms, &row, &err));
@@ -1461,6 +1462,8 @@ hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 		 * the umask while it runs */
 		if (hg_outbox_open(cfg->agent.outbox, 0, &w->ob, err) == -1)
 			w->ob = NULL;
+		else
+			hg_steps_worker_mode(w->ob);
 	}
 	for (i = 0; i < s->nw; i++) {
 		if (pthread_create(&s->w[i].thread, NULL, worker_main,

@@ -69,6 +69,32 @@ finish(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
+/* PRAGMA synchronous of a connection (0 off, 1 normal, 2 full) and back:
+ * a "sent" record is always fsync'd, whatever the connection's default
+ * (the settlement workers run at normal: see agent/settle.c). */
+static int
+sync_get(sqlite3 *db)
+{
+	sqlite3_stmt *s = prep(db, "PRAGMA synchronous", NULL);
+	int v = 2;
+
+	if (s == NULL)
+		return v;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	finish(s);
+	return v;
+}
+
+static void
+sync_set(sqlite3 *db, int v)
+{
+	char sql[40];
+
+	snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", v);
+	(void)sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 static void
 bind_text(sqlite3_stmt *s, int i, const char *v)
 {
@@ -163,10 +189,19 @@ hg_steps_sent(struct hg_outbox *ob, long long bill_id, const char *owner,
 {
 	sqlite3 *db = hg_outbox_db(ob);
 	sqlite3_stmt *s;
-	int own, n = 0, rc = -1;
+	int own, n = 0, rc = -1, was = -1;
 
-	if (tx_enter(ob, &own, err) == -1)
+	/* The one write that must be on disk before anything leaves: it is
+	 * what makes a lost answer resolvable instead of a doubt about
+	 * whether anything was sent at all.  Its fsync also covers every
+	 * normal-synchronous write before it on this connection. */
+	if (sqlite3_get_autocommit(db) && (was = sync_get(db)) != 2)
+		sync_set(db, 2);
+	if (tx_enter(ob, &own, err) == -1) {
+		if (was >= 0 && was != 2)
+			sync_set(db, was);
 		return -1;
+	}
 	if (owner != NULL) {
 		if (fence(ob, bill_id, owner, lease_until_ms, infno, err) == -1)
 			goto out;
@@ -200,7 +235,10 @@ hg_steps_sent(struct hg_outbox *ob, long long bill_id, const char *owner,
 		goto out;
 	rc = 0;
 out:
-	return tx_leave(ob, own, rc, err);
+	rc = tx_leave(ob, own, rc, err);
+	if (was >= 0 && was != 2)
+		sync_set(db, was);
+	return rc;
 }
 
 int
@@ -209,9 +247,7 @@ hg_steps_answer(struct hg_outbox *ob, const char *msgid, const char *state,
 {
 	sqlite3 *db = hg_outbox_db(ob);
 	sqlite3_stmt *s;
-	int n = 0;
-
-	int rc;
+	int n = 0, rc, was = -1;
 
 	s = prep(db, "UPDATE steps SET state = ?1, response = coalesce(?2,"
 	    " response), err_msg = ?3, answered_ms = ?4 WHERE msgid = ?5",
@@ -229,13 +265,11 @@ hg_steps_answer(struct hg_outbox *ob, const char *msgid, const char *state,
 	 * which is resolved with the platform like any lost answer.  This
 	 * halves the fsyncs per call.  Only in autocommit: inside the
 	 * caller's transaction the caller's commit decides. */
-	if (sqlite3_get_autocommit(db))
-		(void)sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL,
-		    NULL);
+	if (sqlite3_get_autocommit(db) && (was = sync_get(db)) > 1)
+		sync_set(db, 1);
 	rc = done(db, s, &n, err);
-	if (sqlite3_get_autocommit(db))
-		(void)sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL,
-		    NULL);
+	if (was > 1)
+		sync_set(db, was);
 	if (rc == -1)
 		return -1;
 	if (n == 0)
@@ -744,4 +778,10 @@ hg_steps_reap(struct hg_outbox *ob, const char *host, const char *nonce,
 	rc = 0;
 out:
 	return tx_leave(ob, own, rc, err);
+}
+
+void
+hg_steps_worker_mode(struct hg_outbox *ob)
+{
+	sync_set(hg_outbox_db(ob), 1);
 }

@@ -108,4 +108,13 @@ int	hg_steps_cancelled(struct hg_outbox *ob, long long id,
 int	hg_steps_reap(struct hg_outbox *ob, const char *host, const char *nonce,
 	    int *n, struct hg_err *err);
 
+/* Put a settlement worker's connection at synchronous=normal: every
+ * write after an answer (the answer itself, psn_no, mdtrt_id, settled,
+ * rejected, backoff) may then be lost to a power cut without harm, since
+ * the journal shows a call sent without an answer, which is resolved with
+ * the platform before anything is sent again.  The one write that must be
+ * on disk first, the "sent" record, is fsync'd by hg_steps_sent whatever
+ * the connection says, and takes every write before it along. */
+void	hg_steps_worker_mode(struct hg_outbox *ob);
+
 #endif
