@@ -98,6 +98,25 @@ row_json(const struct hg_row *r)
 	return o;
 }
 
+/* Spaces that pad s to `cols` terminal columns: a Chinese character
+ * takes two columns but three bytes, so printf's %-8s misaligns names. */
+static int
+pad(const char *s, int cols)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int w = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p < 0x80)
+			w++;
+		else if (*p >= 0xE0 && *p < 0xF0)
+			w += 2;	/* CJK and full-width forms: three bytes */
+		else if ((*p & 0xC0) != 0x80)
+			w++;
+	}
+	return w < cols ? cols - w : 0;
+}
+
 struct list_ctx {
 	struct json_object *arr;
 	int	 n;
@@ -119,9 +138,9 @@ list_row(const struct hg_row *r, void *arg)
 	fmt_time(r->updated_ms, when, sizeof when);
 	why = r->err_msg ? r->err_msg : r->reasons ? r->reasons : "";
 	nl = strchr(why, '\n');
-	printf("%-6lld %-11s %-12s %-16s %-8s %12s  %s  %.*s%s\n", r->id,
+	printf("%-6lld %-11s %-12s %-16s %s%*s %12s  %s  %.*s%s\n", r->id,
 	    r->state, r->adapter, r->ipt_no ? r->ipt_no : "-", name,
-	    hg_dec_format(r->total, 2, total), when,
+	    pad(name, 8), "", hg_dec_format(r->total, 2, total), when,
 	    nl ? (int)(nl - why) : (int)strlen(why), why, nl ? " ..." : "");
 	return 0;
 }
