@@ -273,6 +273,53 @@ out:
 	return rc;
 }
 
+/* queue purge DATE: the outbox keeps every bill until a person says it
+ * may go; this is that person's command. */
+static int
+queue_purge(struct hg_cli *cli, struct hg_outbox *ob, const char *date)
+{
+	struct hg_err err;
+	struct tm tm;
+	long long n;
+	char canon[HG_TIMELEN], answer[16];
+	time_t t;
+
+	if (hg_time_parse("DATE", date, canon, &err) < 0 || strlen(date) != 10)
+		return hg_cli_usage("queue purge needs a date like 2024-01-31 "
+		    "(bills last changed before it go)");
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = atoi(canon) - 1900;
+	tm.tm_mon = atoi(canon + 5) - 1;
+	tm.tm_mday = atoi(canon + 8);
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (hg_outbox_purge(ob, (int64_t)t * 1000, 1, &n, &err) < 0)
+		goto fail;
+	if (n == 0) {
+		printf("nothing to purge: no settled or cancelled bill was last "
+		    "changed before %s\n", date);
+		return HG_EXIT_OK;
+	}
+	if (!cli->yes) {
+		printf("purge %lld settled or cancelled bill%s last changed "
+		    "before %s, with their history? [y/N] ", n, n == 1 ? "" :
+		    "s", date);
+		fflush(stdout);
+		if (fgets(answer, sizeof answer, stdin) == NULL ||
+		    (answer[0] != 'y' && answer[0] != 'Y')) {
+			printf("nothing done\n");
+			return HG_EXIT_FAIL;
+		}
+	}
+	if (hg_outbox_purge(ob, (int64_t)t * 1000, 0, &n, &err) < 0)
+		goto fail;
+	printf("purged %lld bill%s\n", n, n == 1 ? "" : "s");
+	return HG_EXIT_OK;
+fail:
+	fprintf(stderr, "hisgate: %s\n", err.msg);
+	return HG_EXIT_FAIL;
+}
+
 int
 cmd_queue(struct hg_cli *cli)
 {
@@ -282,19 +329,24 @@ cmd_queue(struct hg_cli *cli)
 
 	if (cli->nargs < 1 || !((strcmp(cli->args[0], "list") == 0 &&
 	    cli->nargs == 1) || (strcmp(cli->args[0], "show") == 0 &&
+	    cli->nargs == 2) || (strcmp(cli->args[0], "purge") == 0 &&
 	    cli->nargs == 2)))
 		return hg_cli_usage("queue needs: list [--state S] [--json] | "
-		    "show ID [--json]");
+		    "show ID [--json] | retry ID | cancel ID [--yes] | "
+		    "purge DATE [--yes]");
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
-	ob = open_outbox(cfg, HG_OB_READONLY);
+	ob = open_outbox(cfg, strcmp(cli->args[0], "purge") == 0 ? 0 :
+	    HG_OB_READONLY);
 	if (ob == NULL) {
 		hg_config_free(cfg);
 		return HG_EXIT_FAIL;
 	}
 	if (strcmp(cli->args[0], "list") == 0)
 		rc = queue_list(cli, ob);
+	else if (strcmp(cli->args[0], "purge") == 0)
+		rc = queue_purge(cli, ob, cli->args[1]);
 	else
 		rc = queue_show(cli, ob, cli->args[1]);
 	hg_outbox_close(ob);

@@ -23,7 +23,7 @@ static const struct command {
 	  "adapter list | test NAME  list adapters; dry-run one (commits nothing)" },
 	{ "queue", cmd_queue_settle,
 	  "queue list [--state S] [--json] | show ID [--json] | retry ID | "
-	  "cancel ID [--yes]" },
+	  "cancel ID [--yes] | purge DATE [--yes]" },
 	{ "replay", cmd_replay,
 	  "replay [ID]               re-validate invalid bills after a fix" },
 	{ "status", cmd_status, "status [--json]           bills per state" },

@@ -1082,6 +1082,56 @@ hg_outbox_counts(struct hg_outbox *ob,
 	return ret;
 }
 
+int
+hg_outbox_purge(struct hg_outbox *ob, int64_t before_ms, int dry,
+    long long *n, struct hg_err *err)
+{
+	static const char *const del[] = {
+		"DELETE FROM steps WHERE bill_id IN (SELECT id FROM purge_ids)",
+		"DELETE FROM history WHERE bill_id IN "
+		    "(SELECT id FROM purge_ids)",
+		"DELETE FROM bill_versions WHERE bill_id IN "
+		    "(SELECT id FROM purge_ids)",
+		"DELETE FROM bills WHERE id IN (SELECT id FROM purge_ids)",
+		NULL,
+	};
+	const char *const *d;
+	sqlite3_stmt *s = NULL;
+	int own, rc = -1, r;
+
+	*n = 0;
+	if (tx_enter(ob, &own, err) == -1)
+		return -1;
+	/* Only what is finished and will never be sent again: settled or
+	 * cancelled, with no amendment waiting for a person. */
+	if (exec(ob, "CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER "
+	    "PRIMARY KEY); DELETE FROM purge_ids", err) == -1)
+		goto out;
+	if (sqlite3_prepare_v2(ob->db, "INSERT INTO purge_ids SELECT id FROM "
+	    "bills WHERE state IN ('settled', 'cancelled') AND pending_json "
+	    "IS NULL AND updated_ms < ?1", -1, &s, NULL) != SQLITE_OK) {
+		db_fail(ob, sqlite3_errcode(ob->db), err);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, before_ms);
+	if ((r = sqlite3_step(s)) != SQLITE_DONE) {
+		db_fail(ob, r, err);
+		goto out;
+	}
+	*n = sqlite3_changes(ob->db);
+	for (d = del; !dry && *d != NULL; d++)
+		if (exec(ob, *d, err) == -1)
+			goto out;
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	if (dry && own && rc == 0) {
+		tx_abort(ob);	/* counted, nothing written */
+		return 0;
+	}
+	return tx_leave(ob, own, rc, err);
+}
+
 /* 1 when the bill exists, 0 when not, -1 on error. */
 static int
 bill_exists(struct hg_outbox *ob, long long id, struct hg_err *err)

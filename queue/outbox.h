@@ -197,4 +197,12 @@ struct sqlite3 *hg_outbox_db(struct hg_outbox *ob);
  * -1 with the first problem in err. */
 int	hg_outbox_check(struct hg_outbox *ob, struct hg_err *err);
 
+/* Delete bills that are finished for good (settled or cancelled, no
+ * amendment waiting) and last changed before before_ms, with their
+ * history, versions and journal.  *n gets how many; with dry, only
+ * counts.  For `hisgate queue purge`: reconcile first, the platform's
+ * totals are then the only record of those days. */
+int	hg_outbox_purge(struct hg_outbox *ob, int64_t before_ms, int dry,
+	    long long *n, struct hg_err *err);
+
 #endif

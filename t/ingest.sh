@@ -114,4 +114,16 @@ out=$("$HISGATE" status -c "$D/hisgate.conf")
 check "status counts bills per state" grep -q 'ready *2' <<<"$out"
 check "integrity_check is ok" [ "$(sqlite3 "$D/outbox.db" 'PRAGMA integrity_check')" = ok ]
 
+# purge: only settled or cancelled bills go, and only when asked
+sqlite3 "$D/outbox.db" "UPDATE bills SET state = 'settled', updated_ms = 1000 WHERE id = 1"
+out=$(echo n | "$HISGATE" queue purge 2000-01-01 -c "$D/hisgate.conf" 2>&1)
+is "queue purge asks, and no means nothing (exit 1)" "$?" 1
+check "it says how many would go" grep -q 'purge 1 settled or cancelled bill last changed before 2000-01-01' <<<"$out"
+out=$("$HISGATE" queue purge 2000-01-01 --yes -c "$D/hisgate.conf" 2>&1)
+check "queue purge --yes purges the settled bill" grep -q 'purged 1 bill' <<<"$out"
+is "the ready bill stays" "$("$HISGATE" queue list --json -c "$D/hisgate.conf" | py '[r["state"] for r in d]')" "['ready']"
+is "its history went with it" "$(sqlite3 "$D/outbox.db" 'SELECT count(*) FROM history WHERE bill_id = 1')" 0
+out=$("$HISGATE" queue purge 2031-02-30 -c "$D/hisgate.conf" 2>&1)
+is "a bad date is a usage error" "$?" 2
+
 done_testing
