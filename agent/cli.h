@@ -4,6 +4,7 @@
 #define HG_CLI_H
 
 #include "agent/conf.h"
+#include "queue/outbox.h"
 
 struct hg_cli {
 	const char *conf_path;	/* -c FILE, or NULL for the default */
@@ -23,6 +24,9 @@ struct hg_cli {
 /* Load the configuration and print every problem as FILE:LINE: message
  * on stderr.  Returns NULL when there were problems. */
 struct hg_config *hg_cli_config(const struct hg_cli *cli);
+/* Open the configured outbox (flags as hg_outbox_open), printing why not
+ * on stderr.  NULL when it cannot be opened. */
+struct hg_outbox *hg_cli_outbox(const struct hg_config *cfg, int flags);
 int	hg_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int	cmd_run(struct hg_cli *cli);

@@ -33,19 +33,6 @@ known_state(const char *s)
 	return 0;
 }
 
-static struct hg_outbox *
-open_outbox(struct hg_config *cfg, int flags)
-{
-	struct hg_outbox *ob;
-	struct hg_err err;
-
-	if (hg_outbox_open(cfg->agent.outbox, flags, &ob, &err) < 0) {
-		fprintf(stderr, "hisgate: %s\n", err.msg);
-		return NULL;
-	}
-	return ob;
-}
-
 static void
 fmt_time(int64_t ms, char *buf, size_t len)
 {
@@ -337,7 +324,7 @@ cmd_queue(struct hg_cli *cli)
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
-	ob = open_outbox(cfg, strcmp(cli->args[0], "purge") == 0 ? 0 :
+	ob = hg_cli_outbox(cfg, strcmp(cli->args[0], "purge") == 0 ? 0 :
 	    HG_OB_READONLY);
 	if (ob == NULL) {
 		hg_config_free(cfg);
@@ -376,7 +363,7 @@ cmd_replay(struct hg_cli *cli)
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
-	ob = open_outbox(cfg, 0);
+	ob = hg_cli_outbox(cfg, 0);
 	if (ob == NULL)
 		goto out_cfg;
 	if (hg_intake_init(&in, cfg, &err) < 0) {
@@ -429,7 +416,7 @@ cmd_status(struct hg_cli *cli)
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
-	ob = open_outbox(cfg, HG_OB_READONLY);
+	ob = hg_cli_outbox(cfg, HG_OB_READONLY);
 	if (ob == NULL)
 		goto out;
 	if (cli->json)

@@ -34,19 +34,6 @@ parse_id(const char *what, const char *arg, long long *id)
 	return 0;
 }
 
-static struct hg_outbox *
-open_ob(const struct hg_config *cfg, int flags)
-{
-	struct hg_outbox *ob;
-	struct hg_err err;
-
-	if (hg_outbox_open(cfg->agent.outbox, flags, &ob, &err) < 0) {
-		fprintf(stderr, "hisgate: %s\n", err.msg);
-		return NULL;
-	}
-	return ob;
-}
-
 /* ---------------------------------------------------------------------- */
 /* queue retry */
 
@@ -60,7 +47,7 @@ queue_retry(struct hg_cli *cli, const struct hg_config *cfg)
 
 	if (parse_id("queue retry", cli->args[1], &id) == -1)
 		return HG_EXIT_USAGE;
-	if ((ob = open_ob(cfg, 0)) == NULL)
+	if ((ob = hg_cli_outbox(cfg, 0)) == NULL)
 		return HG_EXIT_FAIL;
 	if (hg_steps_requeue(ob, id, "queue retry (by hand)", &err) == -1) {
 		fprintf(stderr, "hisgate: %s\n", err.msg);
@@ -168,7 +155,7 @@ queue_cancel(struct hg_cli *cli, const struct hg_config *cfg)
 	memset(&row, 0, sizeof row);
 	if (parse_id("queue cancel", cli->args[1], &id) == -1)
 		return HG_EXIT_USAGE;
-	if ((ob = open_ob(cfg, 0)) == NULL)
+	if ((ob = hg_cli_outbox(cfg, 0)) == NULL)
 		return HG_EXIT_FAIL;
 	if (hg_outbox_get(ob, id, &row, &err) == -1)
 		goto fail;
@@ -405,7 +392,7 @@ cmd_slip(struct hg_cli *cli)
 		return HG_EXIT_USAGE;
 	if ((cfg = hg_cli_config(cli)) == NULL)
 		return HG_EXIT_FAIL;
-	if ((ob = open_ob(cfg, HG_OB_READONLY)) == NULL)
+	if ((ob = hg_cli_outbox(cfg, HG_OB_READONLY)) == NULL)
 		goto out;
 	if (hg_outbox_get(ob, id, &row, &err) == -1)
 		goto fail;
@@ -605,7 +592,7 @@ cmd_reconcile(struct hg_cli *cli)
 	}
 	if ((cfg = hg_cli_config(cli)) == NULL)
 		return HG_EXIT_FAIL;
-	if ((ob = open_ob(cfg, HG_OB_READONLY)) == NULL)
+	if ((ob = hg_cli_outbox(cfg, HG_OB_READONLY)) == NULL)
 		goto out;
 	if (hg_steps_each(ob, "2304", HG_STEP_OK, recon_step, &r, &err) == -1)
 		goto fail;

@@ -78,6 +78,19 @@ hg_cli_config(const struct hg_cli *cli)
 	return NULL;
 }
 
+struct hg_outbox *
+hg_cli_outbox(const struct hg_config *cfg, int flags)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+
+	if (hg_outbox_open(cfg->agent.outbox, flags, &ob, &err) < 0) {
+		fprintf(stderr, "hisgate: %s\n", err.msg);
+		return NULL;
+	}
+	return ob;
+}
+
 int
 main(int argc, char **argv)
 {

@@ -24,7 +24,6 @@ SEED=${HG_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$SEED
 echo "# seed $SEED ($NBILLS bills, $KILLS kills; HG_SEED=$SEED to replay)"
 
-ETC=$top_srcdir/etc/sim
 D=$T/agent
 mkconf "$D"
 sed -i 's/^stable_seconds = 1;/stable_seconds = 0;/' "$D/adapters.d/his.conf"
@@ -51,9 +50,7 @@ with open(sys.argv[1], "w", encoding="utf-8") as reg, open(sys.argv[2], "w", enc
             "yes" if i % 3 else "no", "示例单位" if insutype == "310" else ""))
         ppl.write("%s,%s,%s\n" % (name, sex, cert))
 EOP
-"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
-    --catalogue "$ETC/catalogue.csv" --registry "$T/registry.csv" \
-    --ledger "$T/ledger.db" --seed "$SEED" \
+SIM_REGISTRY=$T/registry.csv start_sim --seed "$SEED" \
     --fault 'kind=latency,ms=30,prob=0.05' \
     --fault 'kind=http503,prob=0.01' \
     --fault 'kind=http500,infno=2304,prob=0.02' \
@@ -62,13 +59,7 @@ EOP
     --fault 'kind=reset-after-commit,infno=2304,prob=0.10' \
     --fault 'kind=infcode-1,prob=0.01' \
     --fault 'kind=infcode-1-after-commit,prob=0.02' \
-    --fault "kind=outage,after=$((NBILLS * 3)),secs=3" \
-    >>"$T/sim.log" 2>&1 &
-sim_pid=$!
-bg_pids="$bg_pids $sim_pid"
-wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim.log" ||
-    bail "the simulator did not start: $(cat "$T/sim.log")"
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/sim.log")
+    --fault "kind=outage,after=$((NBILLS * 3)),secs=3"
 cat >>"$D/hisgate.conf" <<EOC
 platform: { url = "http://127.0.0.1:$port/"; timeout_ms = 1000;
   connect_timeout_ms = 300; chunk_size = 2; };

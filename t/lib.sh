@@ -112,6 +112,22 @@ stop_agent() {
 	fi
 }
 
+# start_sim [SIM-ARGS...]: the platform simulator on a free port with the
+# etc/sim policy and catalogue, registry $SIM_REGISTRY (default etc/sim),
+# ledger $T/ledger.db, log $T/sim.log; sets sim_pid and port.
+start_sim() {
+	"$SIM" --listen 127.0.0.1:0 --policy "$top_srcdir/etc/sim/policy.ini" \
+	    --catalogue "$top_srcdir/etc/sim/catalogue.csv" \
+	    --registry "${SIM_REGISTRY:-$top_srcdir/etc/sim/registry.csv}" \
+	    --ledger "$T/ledger.db" "$@" >>"$T/sim.log" 2>&1 &
+	sim_pid=$!
+	bg_pids="$bg_pids $sim_pid"
+	wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim.log" ||
+	    bail "the simulator did not start: $(cat "$T/sim.log")"
+	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	    "$T/sim.log" | tail -1)
+}
+
 # gbk SRC DST: write a UTF-8 file as GBK (the legacy export encoding)
 gbk() { iconv -f UTF-8 -t GB18030 "$1" >"$2"; }
 

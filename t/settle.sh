@@ -13,17 +13,6 @@ D=$T/agent
 mkconf "$D"
 
 # --- the simulator ---------------------------------------------------------
-start_sim() {
-	"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
-	    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
-	    --ledger "$T/ledger.db" "$@" >>"$T/sim.log" 2>&1 &
-	sim_pid=$!
-	bg_pids="$bg_pids $sim_pid"
-	wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim.log" ||
-	    bail "the simulator did not start: $(cat "$T/sim.log")"
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-	    "$T/sim.log" | tail -1)
-}
 start_sim --fault 'infno=2304,kind=reset-after-commit,nth=1' --seed 7
 cat >>"$D/hisgate.conf" <<EOC
 platform: { url = "http://127.0.0.1:$port/"; timeouts = { t2304 = 3000; }; gzip = true; };

@@ -9,16 +9,10 @@ if [ -n "${HG_SANITIZED:-}" ] || ! command -v valgrind >/dev/null; then
 	echo "1..0 # SKIP valgrind not wanted (sanitizer build) or missing"
 	exit 0
 fi
-ETC=$top_srcdir/etc/sim
 D=$T/agent
 mkconf "$D" 'stable_seconds = 0;'
 sed -i '/^stable_seconds = 1;$/d' "$D/adapters.d/his.conf"
-"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
-    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
-    --ledger "$T/ledger.db" >"$T/sim.log" 2>&1 &
-bg_pids="$bg_pids $!"
-wait_until 20 grep -qs 'listening on' "$T/sim.log" || bail "no simulator"
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/sim.log")
+start_sim
 echo "platform: { url = \"http://127.0.0.1:$port/\"; };" >>"$D/hisgate.conf"
 gbk "$top_srcdir/etc/demo/worked-example.csv" "$D/in/worked.csv"
 gbk "$top_srcdir/etc/demo/sample-bill.csv" "$D/in/sample.csv"
