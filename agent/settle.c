@@ -148,81 +148,164 @@ unanswered(const struct hg_step *s)
 	    strcmp(s->state, HG_STEP_UNKNOWN) == 0;
 }
 
-/* The bill's items as the platform reads them, for comparison. */
-static struct hg_nhsa_fee_in *
-bill_items(const struct hg_bill *bill, size_t *n)
+/* One journalled 2301, parsed: the items it carried (bad when its request
+ * cannot be read as an upload). */
+struct hg_settle_upload {
+	long long		 step_id;
+	int			 bad;
+	struct hg_nhsa_fee_in	*f;
+	size_t			 n;
+};
+
+void
+hg_settle_memo_free(struct hg_settle_memo *m)
 {
-	struct json_object *in, *arr;
-	struct hg_nhsa_fee_in *v;
 	size_t i;
 
-	*n = bill->nfees;
-	v = hg_xcalloc(*n > 0 ? *n : 1, sizeof *v);
+	for (i = 0; i < m->nup; i++)
+		free(m->up[i].f);
+	free(m->up);
+	free(m->items);
+	memset(m, 0, sizeof *m);
+}
+
+/* The bill's items as the platform reads them, for comparison; worked
+ * out again only when the patient or the visit they carry changed. */
+static const struct hg_nhsa_fee_in *
+memo_items(struct hg_settle_memo *m, const struct hg_bill *bill,
+    size_t *n)
+{
+	const char *psn = bill->psn_no != NULL ? bill->psn_no : "";
+	const char *mdtrt = bill->mdtrt_id != NULL ? bill->mdtrt_id : "";
+	struct json_object *in, *arr;
+	size_t i;
+
+	if (m->have_items && strcmp(m->psn_no, psn) == 0 &&
+	    strcmp(m->mdtrt_id, mdtrt) == 0) {
+		*n = m->nitems;
+		return m->items;
+	}
+	free(m->items);
+	m->nitems = bill->nfees;
+	m->items = hg_xcalloc(m->nitems > 0 ? m->nitems : 1,
+	    sizeof *m->items);
 	in = hg_nhsa_in_2301(bill, 0, bill->nfees);
 	arr = json_object_object_get(in, "feedetail");
-	for (i = 0; i < *n; i++)
+	for (i = 0; i < m->nitems; i++)
 		if (hg_nhsa_fee_in_parse(json_object_array_get_idx(arr, i),
-		    &v[i], NULL) == -1)
-			memset(&v[i], 0, sizeof v[i]);
+		    &m->items[i], NULL) == -1)
+			memset(&m->items[i], 0, sizeof m->items[i]);
 	json_object_put(in);
-	return v;
+	snprintf(m->psn_no, sizeof m->psn_no, "%s", psn);
+	snprintf(m->mdtrt_id, sizeof m->mdtrt_id, "%s", mdtrt);
+	m->have_items = 1;
+	*n = m->nitems;
+	return m->items;
+}
+
+/* A journalled upload's items, parsed the first time they are asked for
+ * (a step's request never changes). */
+static const struct hg_settle_upload *
+memo_upload(struct hg_settle_memo *m, const struct hg_step *st)
+{
+	struct hg_settle_upload *u;
+	struct json_object *root, *arr;
+	size_t i;
+
+	for (i = 0; i < m->nup; i++)
+		if (m->up[i].step_id == st->id)
+			return &m->up[i];
+	m->up = hg_xrealloc(m->up, m->nup + 1, sizeof *m->up);
+	u = &m->up[m->nup++];
+	memset(u, 0, sizeof *u);
+	u->step_id = st->id;
+	if (st->request == NULL ||
+	    (root = json_tokener_parse(st->request)) == NULL) {
+		u->bad = 1;
+		return u;
+	}
+	arr = json_object_object_get(json_object_object_get(root, "input"),
+	    "feedetail");
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		u->bad = 1;
+	} else {
+		u->n = json_object_array_length(arr);
+		u->f = hg_xcalloc(u->n > 0 ? u->n : 1, sizeof *u->f);
+		for (i = 0; i < u->n && !u->bad; i++)
+			if (hg_nhsa_fee_in_parse(json_object_array_get_idx(arr,
+			    i), &u->f[i], NULL) == -1)
+				u->bad = 1;
+	}
+	json_object_put(root);
+	return u;
 }
 
 /* Mark the items of one answered upload; 0, or -1 when the upload holds
  * an item the bill does not have as it is now. */
 static int
-mark_upload(const char *request, const struct hg_nhsa_fee_in *items,
-    size_t n, char *up)
+mark_upload(const struct hg_settle_upload *u,
+    const struct hg_nhsa_fee_in *items, size_t n, char *up)
 {
-	struct json_object *root, *in, *arr;
-	struct hg_nhsa_fee_in f;
-	size_t i, k, m;
-	int rc = 0;
+	size_t i, k;
 
-	if (request == NULL || (root = json_tokener_parse(request)) == NULL)
+	if (u->bad)
 		return -1;
-	in = json_object_object_get(root, "input");
-	arr = json_object_object_get(in, "feedetail");
-	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-		json_object_put(root);
-		return -1;
-	}
-	m = json_object_array_length(arr);
-	for (i = 0; i < m && rc == 0; i++) {
-		if (hg_nhsa_fee_in_parse(json_object_array_get_idx(arr, i), &f,
-		    NULL) == -1) {
-			rc = -1;
-			break;
-		}
+	for (i = 0; i < u->n; i++) {
 		for (k = 0; k < n; k++)
-			if (strcmp(items[k].feedetl_sn, f.feedetl_sn) == 0)
+			if (strcmp(items[k].feedetl_sn, u->f[i].feedetl_sn) == 0)
 				break;
 		/* same serial, same content, and not uploaded twice */
-		if (k == n || up[k] || memcmp(&items[k], &f, sizeof f) != 0)
-			rc = -1;
-		else
-			up[k] = 1;
+		if (k == n || up[k] || memcmp(&items[k], &u->f[i],
+		    sizeof u->f[i]) != 0)
+			return -1;
+		up[k] = 1;
 	}
-	json_object_put(root);
+	return 0;
+}
+
+int
+hg_settle_uploaded(const struct hg_bill *bill, const struct hg_step *st,
+    size_t n, struct hg_settle_memo *memo, char **upp)
+{
+	const struct hg_nhsa_fee_in *items;
+	size_t i, nitems;
+	char *up;
+	int rc = 0;
+
+	items = memo_items(memo, bill, &nitems);
+	up = hg_xcalloc(nitems > 0 ? nitems : 1, 1);
+	for (i = 0; i < n; i++) {
+		if (is(&st[i], "2302", HG_STEP_OK)) {
+			memset(up, 0, nitems > 0 ? nitems : 1);
+			rc = 0;
+		} else if (is(&st[i], "2302", NULL)) {
+			/* a delete whose effect is unknown */
+			rc = -1;
+		} else if (is(&st[i], "2301", NULL)) {
+			if (strcmp(st[i].state, HG_STEP_OK) != 0 ||
+			    mark_upload(memo_upload(memo, &st[i]), items,
+			    nitems, up) == -1)
+				rc = -1;
+		}
+	}
+	*upp = up;
 	return rc;
 }
 
 void
 hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
-    const struct hg_step *st, size_t n, struct hg_settle_view *v)
+    const struct hg_step *st, size_t n, struct hg_settle_memo *memo,
+    struct hg_settle_view *v)
 {
-	struct hg_nhsa_fee_in *items;
-	long long last_delete = 0, last_cancel = 0, last_change = 0,
-	    last_dscg = 0;
-	size_t i, k, nitems;
+	struct hg_settle_memo own;
+	long long last_cancel = 0, last_change = 0, last_dscg = 0;
+	size_t i, k;
 	char *up;
 
 	memset(v, 0, sizeof *v);
 	v->have_psn = row->psn_no != NULL;
 	v->have_mdtrt = row->mdtrt_id != NULL;
 	for (i = 0; i < n; i++) {
-		if (is(&st[i], "2302", HG_STEP_OK))
-			last_delete = st[i].id;
 		if (is(&st[i], "2305", HG_STEP_OK))
 			last_cancel = st[i].id;
 		if (is(&st[i], "2301", NULL) || is(&st[i], "2302", NULL))
@@ -248,26 +331,17 @@ hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
 	if (row->setl_id != NULL)
 		v->ok_2304 = 0;
 
-	items = bill_items(bill, &nitems);
-	up = hg_xcalloc(nitems > 0 ? nitems : 1, 1);
-	for (i = 0; i < n; i++) {
-		if (st[i].id <= last_delete)
-			continue;
-		if (is(&st[i], "2302", NULL)) {
-			/* a delete whose effect is unknown */
-			v->fees_dirty = 1;
-		} else if (is(&st[i], "2301", NULL)) {
-			if (strcmp(st[i].state, HG_STEP_OK) != 0 ||
-			    mark_upload(st[i].request, items, nitems,
-			    up) == -1)
-				v->fees_dirty = 1;
-		}
-	}
-	for (k = 0; k < nitems; k++)
+	if (memo == NULL)
+		memset(&own, 0, sizeof own);
+	if (hg_settle_uploaded(bill, st, n, memo != NULL ? memo : &own,
+	    &up) == -1)
+		v->fees_dirty = 1;
+	for (k = 0; k < (memo != NULL ? memo : &own)->nitems; k++)
 		if (!up[k])
 			v->fees_missing++;
 	free(up);
-	free(items);
+	if (memo == NULL)
+		hg_settle_memo_free(&own);
 	for (i = 0; i < n; i++) {
 		if (is(&st[i], "2402", HG_STEP_OK) && st[i].id > last_change)
 			v->discharged = 1;
@@ -316,6 +390,7 @@ struct job {
 	char		 insuplc[HG_NHSA_CODEBUF];
 	struct hg_step	*steps;
 	size_t		 nsteps;
+	struct hg_settle_memo memo;		/* this claim's, for the view */
 	char		 why[HG_ERRLEN];	/* for the release */
 	int64_t		 not_before;		/* release no earlier */
 };
@@ -748,26 +823,17 @@ static enum res
 do_2301(struct job *j)
 {
 	struct json_object *all, *arr, *chunk, *in;
-	struct hg_nhsa_fee_in *items;
-	size_t i, k, nitems, sent = 0, max;
+	size_t k, sent = 0, max;
 	char *up;
 
 	fill_bill(j);
-	items = bill_items(j->bill, &nitems);
-	up = hg_xcalloc(nitems > 0 ? nitems : 1, 1);
 	/* what is up there already (the view found it clean) */
-	for (i = 0; i < j->nsteps; i++) {
-		if (is(&j->steps[i], "2302", HG_STEP_OK))
-			memset(up, 0, nitems > 0 ? nitems : 1);
-		else if (is(&j->steps[i], "2301", HG_STEP_OK))
-			(void)mark_upload(j->steps[i].request, items, nitems,
-			    up);
-	}
+	(void)hg_settle_uploaded(j->bill, j->steps, j->nsteps, &j->memo, &up);
 	max = (size_t)j->w->s->cfg->platform.chunk_size;
 	all = hg_nhsa_in_2301(j->bill, 0, j->bill->nfees);
 	arr = json_object_object_get(all, "feedetail");
 	chunk = json_object_new_array();
-	for (k = 0; k < nitems && sent < max; k++) {
+	for (k = 0; k < j->memo.nitems && sent < max; k++) {
 		if (up[k])
 			continue;
 		json_object_array_add(chunk, json_object_get(
@@ -776,7 +842,6 @@ do_2301(struct job *j)
 	}
 	json_object_put(all);
 	free(up);
-	free(items);
 	in = json_object_new_object();
 	json_object_object_add(in, "feedetail", chunk);
 	return simple(j, "2301", in);
@@ -1277,7 +1342,8 @@ work(struct worker *w, struct hg_row *row)
 		if (j.row.psn_no != NULL && j.insutype[0] == '\0')
 			person_from_journal(&j);
 		fill_bill(&j);
-		hg_settle_view(&j.row, j.bill, j.steps, j.nsteps, &v);
+		hg_settle_view(&j.row, j.bill, j.steps, j.nsteps, &j.memo,
+		    &v);
 		act = hg_settle_next(&v);
 		/* Only uploads repeat by design; any other step coming back
 		 * at once means the journal does not move: stop and tell. */
@@ -1326,6 +1392,7 @@ out:
 			    "lease will run out): %s", j.row.id, err.msg);
 	}
 	hg_steps_free(j.steps, j.nsteps);
+	hg_settle_memo_free(&j.memo);
 	hg_bill_free(j.bill);
 	hg_row_free(&j.row);
 }

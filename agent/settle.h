@@ -90,10 +90,37 @@ enum hg_settle_action {
 enum hg_settle_action hg_settle_next(const struct hg_settle_view *v);
 const char *hg_settle_action_name(enum hg_settle_action a);
 
+/* What one claim keeps between its steps, so that a step does not encode
+ * the whole bill and parse every journalled upload again: the bill's
+ * items as the platform reads them (for the psn_no and mdtrt_id they were
+ * worked out with) and the items of each journalled 2301, by step id.
+ * Only for one bill as it was claimed: a memo never outlives the claim.
+ * Zeroed is empty. */
+struct hg_settle_upload;
+struct hg_settle_memo {
+	char			 psn_no[HG_NHSA_IDBUF];
+	char			 mdtrt_id[HG_NHSA_IDBUF];
+	int			 have_items;
+	struct hg_nhsa_fee_in	*items;
+	size_t			 nitems;
+	struct hg_settle_upload	*up;
+	size_t			 nup;
+};
+void	hg_settle_memo_free(struct hg_settle_memo *m);
+
 /* Build the view from the bill row (psn_no, mdtrt_id), the bill (with
  * psn_no and mdtrt_id filled in, to compare uploaded items with) and its
- * journal, oldest first. */
+ * journal, oldest first.  memo may be NULL (then nothing is kept). */
 void	hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
-	    const struct hg_step *steps, size_t n, struct hg_settle_view *v);
+	    const struct hg_step *steps, size_t n, struct hg_settle_memo *memo,
+	    struct hg_settle_view *v);
+
+/* Which of the bill's items the answered uploads since the last delete
+ * put on the platform (up[k] = 1; up has memo->nitems bytes after the
+ * call, owned by the caller): 0, or -1 when an upload holds an item the
+ * bill does not have as it is now, or one twice. */
+int	hg_settle_uploaded(const struct hg_bill *bill,
+	    const struct hg_step *steps, size_t n, struct hg_settle_memo *memo,
+	    char **up);
 
 #endif

@@ -381,8 +381,21 @@ jr_free(struct jr *j)
 		free(j->keep[i]);
 }
 
+/* The view with a claim's memo must be the view without one. */
+static void
+view(const struct hg_row *row, const struct hg_bill *b, const struct jr *j,
+    struct hg_settle_memo *memo, struct hg_settle_view *v)
+{
+	struct hg_settle_view w;
+
+	hg_settle_view(row, b, j->v, j->n, NULL, v);
+	hg_settle_view(row, b, j->v, j->n, memo, &w);
+	ck_assert_mem_eq(v, &w, sizeof w);
+}
+
 START_TEST(test_view_fees)
 {
+	struct hg_settle_memo memo = { 0 };
 	struct hg_bill *b = mkbill(5), *changed;
 	struct hg_row row;
 	struct hg_settle_view v;
@@ -393,43 +406,43 @@ START_TEST(test_view_fees)
 	row.mdtrt_id = (char *)"M1";
 
 	memset(&j, 0, sizeof j);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.have_psn && v.have_mdtrt && !v.fees_dirty);
 	ck_assert_int_eq(v.fees_missing, 5);
 
 	/* two chunks answered: three to go, nothing dirty */
 	add(&j, "2301", HG_STEP_OK, upload(b, 0, 2));
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.fees_dirty);
 	ck_assert_int_eq(v.fees_missing, 3);
 	add(&j, "2301", HG_STEP_OK, upload(b, 2, 2));
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert_int_eq(v.fees_missing, 1);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2301);
 
 	/* the last chunk's answer is lost: never top up, delete all */
 	add(&j, "2301", HG_STEP_UNKNOWN, upload(b, 4, 1));
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.fees_dirty);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2302);
 	/* a delete whose answer is lost is still dirty */
 	add(&j, "2302", HG_STEP_UNKNOWN, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.fees_dirty);
 	/* the delete answered: everything goes up again, once */
 	add(&j, "2302", HG_STEP_OK, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.fees_dirty);
 	ck_assert_int_eq(v.fees_missing, 5);
 	add(&j, "2301", HG_STEP_OK, upload(b, 0, 5));
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.fees_dirty && v.fees_missing == 0 && !v.discharged);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2402);
 	add(&j, "2402", HG_STEP_OK, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.discharged && !v.presettled);
 	add(&j, "2303", HG_STEP_OK, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.presettled);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2304);
 
@@ -438,13 +451,23 @@ START_TEST(test_view_fees)
 	changed = mkbill(5);
 	changed->fees[2].amount = 1100;
 	changed->fees[2].qty = 11000;
-	hg_settle_view(&row, changed, j.v, j.n, &v);
+	hg_settle_view(&row, changed, j.v, j.n, NULL, &v);
 	ck_assert(v.fees_dirty);
 	hg_bill_free(changed);
 	/* an upload twice (an answer recorded twice by mistake) is dirty */
 	add(&j, "2301", HG_STEP_OK, upload(b, 0, 1));
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.fees_dirty);
+	/* a memo follows the visit: items worked out for M1 are not those
+	 * of M2 (a new 2401 during the claim) */
+	add(&j, "2302", HG_STEP_OK, NULL);
+	add(&j, "2301", HG_STEP_OK, upload(b, 0, 5));
+	view(&row, b, &j, &memo, &v);
+	ck_assert(!v.fees_dirty && v.fees_missing == 0);
+	hg_set_str(&b->mdtrt_id, "M2");
+	view(&row, b, &j, &memo, &v);
+	ck_assert(v.fees_dirty);
+	hg_settle_memo_free(&memo);
 	jr_free(&j);
 	hg_bill_free(b);
 }
@@ -452,6 +475,7 @@ END_TEST
 
 START_TEST(test_view_2304)
 {
+	struct hg_settle_memo memo = { 0 };
 	struct hg_bill *b = mkbill(1);
 	struct hg_row row;
 	struct hg_settle_view v;
@@ -466,41 +490,42 @@ START_TEST(test_view_2304)
 	add(&j, "2303", HG_STEP_OK, NULL);
 	/* crash right after journalling 2304: on claim it is "unknown" */
 	add(&j, "2304", HG_STEP_UNKNOWN, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.open_2304 && !v.ok_2304);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_RESOLVE_2304);
 	/* 5203 found it: the step becomes ok; record it */
 	j.v[j.n - 1].state = (char *)HG_STEP_OK;
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.open_2304 && v.ok_2304);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_FINISH);
 	/* recorded: the row has the setl_id */
 	row.setl_id = (char *)"S1";
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.ok_2304);
 	/* cancelled (2305) and retried: the old 2304 no longer counts, and
 	 * the pre-settlement is done again */
 	row.setl_id = NULL;
 	add(&j, "2305", HG_STEP_OK, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.ok_2304 && !v.presettled && v.discharged);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2303);
 	/* "not found" by 5203: failed, a new 2304 may go */
 	add(&j, "2303", HG_STEP_OK, NULL);
 	add(&j, "2304", HG_STEP_FAILED, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2304);
 	/* an upload after discharge needs a new 2402 */
 	add(&j, "2302", HG_STEP_OK, NULL);
 	add(&j, "2301", HG_STEP_OK, upload(b, 0, 1));
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.discharged && !v.presettled && !v.fees_dirty);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2402);
 	/* a lost 2401 answer with no mdtrt_id */
 	row.mdtrt_id = NULL;
 	add(&j, "2401", HG_STEP_UNKNOWN, NULL);
-	hg_settle_view(&row, b, j.v, j.n, &v);
+	view(&row, b, &j, &memo, &v);
 	ck_assert(v.open_2401 && !v.have_mdtrt);
+	hg_settle_memo_free(&memo);
 	jr_free(&j);
 	hg_bill_free(b);
 }
