@@ -97,7 +97,7 @@ const struct hg_conf_key hg_platform_keys[] = {
 const struct hg_conf_key hg_settle_keys[] = {
 	{ "enabled", HG_CT_BOOL, "true", 0, 0, S(enabled),
 	  "settle bills with the platform (false: intake only)", NULL, 0 },
-	{ "workers", HG_CT_INT, "2", 1, 32, S(workers),
+	{ "workers", HG_CT_INT, "4", 1, 32, S(workers),
 	  "settlement threads; bills of one patient stay in order", NULL, 0 },
 	{ "rate_per_sec", HG_CT_INT, "0", 0, 10000, S(rate_per_sec),
 	  "platform calls per second across all workers; 0 = no limit",

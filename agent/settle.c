@@ -30,6 +30,7 @@
 #include "lib/log.h"
 #include "lib/money.h"
 #include "lib/xmalloc.h"
+#include "queue/group.h"
 
 #define COMP		"settle"
 #define IDLE_MS		250	/* nothing claimable: look again after */
@@ -265,30 +266,33 @@ mark_upload(const struct hg_settle_upload *u,
 
 int
 hg_settle_uploaded(const struct hg_bill *bill, const struct hg_step *st,
-    size_t n, struct hg_settle_memo *memo, char **upp)
+    size_t n, struct hg_settle_memo *memo, char **upp, size_t *nitems)
 {
-	const struct hg_nhsa_fee_in *items;
-	size_t i, nitems;
-	char *up;
+	const struct hg_nhsa_fee_in *items = NULL;
+	size_t i, len = bill->nfees > 0 ? bill->nfees : 1;
+	char *up = hg_xcalloc(len, 1);
 	int rc = 0;
 
-	items = memo_items(memo, bill, &nitems);
-	up = hg_xcalloc(nitems > 0 ? nitems : 1, 1);
 	for (i = 0; i < n; i++) {
 		if (is(&st[i], "2302", HG_STEP_OK)) {
-			memset(up, 0, nitems > 0 ? nitems : 1);
+			memset(up, 0, len);
 			rc = 0;
 		} else if (is(&st[i], "2302", NULL)) {
 			/* a delete whose effect is unknown */
 			rc = -1;
 		} else if (is(&st[i], "2301", NULL)) {
+			/* the items only once there is an upload to compare
+			 * (not for 1101 and 2401) */
+			if (items == NULL)
+				items = memo_items(memo, bill, nitems);
 			if (strcmp(st[i].state, HG_STEP_OK) != 0 ||
 			    mark_upload(memo_upload(memo, &st[i]), items,
-			    nitems, up) == -1)
+			    bill->nfees, up) == -1)
 				rc = -1;
 		}
 	}
 	*upp = up;
+	*nitems = bill->nfees;
 	return rc;
 }
 
@@ -299,7 +303,7 @@ hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
 {
 	struct hg_settle_memo own;
 	long long last_cancel = 0, last_change = 0, last_dscg = 0;
-	size_t i, k;
+	size_t i, k, nitems;
 	char *up;
 
 	memset(v, 0, sizeof *v);
@@ -334,9 +338,9 @@ hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
 	if (memo == NULL)
 		memset(&own, 0, sizeof own);
 	if (hg_settle_uploaded(bill, st, n, memo != NULL ? memo : &own,
-	    &up) == -1)
+	    &up, &nitems) == -1)
 		v->fees_dirty = 1;
-	for (k = 0; k < (memo != NULL ? memo : &own)->nitems; k++)
+	for (k = 0; k < nitems; k++)
 		if (!up[k])
 			v->fees_missing++;
 	free(up);
@@ -374,6 +378,7 @@ struct hg_settle {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
 	pthread_mutex_t	 dblock;	/* the workers' outbox writes */
+	struct hg_group	*group;		/* their "sent" records' fsyncs */
 	int		 stopping;
 	struct worker	*w;
 	size_t		 nw;
@@ -469,6 +474,15 @@ db_unlock(struct worker *w, int rc)
 /* LOCKED(w, hg_steps_...(...)): that write between db_lock and db_unlock */
 #define LOCKED(w, write)	(db_lock(w), db_unlock((w), (write)))
 
+/* Journalled under the workers' lock, synced outside it: while one
+ * worker waits for the disk the others write, and one fsync then takes
+ * every record written meanwhile (queue/group.h).
+ *
+ * A query's record is committed but not waited for: it survives the
+ * agent's death like any commit, and a power cut that loses it loses
+ * only the knowledge that a question was asked, which is then asked
+ * again.  Four of a bill's six calls change the platform; only theirs
+ * wait for the disk. */
 static int
 j_sent(void *arg, const char *infno, const char *msgid, const char *request,
     struct hg_err *err)
@@ -476,9 +490,13 @@ j_sent(void *arg, const char *infno, const char *msgid, const char *request,
 	struct job *j = arg;
 	const struct hg_settle *s = j->w->s;
 
-	return LOCKED(j->w, hg_steps_sent(j->w->ob, j->row.id, j->w->owner,
+	if (LOCKED(j->w, hg_steps_sent(j->w->ob, j->row.id, j->w->owner,
 	    hg_wall_ms() + s->cfg->settle.lease_ms, NULL, infno, msgid,
-	    request, err));
+	    request, err)) == -1)
+		return -1;
+	if (hg_nhsa_is_query(infno))
+		return 0;
+	return hg_steps_durable(j->w->ob, err);
 }
 
 static void
@@ -823,17 +841,18 @@ static enum res
 do_2301(struct job *j)
 {
 	struct json_object *all, *arr, *chunk, *in;
-	size_t k, sent = 0, max;
+	size_t k, nitems, sent = 0, max;
 	char *up;
 
 	fill_bill(j);
 	/* what is up there already (the view found it clean) */
-	(void)hg_settle_uploaded(j->bill, j->steps, j->nsteps, &j->memo, &up);
+	(void)hg_settle_uploaded(j->bill, j->steps, j->nsteps, &j->memo, &up,
+	    &nitems);
 	max = (size_t)j->w->s->cfg->platform.chunk_size;
 	all = hg_nhsa_in_2301(j->bill, 0, j->bill->nfees);
 	arr = json_object_object_get(all, "feedetail");
 	chunk = json_object_new_array();
-	for (k = 0; k < j->memo.nitems && sent < max; k++) {
+	for (k = 0; k < nitems && sent < max; k++) {
 		if (up[k])
 			continue;
 		json_object_array_add(chunk, json_object_get(
@@ -1220,17 +1239,12 @@ step(struct job *j, enum hg_settle_action act)
 static int
 reached(const struct job *j)
 {
-	static const char *const queries[] = { "1101", "2303", "5203",
-	    "9001", "3201" };
 	const struct hg_step *st;
-	size_t i, q;
+	size_t i;
 
 	for (i = 0; i < j->nsteps; i++) {
 		st = &j->steps[i];
-		for (q = 0; q < sizeof queries / sizeof queries[0]; q++)
-			if (strcmp(st->infno, queries[q]) == 0)
-				break;
-		if (q == sizeof queries / sizeof queries[0] &&
+		if (!hg_nhsa_is_query(st->infno) &&
 		    strcmp(st->state, HG_STEP_FAILED) != 0)
 			return 1;
 	}
@@ -1418,7 +1432,7 @@ worker_main(void *arg)
 				continue;
 			}
 			hg_complain_release(&w->c_ob, COMP, "outbox open");
-			hg_steps_worker_mode(w->ob);
+			hg_steps_worker_mode(w->ob, s->group);
 		}
 		r = LOCKED(w, hg_outbox_claim(w->ob, w->owner, hg_wall_ms(),
 		    s->cfg->settle.lease_ms, &row, &err));
@@ -1499,6 +1513,7 @@ hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	pthread_mutex_init(&s->dblock, NULL);
+	s->group = hg_group_new(NULL);
 	hg_bucket_init(&s->bucket, cfg->settle.rate_per_sec, hg_now_ms());
 	/* Bills held by an agent of this host that is gone (killed, power
 	 * cut) are taken back now rather than after lease_ms. */
@@ -1530,7 +1545,7 @@ hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 		if (hg_outbox_open(cfg->agent.outbox, 0, &w->ob, err) == -1)
 			w->ob = NULL;
 		else
-			hg_steps_worker_mode(w->ob);
+			hg_steps_worker_mode(w->ob, s->group);
 	}
 	for (i = 0; i < s->nw; i++) {
 		if (pthread_create(&s->w[i].thread, NULL, worker_main,
@@ -1568,10 +1583,13 @@ hg_settle_stop(struct hg_settle *s)
 		hg_outbox_close(s->w[i].ob);
 	}
 	free(s->w);
+	log_info(COMP, "stopped; %llu journal syncs",
+	    (unsigned long long)hg_group_syncs(s->group));
 	hg_bucket_destroy(&s->bucket);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->dblock);
+	hg_group_free(s->group);
 	hg_platform_shared_destroy(&s->sh);
 	free(s);
 }

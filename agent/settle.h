@@ -115,12 +115,12 @@ void	hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
 	    const struct hg_step *steps, size_t n, struct hg_settle_memo *memo,
 	    struct hg_settle_view *v);
 
-/* Which of the bill's items the answered uploads since the last delete
- * put on the platform (up[k] = 1; up has memo->nitems bytes after the
- * call, owned by the caller): 0, or -1 when an upload holds an item the
- * bill does not have as it is now, or one twice. */
+/* Which of the bill's *nitems items the answered uploads since the last
+ * delete put on the platform (up[k] = 1; *up is owned by the caller): 0,
+ * or -1 when a delete or an upload was not answered ok, or an upload
+ * holds an item the bill does not have as it is now, or one twice. */
 int	hg_settle_uploaded(const struct hg_bill *bill,
 	    const struct hg_step *steps, size_t n, struct hg_settle_memo *memo,
-	    char **up);
+	    char **up, size_t *nitems);
 
 #endif

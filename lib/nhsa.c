@@ -148,6 +148,19 @@ hg_nhsa_input_node(const char *infno)
 	return "data";
 }
 
+int
+hg_nhsa_is_query(const char *infno)
+{
+	static const char *const queries[] = { "1101", "2303", "5203",
+	    "3201", "9001" };
+	size_t i;
+
+	for (i = 0; i < sizeof queries / sizeof queries[0]; i++)
+		if (strcmp(infno, queries[i]) == 0)
+			return 1;
+	return 0;
+}
+
 struct json_object *
 hg_nhsa_envelope(const struct hg_nhsa_hdr *h, const char *infno,
     const char *msgid, const char *insuplc_admdvs, time_t now,

@@ -82,6 +82,12 @@ struct hg_nhsa_hdr {
  * (2301, an array) and "data" for everything else. */
 const char *hg_nhsa_input_node(const char *infno);
 
+/* 1 when infno only asks (1101 person, 2303 pre-settlement, 5203
+ * settlement lookup, 3201 reconciliation, 9001 sign-in): sending it twice
+ * changes nothing at the platform.  Everything else (2401, 2301, 2302,
+ * 2402, 2304, 2305, 2601 ...) changes state, and so counts as unknown. */
+int	hg_nhsa_is_query(const char *infno);
+
 /* The request envelope: every header field of §1 in the documented order,
  * then "input".  Takes ownership of `input` (NULL sends {}).  inf_time is
  * `now` in local time; insuplc_admdvs may be NULL (sent as ""), but the

@@ -109,10 +109,17 @@ static const char *const migrations[] = {
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,
     "one migration per schema version");
 
-/* Columns of struct hg_row, in the order row_fill() reads them. */
+/* Columns of struct hg_row, in the order row_fill() reads them.  The
+ * step of a bill being worked on is its journal's last call (the workers
+ * do not rewrite the bill's row for every call: see held() in steps.c);
+ * otherwise the one recorded when it was given back. */
+#define ROW_STEP \
+	"CASE WHEN state IN ('in_progress', 'in_doubt') THEN coalesce(" \
+	"(SELECT infno FROM steps WHERE steps.bill_id = bills.id" \
+	" ORDER BY steps.id DESC LIMIT 1), step) ELSE step END"
 #define ROW_COLS \
 	"id, adapter, source_key, hash, version, state, reasons, bill_json," \
-	" patient_key, ipt_no, total, created_ms, updated_ms, step," \
+	" patient_key, ipt_no, total, created_ms, updated_ms, " ROW_STEP "," \
 	" attempts, next_attempt_ms, psn_no, insuplc_admdvs, mdtrt_id," \
 	" setl_id, setl_json, err_msg, pending_json, lease_owner," \
 	" lease_until_ms"
@@ -213,6 +220,8 @@ static const char *const st_sql[ST_MAX] = {
 	[ST_CLAIM_SET] = "UPDATE bills SET state = ?2, lease_owner = ?3,"
 	    " lease_until_ms = ?4, updated_ms = ?5 WHERE id = ?1",
 	[ST_RELEASE] = "UPDATE bills SET lease_owner = NULL,"
+	    " step = coalesce((SELECT infno FROM steps WHERE bill_id = ?1"
+	    " ORDER BY id DESC LIMIT 1), step),"
 	    " lease_until_ms = 0, next_attempt_ms = ?2,"
 	    " attempts = attempts + 1, err_msg = coalesce(?3, err_msg),"
 	    " updated_ms = ?4 WHERE id = ?1",
@@ -226,6 +235,8 @@ struct hg_outbox {
 	int		 dberr;		/* the last failure came from SQLite */
 	int		 aborted;	/* caller's transaction was rolled back */
 	sqlite3_stmt	*st[ST_MAX];
+	struct hg_group	*group;		/* group commit, not owned */
+	uint64_t	 ticket;	/* of the last write waiting for it */
 };
 
 static const char *const all_states[] = {
@@ -666,6 +677,20 @@ struct sqlite3 *
 hg_outbox_db(struct hg_outbox *ob)
 {
 	return ob->db;
+}
+
+void
+hg_outbox_set_group(struct hg_outbox *ob, struct hg_group *g)
+{
+	ob->group = g;
+}
+
+struct hg_group *
+hg_outbox_group(struct hg_outbox *ob, uint64_t **ticket)
+{
+	if (ticket != NULL)
+		*ticket = &ob->ticket;
+	return ob->group;
 }
 
 int

@@ -192,6 +192,12 @@ int	hg_outbox_release(struct hg_outbox *ob, long long id,
 
 /* The raw handle, for queue/ modules that add tables (steps). */
 struct sqlite3 *hg_outbox_db(struct hg_outbox *ob);
+/* The group commit this connection's journal writes take part in
+ * (queue/group.h; not owned, NULL for none) and, for queue/steps.c, the
+ * ticket of its last write waiting for a sync. */
+struct hg_group;
+void	hg_outbox_set_group(struct hg_outbox *ob, struct hg_group *g);
+struct hg_group *hg_outbox_group(struct hg_outbox *ob, uint64_t **ticket);
 
 /* PRAGMA integrity_check and foreign_key_check (for `hisgate doctor`);
  * -1 with the first problem in err. */

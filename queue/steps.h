@@ -40,13 +40,19 @@ struct hg_step {
 };
 
 /* Journal a call before it is sent: insert ("sent") and set the bill's
- * step column.  With owner != NULL the bill must still be leased by owner
+ * step column; outside any transaction when the connection has a group
+ * commit.  With owner != NULL the bill must still be leased by owner
  * (the lease is extended to lease_until_ms); with owner == NULL (the CLI)
  * the bill must be in state `need_state`. */
 int	hg_steps_sent(struct hg_outbox *ob, long long bill_id,
 	    const char *owner, int64_t lease_until_ms, const char *need_state,
 	    const char *infno, const char *msgid, const char *request,
 	    struct hg_err *err);
+/* After hg_steps_sent on a connection with a group commit
+ * (hg_steps_worker_mode), and outside the write lock the workers share:
+ * wait until that record is on disk.  Nothing may be sent before this
+ * returns 0.  A no-op without a group (the record was synced then). */
+int	hg_steps_durable(struct hg_outbox *ob, struct hg_err *err);
 /* Record the answer of msgid (state ok/failed/unknown). */
 int	hg_steps_answer(struct hg_outbox *ob, const char *msgid,
 	    const char *state, const char *response, const char *err_msg,
@@ -113,8 +119,10 @@ int	hg_steps_reap(struct hg_outbox *ob, const char *host, const char *nonce,
  * rejected, backoff) may then be lost to a power cut without harm, since
  * the journal shows a call sent without an answer, which is resolved with
  * the platform before anything is sent again.  The one write that must be
- * on disk first, the "sent" record, is fsync'd by hg_steps_sent whatever
- * the connection says, and takes every write before it along. */
-void	hg_steps_worker_mode(struct hg_outbox *ob);
+ * on disk first, the "sent" record, is made durable by hg_steps_durable
+ * through group (queue/group.h, shared by the workers; not owned), and
+ * takes every write before it along.  group NULL: hg_steps_sent commits
+ * at synchronous=full instead. */
+void	hg_steps_worker_mode(struct hg_outbox *ob, struct hg_group *group);
 
 #endif

@@ -63,7 +63,7 @@ SIM_REGISTRY=$T/registry.csv start_sim --seed "$SEED" \
 cat >>"$D/hisgate.conf" <<EOC
 platform: { url = "http://127.0.0.1:$port/"; timeout_ms = 1000;
   connect_timeout_ms = 300; chunk_size = 2; };
-settle: { workers = 2; backoff_base_ms = 50; backoff_cap_ms = 1000;
+settle: { workers = 4; backoff_base_ms = 50; backoff_cap_ms = 1000;
   lease_ms = 5000; };
 EOC
 sed -i 's/log_level = "info";/log_level = "notice";/' "$D/hisgate.conf"

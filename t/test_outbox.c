@@ -16,6 +16,7 @@
 
 #include "lib/err.h"
 #include "lib/xmalloc.h"
+#include "queue/group.h"
 #include "queue/outbox.h"
 #include "t/check_main.h"
 
@@ -1207,6 +1208,154 @@ START_TEST(test_readonly_writes)
 }
 END_TEST
 
+/* --- group commit -------------------------------------------------------- */
+
+/* A sync that takes a while and counts, under its own lock, how many
+ * began and how many finished. */
+static pthread_mutex_t gs_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned gs_started, gs_done, gs_fail_at;
+
+static int
+slow_sync(struct sqlite3 *db, struct hg_err *err)
+{
+	unsigned k;
+
+	(void)db;
+	pthread_mutex_lock(&gs_mu);
+	k = ++gs_started;
+	pthread_mutex_unlock(&gs_mu);
+	usleep(300);
+	pthread_mutex_lock(&gs_mu);
+	gs_done++;
+	pthread_mutex_unlock(&gs_mu);
+	if (k == gs_fail_at)
+		return hg_fail(err, "EIO (test)");
+	return 0;
+}
+
+static void
+gs_reset(unsigned fail_at)
+{
+	gs_started = gs_done = 0;
+	gs_fail_at = fail_at;
+}
+
+START_TEST(test_group_tickets)
+{
+	struct hg_group *g;
+	struct hg_err err;
+	uint64_t t1, t2, t3;
+
+	gs_reset(0);
+	g = hg_group_new(slow_sync);
+	t1 = hg_group_note(g);
+	t2 = hg_group_note(g);
+	ck_assert(t2 > t1);
+	/* one sync takes both */
+	ck_assert_int_eq(hg_group_wait(g, t2, NULL, &err), 0);
+	ck_assert_int_eq(hg_group_syncs(g), 1);
+	ck_assert_int_eq(hg_group_wait(g, t1, NULL, &err), 0);
+	ck_assert_int_eq(hg_group_syncs(g), 1);
+	/* a write after it needs a sync of its own */
+	t3 = hg_group_note(g);
+	ck_assert_int_eq(hg_group_wait(g, t3, NULL, &err), 0);
+	ck_assert_int_eq(hg_group_syncs(g), 2);
+	hg_group_free(g);
+}
+END_TEST
+
+#define GT_THREADS	8
+#define GT_ROUNDS	300
+
+static struct hg_group *gt;
+static int gt_bad;
+
+/* Each round: "commit", take a ticket, wait; then check that a sync that
+ * began after the ticket was taken has finished. */
+static void *
+gt_main(void *arg)
+{
+	struct hg_err err;
+	uint64_t t;
+	unsigned before;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < GT_ROUNDS; i++) {
+		pthread_mutex_lock(&gs_mu);
+		t = hg_group_note(gt);
+		before = gs_started;
+		pthread_mutex_unlock(&gs_mu);
+		if (hg_group_wait(gt, t, NULL, &err) == -1) {
+			gt_bad++;
+			break;
+		}
+		pthread_mutex_lock(&gs_mu);
+		if (gs_done < before + 1)
+			gt_bad++;
+		pthread_mutex_unlock(&gs_mu);
+	}
+	return NULL;
+}
+
+START_TEST(test_group_threads)
+{
+	pthread_t th[GT_THREADS];
+	int i;
+
+	gs_reset(0);
+	gt_bad = 0;
+	gt = hg_group_new(slow_sync);
+	for (i = 0; i < GT_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, gt_main, NULL),
+		    0);
+	for (i = 0; i < GT_THREADS; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_int_eq(gt_bad, 0);
+	/* syncs were shared: far fewer than the waits */
+	ck_assert_uint_lt(hg_group_syncs(gt), GT_THREADS * GT_ROUNDS / 2);
+	ck_assert_uint_ge(hg_group_syncs(gt), GT_ROUNDS);
+	hg_group_free(gt);
+}
+END_TEST
+
+START_TEST(test_group_broken)
+{
+	struct hg_group *g;
+	struct hg_err err;
+
+	gs_reset(2);
+	g = hg_group_new(slow_sync);
+	ck_assert_int_eq(hg_group_wait(g, hg_group_note(g), NULL, &err), 0);
+	ck_assert_int_eq(hg_group_wait(g, hg_group_note(g), NULL, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "EIO (test)"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "restarted"));
+	/* the next sync would succeed, but what the failed one lost would
+	 * not be known: everything fails from now on */
+	ck_assert_int_eq(hg_group_wait(g, hg_group_note(g), NULL, &err), -1);
+	ck_assert_int_eq(gs_started, 2);
+	hg_group_free(g);
+}
+END_TEST
+
+/* The real sync: through SQLite's own handle on the outbox's WAL. */
+START_TEST(test_group_wal)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_group *g = hg_group_new(NULL);
+	struct hg_err err;
+
+	ck_assert_int_eq(sqlite3_exec(hg_outbox_db(ob), "PRAGMA "
+	    "synchronous = normal; CREATE TABLE t (x); INSERT INTO t "
+	    "VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_msg(hg_group_wait(g, hg_group_note(g), hg_outbox_db(ob),
+	    &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(hg_group_syncs(g), 1);
+	hg_group_free(g);
+	hg_outbox_close(ob);
+}
+END_TEST
+
 Suite *
 hg_test_suite(void)
 {
@@ -1230,6 +1379,13 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_put_pending);
 	tcase_add_test(tc, test_cursor_tx);
 	tcase_add_test(tc, test_tx_rules);
+
+	tc = hg_tcase(s, "group", 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_group_tickets);
+	tcase_add_test(tc, test_group_threads);
+	tcase_add_test(tc, test_group_broken);
+	tcase_add_test(tc, test_group_wal);
 
 	tc = hg_tcase(s, "claim", 60);
 	tcase_add_checked_fixture(tc, setup, teardown);

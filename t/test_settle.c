@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/steps.h"
+#include "queue/group.h"
 #include "t/check_main.h"
 
 /* --- backoff ---------------------------------------------------------- */
@@ -609,6 +610,10 @@ START_TEST(test_journal_fence)
 	hg_row_free(&r);
 	ck_assert_int_eq(hg_steps_sent(ob, id, "w1", 90000, NULL, "1101",
 	    "M000000000000000000000000000001", "{}", &err), 0);
+	/* the step in progress is the journal's last call */
+	ck_assert_int_eq(hg_outbox_get(ob, id, &r, &err), 0);
+	ck_assert_str_eq(r.step, "1101");
+	hg_row_free(&r);
 	/* another worker that does not hold the lease sends nothing */
 	ck_assert_int_eq(hg_steps_sent(ob, id, "w2", 90000, NULL, "1101",
 	    "M000000000000000000000000000002", "{}", &err), -1);
@@ -692,6 +697,47 @@ START_TEST(test_journal_amended)
 }
 END_TEST
 
+/* A worker's connection with a group commit: "sent" is committed at
+ * normal and made durable by hg_steps_durable, one sync for all the
+ * records written before it. */
+START_TEST(test_journal_group)
+{
+	struct hg_group *g = hg_group_new(NULL);
+	struct hg_row r;
+	struct hg_err err;
+	long long a = put_bill("G1"), b = put_bill("G2");
+
+	hg_steps_worker_mode(ob, g);
+	ck_assert_int_eq(hg_outbox_claim(ob, "w1", hg_wall_ms(), 60000, &r,
+	    &err), 1);
+	ck_assert_int_eq(r.id, a);
+	hg_row_free(&r);
+	ck_assert_int_eq(hg_outbox_claim(ob, "w2", hg_wall_ms(), 60000, &r,
+	    &err), 1);
+	ck_assert_int_eq(r.id, b);
+	hg_row_free(&r);
+	ck_assert_msg(hg_steps_sent(ob, a, "w1", hg_wall_ms() + 60000, NULL,
+	    "2401", "M000000000000000000000000000011", "{}", &err) == 0, "%s",
+	    err.msg);
+	ck_assert_msg(hg_steps_sent(ob, b, "w2", hg_wall_ms() + 60000, NULL,
+	    "2401", "M000000000000000000000000000012", "{}", &err) == 0, "%s",
+	    err.msg);
+	ck_assert_int_eq(hg_group_syncs(g), 0);
+	ck_assert_msg(hg_steps_durable(ob, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(hg_group_syncs(g), 1);
+	ck_assert_int_eq(hg_steps_durable(ob, &err), 0);
+	ck_assert_int_eq(hg_group_syncs(g), 1);
+	/* the ticket must stand for a commit: not inside a transaction */
+	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
+	ck_assert_int_eq(hg_steps_sent(ob, a, "w1", hg_wall_ms() + 60000,
+	    NULL, "2301", "M000000000000000000000000000013", "{}", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "inside a transaction"));
+	hg_outbox_rollback(ob);
+	hg_steps_worker_mode(ob, NULL);
+	hg_group_free(g);
+}
+END_TEST
+
 START_TEST(test_reap)
 {
 	struct hg_row r;
@@ -745,5 +791,6 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_journal_fence);
 	tcase_add_test(tc, test_journal_amended);
 	tcase_add_test(tc, test_reap);
+	tcase_add_test(tc, test_journal_group);
 	return s;
 }
