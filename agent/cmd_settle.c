@@ -74,7 +74,7 @@ c_sent(void *arg, const char *infno, const char *msgid, const char *request,
 {
 	struct cancel *c = arg;
 
-	return hg_steps_sent(c->ob, c->id, NULL, 0, c->state, infno, msgid,
+	return hg_steps_sent(c->ob, c->id, NULL, 0, 0, c->state, infno, msgid,
 	    request, err);
 }
 

@@ -489,9 +489,14 @@ j_sent(void *arg, const char *infno, const char *msgid, const char *request,
 {
 	struct job *j = arg;
 	const struct hg_settle *s = j->w->s;
+	int64_t keep;
 
+	/* the lease must outlast the call: check-config makes lease_ms
+	 * longer than any call */
+	keep = hg_platform_timeout(&s->cfg->platform, infno) +
+	    s->cfg->platform.connect_timeout_ms + 1000;
 	if (LOCKED(j->w, hg_steps_sent(j->w->ob, j->row.id, j->w->owner,
-	    hg_wall_ms() + s->cfg->settle.lease_ms, NULL, infno, msgid,
+	    hg_wall_ms() + s->cfg->settle.lease_ms, keep, NULL, infno, msgid,
 	    request, err)) == -1)
 		return -1;
 	if (hg_nhsa_is_query(infno))

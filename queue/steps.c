@@ -160,14 +160,14 @@ fence(struct hg_outbox *ob, long long id, const char *owner,
     int64_t until, const char *step, struct hg_err *err);
 
 /* fence() for a journalled call: check that owner still holds the lease,
- * and extend it only once less than half of what it is asked to be is
- * left.  A bill's row carries its whole document, and SQLite rewrites a
- * row whole: doing that on every call cost the workers 7 % of their CPU
- * and a third of their WAL pages.  (The step in progress is read from
- * the journal: see ROW_COLS in outbox.c.) */
+ * and extend it only when less than keep_ms of it is left.  A bill's row
+ * carries its whole document, and SQLite rewrites a row whole: doing that
+ * on every call cost the workers 7 % of their CPU and a third of their
+ * WAL pages.  (The step in progress is read from the journal: see
+ * ROW_COLS in outbox.c.) */
 static int
 held(struct hg_outbox *ob, long long id, const char *owner, int64_t until,
-    struct hg_err *err)
+    int64_t keep_ms, struct hg_err *err)
 {
 	sqlite3 *db = hg_outbox_db(ob);
 	sqlite3_stmt *s;
@@ -188,7 +188,7 @@ held(struct hg_outbox *ob, long long id, const char *owner, int64_t until,
 	if (rc == SQLITE_DONE)
 		return hg_fail(err, "bill %lld: lease lost (another worker "
 		    "took it over, or it was finished elsewhere)", id);
-	if (have - now >= (until - now) / 2)
+	if (have - now >= keep_ms)
 		return 0;
 	return fence(ob, id, owner, until, NULL, err);
 }
@@ -223,8 +223,9 @@ fence(struct hg_outbox *ob, long long id, const char *owner,
 
 int
 hg_steps_sent(struct hg_outbox *ob, long long bill_id, const char *owner,
-    int64_t lease_until_ms, const char *need_state, const char *infno,
-    const char *msgid, const char *request, struct hg_err *err)
+    int64_t lease_until_ms, int64_t keep_ms, const char *need_state,
+    const char *infno, const char *msgid, const char *request,
+    struct hg_err *err)
 {
 	sqlite3 *db = hg_outbox_db(ob);
 	uint64_t *ticket;
@@ -253,7 +254,7 @@ hg_steps_sent(struct hg_outbox *ob, long long bill_id, const char *owner,
 		goto out;
 	}
 	if (owner != NULL) {
-		if (held(ob, bill_id, owner, lease_until_ms, err) == -1)
+		if (held(ob, bill_id, owner, lease_until_ms, keep_ms, err) == -1)
 			goto out;
 	} else {
 		s = prep(db, "UPDATE bills SET step = ?1, updated_ms = ?2"

@@ -39,15 +39,17 @@ struct hg_step {
 	int64_t	 answered_ms;
 };
 
-/* Journal a call before it is sent: insert ("sent") and set the bill's
- * step column; outside any transaction when the connection has a group
- * commit.  With owner != NULL the bill must still be leased by owner
- * (the lease is extended to lease_until_ms); with owner == NULL (the CLI)
- * the bill must be in state `need_state`. */
+/* Journal a call before it is sent: insert ("sent"); outside any
+ * transaction when the connection has a group commit.  With owner != NULL
+ * the bill must still be leased by owner, and the lease is extended to
+ * lease_until_ms unless it still runs for keep_ms (as long as the call
+ * can take: the bill's row is not rewritten for every call).  With owner
+ * == NULL (the CLI) the bill must be in state `need_state`, and its step
+ * column is set. */
 int	hg_steps_sent(struct hg_outbox *ob, long long bill_id,
-	    const char *owner, int64_t lease_until_ms, const char *need_state,
-	    const char *infno, const char *msgid, const char *request,
-	    struct hg_err *err);
+	    const char *owner, int64_t lease_until_ms, int64_t keep_ms,
+	    const char *need_state, const char *infno, const char *msgid,
+	    const char *request, struct hg_err *err);
 /* After hg_steps_sent on a connection with a group commit
  * (hg_steps_worker_mode), and outside the write lock the workers share:
  * wait until that record is on disk.  Nothing may be sent before this

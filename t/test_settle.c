@@ -608,14 +608,14 @@ START_TEST(test_journal_fence)
 
 	ck_assert_int_eq(hg_outbox_claim(ob, "w1", 1000, 60000, &r, &err), 1);
 	hg_row_free(&r);
-	ck_assert_int_eq(hg_steps_sent(ob, id, "w1", 90000, NULL, "1101",
+	ck_assert_int_eq(hg_steps_sent(ob, id, "w1", 90000, 0, NULL, "1101",
 	    "M000000000000000000000000000001", "{}", &err), 0);
 	/* the step in progress is the journal's last call */
 	ck_assert_int_eq(hg_outbox_get(ob, id, &r, &err), 0);
 	ck_assert_str_eq(r.step, "1101");
 	hg_row_free(&r);
 	/* another worker that does not hold the lease sends nothing */
-	ck_assert_int_eq(hg_steps_sent(ob, id, "w2", 90000, NULL, "1101",
+	ck_assert_int_eq(hg_steps_sent(ob, id, "w2", 90000, 0, NULL, "1101",
 	    "M000000000000000000000000000002", "{}", &err), -1);
 	ck_assert_int_eq(err.kind, HG_EPERM);
 	ck_assert_ptr_nonnull(strstr(err.msg, "lease lost"));
@@ -635,7 +635,7 @@ START_TEST(test_journal_fence)
 	ck_assert_str_eq(st[0].state, HG_STEP_UNKNOWN);
 	hg_steps_free(st, n);
 	/* msgids are unique */
-	ck_assert_int_eq(hg_steps_sent(ob, id, "w2", 190000, NULL, "1101",
+	ck_assert_int_eq(hg_steps_sent(ob, id, "w2", 190000, 0, NULL, "1101",
 	    "M000000000000000000000000000001", "{}", &err), -1);
 	ck_assert_int_eq(hg_steps_doubt(ob, id, "w2", "lost", &err), 0);
 	ck_assert_str_eq(state(id), HG_S_INDOUBT);
@@ -705,6 +705,7 @@ START_TEST(test_journal_group)
 	struct hg_group *g = hg_group_new(NULL);
 	struct hg_row r;
 	struct hg_err err;
+	int64_t until;
 	long long a = put_bill("G1"), b = put_bill("G2");
 
 	hg_steps_worker_mode(ob, g);
@@ -716,20 +717,34 @@ START_TEST(test_journal_group)
 	    &err), 1);
 	ck_assert_int_eq(r.id, b);
 	hg_row_free(&r);
-	ck_assert_msg(hg_steps_sent(ob, a, "w1", hg_wall_ms() + 60000, NULL,
-	    "2401", "M000000000000000000000000000011", "{}", &err) == 0, "%s",
-	    err.msg);
-	ck_assert_msg(hg_steps_sent(ob, b, "w2", hg_wall_ms() + 60000, NULL,
-	    "2401", "M000000000000000000000000000012", "{}", &err) == 0, "%s",
-	    err.msg);
+	ck_assert_msg(hg_steps_sent(ob, a, "w1", hg_wall_ms() + 60000, 0,
+	    NULL, "2401", "M000000000000000000000000000011", "{}", &err) == 0,
+	    "%s", err.msg);
+	ck_assert_msg(hg_steps_sent(ob, b, "w2", hg_wall_ms() + 60000, 0,
+	    NULL, "2401", "M000000000000000000000000000012", "{}", &err) == 0,
+	    "%s", err.msg);
 	ck_assert_int_eq(hg_group_syncs(g), 0);
+	/* the lease is extended only when less than keep_ms of it is left */
+	ck_assert_int_eq(hg_outbox_get(ob, a, &r, &err), 0);
+	until = r.lease_until_ms;
+	hg_row_free(&r);
+	ck_assert_int_eq(hg_steps_sent(ob, a, "w1", until + 60000, 30000,
+	    NULL, "2301", "M000000000000000000000000000014", "{}", &err), 0);
+	ck_assert_int_eq(hg_outbox_get(ob, a, &r, &err), 0);
+	ck_assert_int_eq(r.lease_until_ms, until);
+	hg_row_free(&r);
+	ck_assert_int_eq(hg_steps_sent(ob, a, "w1", until + 60000, 90000,
+	    NULL, "2301", "M000000000000000000000000000015", "{}", &err), 0);
+	ck_assert_int_eq(hg_outbox_get(ob, a, &r, &err), 0);
+	ck_assert_int_eq(r.lease_until_ms, until + 60000);
+	hg_row_free(&r);
 	ck_assert_msg(hg_steps_durable(ob, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(hg_group_syncs(g), 1);
 	ck_assert_int_eq(hg_steps_durable(ob, &err), 0);
 	ck_assert_int_eq(hg_group_syncs(g), 1);
 	/* the ticket must stand for a commit: not inside a transaction */
 	ck_assert_int_eq(hg_outbox_begin(ob, &err), 0);
-	ck_assert_int_eq(hg_steps_sent(ob, a, "w1", hg_wall_ms() + 60000,
+	ck_assert_int_eq(hg_steps_sent(ob, a, "w1", hg_wall_ms() + 60000, 0,
 	    NULL, "2301", "M000000000000000000000000000013", "{}", &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "inside a transaction"));
 	hg_outbox_rollback(ob);
