@@ -278,4 +278,38 @@ EOC
 else
 	ok "# SKIP openssl not installed: no HTTPS test"
 fi
+
+# --- sign-in expiry ------------------------------------------------------
+# A platform whose sign-ins last 2 seconds: the second bill's first call
+# finds the sign-in expired; the agent signs in again (9001) and sends the
+# call once more, and the bill settles.
+sed 's/^sign_ttl = .*/sign_ttl = 2/' "$ETC/policy.ini" >"$T/policy-ttl.ini"
+"$SIM" --listen 127.0.0.1:0 --policy "$T/policy-ttl.ini" \
+    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
+    --ledger "$T/ledger-ttl.db" >>"$T/sim-ttl.log" 2>&1 &
+bg_pids="$bg_pids $!"
+wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim-ttl.log" ||
+    bail "the sign-in simulator did not start: $(cat "$T/sim-ttl.log")"
+sport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/sim-ttl.log")
+D=$T/ttl
+mkconf "$D"
+cat >>"$D/hisgate.conf" <<EOC
+platform: { url = "http://127.0.0.1:$sport/"; };
+settle: { backoff_base_ms = 100; backoff_cap_ms = 500; };
+EOC
+start_agent "$D"
+drop "$T/bills-0301.csv" "$D/in"
+check "sign-in: the first bill settles" wait_until 30 bash -c \
+    "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT group_concat(state) FROM bills\" 2>/dev/null)\" = settled ]"
+sleep 3
+drop "$T/bills-0305.csv" "$D/in"
+check "sign-in: the bill after the sign-in expired settles too" wait_until 30 bash -c \
+    "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT count(*) FROM bills WHERE state = 'settled'\")\" = 2 ]"
+check "sign-in: the agent saw it expire and signed in again" \
+    grep -q 'sign-in expired (.*签到已失效.*); signing in again' "$D/agent.log"
+is "sign-in: the call it refused is journalled as failed, and sent again" \
+    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE err_msg LIKE '%签到已失效%' AND state = 'failed'")" 1
+is "sign-in: the simulator saw two sign-ins" \
+    "$(sqlite3 "$T/ledger-ttl.db" 'SELECT count(*) FROM signins')" 2
+stop_agent
 done_testing
