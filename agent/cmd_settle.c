@@ -510,12 +510,14 @@ struct recon {
 	const char *date;
 	struct group *g;
 	size_t	 n;
-	int	 bad;
+	size_t	 blind;		/* ok steps without an answer to count */
 };
 
 /* Every settlement this outbox ever made is an ok 2304 in the journal
  * (answered, or found by 5203), cancelled ones included: exactly what
- * the platform counts as that day's settlements. */
+ * the platform counts as that day's settlements.  Every cancellation is
+ * an ok 2305, its answer the settlement negated: the platform's refunds
+ * (refd_setl_flag 1). */
 static int
 recon_step(const struct hg_step *st, void *arg)
 {
@@ -526,8 +528,14 @@ recon_step(const struct hg_step *st, void *arg)
 	struct group *g;
 	size_t i;
 
-	if (st->response == NULL || hg_nhsa_resp_parse(st->response,
-	    strlen(st->response), &resp, &err) == -1)
+	/* a 2305 confirmed by 5203 after its answer was lost: the journal
+	 * has neither its time nor its amounts */
+	if (st->response == NULL) {
+		r->blind++;
+		return 0;
+	}
+	if (hg_nhsa_resp_parse(st->response, strlen(st->response), &resp,
+	    &err) == -1)
 		return 0;
 	if (hg_nhsa_out_setl(resp.output, &s, &err) == -1 ||
 	    strncmp(s.setl_time, r->date, 10) != 0) {
@@ -556,6 +564,61 @@ recon_step(const struct hg_step *st, void *arg)
 	return 0;
 }
 
+/* One 3201 per group of r with refd_setl_flag refd ("0" settlements, "1"
+ * refunds); prints a line each.  Returns 1 when all match. */
+static int
+recon_pass(struct hg_platform *p, const struct recon *r, const char *kind,
+    const char *refd)
+{
+	struct hg_nhsa_stmt_req req;
+	struct hg_nhsa_stmt_result res;
+	struct hg_call c;
+	struct hg_err err;
+	char a[HG_DECBUF], b[HG_DECBUF];
+	int good = 1;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct group *g = &r->g[i];
+
+		memset(&req, 0, sizeof req);
+		snprintf(req.insutype, sizeof req.insutype, "%s", g->insutype);
+		snprintf(req.clr_type, sizeof req.clr_type, "%s", g->clr_type);
+		snprintf(req.setl_optins, sizeof req.setl_optins, "%s",
+		    g->optins);
+		snprintf(req.stmt_begndate, sizeof req.stmt_begndate, "%s",
+		    r->date);
+		snprintf(req.stmt_enddate, sizeof req.stmt_enddate, "%s",
+		    r->date);
+		req.medfee_sumamt = g->medfee;
+		req.fund_pay_sumamt = g->fund;
+		req.acct_pay = g->acct;
+		req.fixmedins_setl_cnt = g->cnt;
+		snprintf(req.refd_setl_flag, sizeof req.refd_setl_flag, "%s",
+		    refd);
+		printf("%-8s %-8s %-8s %-8s %6lld %14s %14s  ", kind,
+		    g->insutype, g->clr_type, g->optins, (long long)g->cnt,
+		    hg_dec_format(g->medfee, 2, a), hg_dec_format(g->fund, 2,
+		    b));
+		if (hg_platform_call(p, "3201", NULL, hg_nhsa_in_3201(&req),
+		    NULL, &c) != HG_CALL_OK) {
+			printf("not checked: %s\n", c.err.msg);
+			good = 0;
+		} else if (hg_nhsa_out_3201(c.resp.output, &res, &err) == -1) {
+			printf("not checked: %s\n", err.msg);
+			good = 0;
+		} else if (strcmp(res.stmt_rslt, "0") == 0) {
+			printf("match\n");
+		} else {
+			printf("MISMATCH%s%s\n", res.stmt_rslt_dscr[0] ? ": " :
+			    "", res.stmt_rslt_dscr);
+			good = 0;
+		}
+		hg_call_free(&c);
+	}
+	return good;
+}
+
 int
 cmd_reconcile(struct hg_cli *cli)
 {
@@ -563,18 +626,15 @@ cmd_reconcile(struct hg_cli *cli)
 	struct hg_platform *p = NULL;
 	struct hg_config *cfg;
 	struct hg_outbox *ob = NULL;
-	struct hg_nhsa_stmt_req req;
-	struct hg_nhsa_stmt_result res;
-	struct recon r;
-	struct hg_call c;
+	struct recon setl, refd;
 	struct hg_err err;
-	char today[16], a[HG_DECBUF], b[HG_DECBUF];
-	int have_sh = 0, rc = HG_EXIT_FAIL, y, m, d;
+	char today[16];
+	int have_sh = 0, rc = HG_EXIT_FAIL, y, m, d, good;
 	time_t now;
 	struct tm tm;
-	size_t i;
 
-	memset(&r, 0, sizeof r);
+	memset(&setl, 0, sizeof setl);
+	memset(&refd, 0, sizeof refd);
 	if (cli->nargs > 1)
 		return hg_cli_usage("reconcile takes at most one date "
 		    "(yyyy-MM-dd)");
@@ -583,22 +643,25 @@ cmd_reconcile(struct hg_cli *cli)
 		    strlen(cli->args[0]) != 10 || !hg_date_valid(y, m, d))
 			return hg_cli_usage("reconcile: \"%s\" is not a date "
 			    "like 2024-03-15", cli->args[0]);
-		r.date = cli->args[0];
+		setl.date = cli->args[0];
 	} else {
 		now = time(NULL);
 		localtime_r(&now, &tm);
 		strftime(today, sizeof today, "%Y-%m-%d", &tm);
-		r.date = today;
+		setl.date = today;
 	}
+	refd.date = setl.date;
 	if ((cfg = hg_cli_config(cli)) == NULL)
 		return HG_EXIT_FAIL;
 	if ((ob = hg_cli_outbox(cfg, HG_OB_READONLY)) == NULL)
 		goto out;
-	if (hg_steps_each(ob, "2304", HG_STEP_OK, recon_step, &r, &err) == -1)
+	if (hg_steps_each(ob, "2304", HG_STEP_OK, recon_step, &setl,
+	    &err) == -1 || hg_steps_each(ob, "2305", HG_STEP_OK, recon_step,
+	    &refd, &err) == -1)
 		goto fail;
-	if (r.n == 0) {
+	if (setl.n == 0 && refd.n == 0 && refd.blind == 0) {
 		printf("%s: no settlements in the outbox; nothing to "
-		    "reconcile\n", r.date);
+		    "reconcile\n", setl.date);
 		rc = HG_EXIT_OK;
 		goto out;
 	}
@@ -607,52 +670,26 @@ cmd_reconcile(struct hg_cli *cli)
 	have_sh = 1;
 	if ((p = hg_platform_new(&sh, &err)) == NULL)
 		goto fail;
-	printf("reconciliation %s (3201, settlements only)\n", r.date);
-	printf("%-8s %-8s %-8s %6s %14s %14s  %s\n", "INSUTYPE", "CLR_TYPE",
-	    "OPTINS", "COUNT", "MEDFEE", "FUND", "RESULT");
-	for (i = 0; i < r.n; i++) {
-		struct group *g = &r.g[i];
-
-		memset(&req, 0, sizeof req);
-		snprintf(req.insutype, sizeof req.insutype, "%s", g->insutype);
-		snprintf(req.clr_type, sizeof req.clr_type, "%s", g->clr_type);
-		snprintf(req.setl_optins, sizeof req.setl_optins, "%s",
-		    g->optins);
-		snprintf(req.stmt_begndate, sizeof req.stmt_begndate, "%s",
-		    r.date);
-		snprintf(req.stmt_enddate, sizeof req.stmt_enddate, "%s",
-		    r.date);
-		req.medfee_sumamt = g->medfee;
-		req.fund_pay_sumamt = g->fund;
-		req.acct_pay = g->acct;
-		req.fixmedins_setl_cnt = g->cnt;
-		snprintf(req.refd_setl_flag, sizeof req.refd_setl_flag, "0");
-		printf("%-8s %-8s %-8s %6lld %14s %14s  ", g->insutype,
-		    g->clr_type, g->optins, (long long)g->cnt,
-		    hg_dec_format(g->medfee, 2, a), hg_dec_format(g->fund, 2,
-		    b));
-		if (hg_platform_call(p, "3201", NULL, hg_nhsa_in_3201(&req),
-		    NULL, &c) != HG_CALL_OK) {
-			printf("not checked: %s\n", c.err.msg);
-			r.bad = 1;
-		} else if (hg_nhsa_out_3201(c.resp.output, &res, &err) == -1) {
-			printf("not checked: %s\n", err.msg);
-			r.bad = 1;
-		} else if (strcmp(res.stmt_rslt, "0") == 0) {
-			printf("match\n");
-		} else {
-			printf("MISMATCH%s%s\n", res.stmt_rslt_dscr[0] ? ": " :
-			    "", res.stmt_rslt_dscr);
-			r.bad = 1;
-		}
-		hg_call_free(&c);
+	printf("reconciliation %s (3201)\n", setl.date);
+	printf("%-8s %-8s %-8s %-8s %6s %14s %14s  %s\n", "KIND", "INSUTYPE",
+	    "CLR_TYPE", "OPTINS", "COUNT", "MEDFEE", "FUND", "RESULT");
+	good = recon_pass(p, &setl, "setl", "0");
+	good &= recon_pass(p, &refd, "refund", "1");
+	if (refd.blind > 0) {
+		/* their day is not known: any day's refunds may be short */
+		printf("note: %zu cancellation%s confirmed by 5203 after the "
+		    "answer was lost carr%s no amounts here and %s not "
+		    "counted\n", refd.blind, refd.blind == 1 ? "" : "s",
+		    refd.blind == 1 ? "ies" : "y",
+		    refd.blind == 1 ? "is" : "are");
 	}
-	rc = r.bad ? HG_EXIT_FAIL : HG_EXIT_OK;
+	rc = good ? HG_EXIT_OK : HG_EXIT_FAIL;
 	goto out;
 fail:
 	fprintf(stderr, "hisgate: %s\n", err.msg);
 out:
-	free(r.g);
+	free(setl.g);
+	free(refd.g);
 	hg_platform_free(p);
 	if (have_sh)
 		hg_platform_shared_destroy(&sh);

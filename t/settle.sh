@@ -212,6 +212,14 @@ is "ledger: three settlements, two cancellations" \
     "$(visit "$MS" setl_cnt <<<"$ledger") $(visit "$MS" canc_cnt <<<"$ledger")" "3 2"
 check "the old items were deleted before the upload (2302 0000)" bash -c \
     "sqlite3 '$D/outbox.db' \"SELECT infno FROM steps WHERE bill_id = $S ORDER BY id\" | tr '\n' ' ' | grep -q '2305 2302 2301 2402 2303 2304 \$'"
+# the day again: four settlements (one of them the worked example) and
+# two cancellations (refunds, refd_setl_flag 1), both passes match
+out=$("$HISGATE" reconcile -c "$D/hisgate.conf" 2>&1)
+is "reconcile after cancellations: exit 0" "$?" 0
+check "reconcile: settlements, cancelled ones included" \
+    grep -q '^setl *390 *21 *410100 *4 *51898\.42 .* match$' <<<"$out"
+check "reconcile: the cancellations as refunds" \
+    grep -q '^refund *390 *21 *410100 *2 *-314\.40 .* match$' <<<"$out"
 
 stop_agent
 check "SIGTERM stops the agent and its workers" grep -q 'stopped' "$D/agent.log"
