@@ -314,13 +314,22 @@ cmd_queue(struct hg_cli *cli)
 	struct hg_outbox *ob;
 	int rc;
 
+	/* `queue replay [ID]` is `replay [ID]` (DESIGN.md lists it under
+	 * queue; older scripts use the short form) */
+	if (cli->nargs >= 1 && strcmp(cli->args[0], "replay") == 0) {
+		struct hg_cli sub = *cli;
+
+		sub.args++;
+		sub.nargs--;
+		return cmd_replay(&sub);
+	}
 	if (cli->nargs < 1 || !((strcmp(cli->args[0], "list") == 0 &&
 	    cli->nargs == 1) || (strcmp(cli->args[0], "show") == 0 &&
 	    cli->nargs == 2) || (strcmp(cli->args[0], "purge") == 0 &&
 	    cli->nargs == 2)))
 		return hg_cli_usage("queue needs: list [--state S] [--json] | "
 		    "show ID [--json] | retry ID | cancel ID [--yes] | "
-		    "purge DATE [--yes]");
+		    "replay [ID] | purge DATE [--yes]");
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;

@@ -23,9 +23,10 @@ static const struct command {
 	  "adapter list | test NAME  list adapters; dry-run one (commits nothing)" },
 	{ "queue", cmd_queue_settle,
 	  "queue list [--state S] [--json] | show ID [--json] | retry ID | "
-	  "cancel ID [--yes] | purge DATE [--yes]" },
+	  "cancel ID [--yes] | replay [ID] | purge DATE [--yes]" },
 	{ "replay", cmd_replay,
-	  "replay [ID]               re-validate invalid bills after a fix" },
+	  "replay [ID]               re-validate invalid bills after a fix "
+	  "(also: queue replay)" },
 	{ "status", cmd_status, "status [--json]           bills per state" },
 	{ "doctor", cmd_doctor,
 	  "doctor [--json]           check config, outbox, disk and platform" },

@@ -102,6 +102,9 @@ printf 'local_code,national_code,name\nYP000456,XJ01DCA040B002010100001,注射�
 kill -HUP "$agent_pid"
 out=$("$HISGATE" replay -c "$D/hisgate.conf" 2>&1)
 check "replay reports the fixed bill" grep -q 'replay: 1 bill now ready, 0 still invalid' <<<"$out"
+out=$("$HISGATE" queue replay -c "$D/hisgate.conf" 2>&1)
+check "queue replay is the same command: nothing left to fix" \
+    grep -q 'replay: 0 bills now ready, 0 still invalid' <<<"$out"
 list=$("$HISGATE" queue list --state ready --json -c "$D/hisgate.conf")
 is "both bills are ready" "$(py 'len(d)' <<<"$list")" 2
 check "the agent survived SIGHUP" kill -0 "$agent_pid"
