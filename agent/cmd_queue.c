@@ -113,7 +113,7 @@ static int
 list_row(const struct hg_row *r, void *arg)
 {
 	struct list_ctx *lc = arg;
-	char total[HG_DECBUF], when[32], name[64], *nl;
+	char total[HG_DECBUF], when[32], name[64], state[40], *nl;
 	const char *why;
 
 	lc->n++;
@@ -123,10 +123,16 @@ list_row(const struct hg_row *r, void *arg)
 	}
 	masked_name(r->bill_json, name, sizeof name);
 	fmt_time(r->updated_ms, when, sizeof when);
+	/* a bill being settled shows where it is: in_progress(2301) */
+	if (r->step != NULL && (strcmp(r->state, HG_S_PROGRESS) == 0 ||
+	    strcmp(r->state, HG_S_INDOUBT) == 0))
+		snprintf(state, sizeof state, "%s(%s)", r->state, r->step);
+	else
+		snprintf(state, sizeof state, "%s", r->state);
 	why = r->err_msg ? r->err_msg : r->reasons ? r->reasons : "";
 	nl = strchr(why, '\n');
-	printf("%-6lld %-11s %-12s %-16s %s%*s %12s  %s  %.*s%s\n", r->id,
-	    r->state, r->adapter, r->ipt_no ? r->ipt_no : "-", name,
+	printf("%-6lld %-17s %-12s %-16s %s%*s %12s  %s  %.*s%s\n", r->id,
+	    state, r->adapter, r->ipt_no ? r->ipt_no : "-", name,
 	    pad(name, 8), "", hg_dec_format(r->total, 2, total), when,
 	    nl ? (int)(nl - why) : (int)strlen(why), why, nl ? " ..." : "");
 	return 0;
@@ -145,7 +151,7 @@ queue_list(struct hg_cli *cli, struct hg_outbox *ob)
 	if (cli->json)
 		lc.arr = json_object_new_array();
 	else
-		printf("%-6s %-11s %-12s %-16s %-8s %12s  %-19s  %s\n", "ID",
+		printf("%-6s %-17s %-12s %-16s %-8s %12s  %-19s  %s\n", "ID",
 		    "STATE", "ADAPTER", "IPT_NO", "PATIENT", "TOTAL",
 		    "UPDATED", "REASON");
 	if (hg_outbox_list(ob, cli->state, list_row, &lc, &err) < 0) {

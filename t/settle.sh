@@ -320,4 +320,28 @@ is "sign-in: the call it refused is journalled as failed, and sent again" \
 is "sign-in: the simulator saw two sign-ins" \
     "$(sqlite3 "$T/ledger-ttl.db" 'SELECT count(*) FROM signins')" 2
 stop_agent
+
+# --- the step in progress --------------------------------------------------
+# A platform slow to discharge (2402 takes 3 s): meanwhile `queue list`
+# shows the bill at that step.
+"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
+    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
+    --ledger "$T/ledger-slow.db" --fault 'infno=2402,kind=latency,ms=3000' \
+    >>"$T/sim-slow.log" 2>&1 &
+bg_pids="$bg_pids $!"
+wait_until 20 grep -qs 'listening on 127.0.0.1:' "$T/sim-slow.log" ||
+    bail "the slow simulator did not start: $(cat "$T/sim-slow.log")"
+lport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/sim-slow.log")
+D=$T/slow
+mkconf "$D"
+printf 'platform: { url = "http://127.0.0.1:%s/"; };\n' "$lport" >>"$D/hisgate.conf"
+start_agent "$D"
+drop "$T/bills-0301.csv" "$D/in"
+check "queue list shows the step a bill is at: in_progress(2402)" wait_until 30 \
+    bash -c "'$HISGATE' queue list -c '$D/hisgate.conf' 2>/dev/null | grep -q '^[0-9]* *in_progress(2402) '"
+check "and queue list --json its step" wait_until 2 bash -c \
+    "'$HISGATE' queue list --json -c '$D/hisgate.conf' | grep -q '\"state\":\"in_progress\",.*\"step\":\"2402\"'"
+check "the slow bill settles" wait_until 30 bash -c \
+    "[ \"\$(sqlite3 '$D/outbox.db' 'SELECT state FROM bills' 2>/dev/null)\" = settled ]"
+stop_agent
 done_testing
