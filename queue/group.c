@@ -104,8 +104,10 @@ hg_group_wait(struct hg_group *g, uint64_t ticket, sqlite3 *db,
 		}
 		pthread_cond_broadcast(&g->done);
 	}
+	/* the disk, not the bill: give it back and wait, like when the
+	 * platform is down */
 	if (g->broken)
-		rc = hg_fail(err, "%s; nothing more is sent until the agent "
+		rc = hg_failt(err, "%s; nothing more is sent until the agent "
 		    "is restarted", g->why);
 	else
 		rc = 0;

@@ -1330,6 +1330,8 @@ START_TEST(test_group_broken)
 	ck_assert_int_eq(hg_group_wait(g, hg_group_note(g), NULL, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "EIO (test)"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "restarted"));
+	/* the bill is not at fault: try again later, not "lease lost" */
+	ck_assert_int_eq(err.kind, HG_ETEMP);
 	/* the next sync would succeed, but what the failed one lost would
 	 * not be known: everything fails from now on */
 	ck_assert_int_eq(hg_group_wait(g, hg_group_note(g), NULL, &err), -1);
