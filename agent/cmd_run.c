@@ -135,7 +135,7 @@ cmd_run(struct hg_cli *cli)
 	struct hg_err err;
 	sigset_t set;
 	size_t i;
-	int sig, rc = HG_EXIT_FAIL;
+	int sig, fatal, rc = HG_EXIT_FAIL;
 
 	if (cli->nargs != 0)
 		return hg_cli_usage("run takes no arguments");
@@ -224,12 +224,18 @@ cmd_run(struct hg_cli *cli)
 		if (runners[i].started)
 			pthread_join(runners[i].thread, NULL);
 	free(runners);
+	fatal = hg_settle_fatal(settle);
 	/* workers finish the call they are in (bounded by its timeout) */
 	hg_settle_stop(settle);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);
-	log_notice("hisgate", "stopped");
-	rc = HG_EXIT_OK;
+	if (fatal) {
+		log_error("hisgate", "stopped: the outbox's disk failed");
+		rc = HG_EXIT_FAIL;
+	} else {
+		log_notice("hisgate", "stopped");
+		rc = HG_EXIT_OK;
+	}
 out:
 	hg_intake_destroy(&in);
 	hg_config_free(cfg);

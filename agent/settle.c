@@ -19,6 +19,7 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,7 @@ struct hg_settle {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
 	pthread_mutex_t	 dblock;	/* the workers' outbox writes */
+	int		 fatal;		/* die_of_disk: under lock */
 	struct hg_group	*group;		/* their "sent" records' fsyncs */
 	int		 stopping;
 	struct worker	*w;
@@ -474,6 +476,32 @@ db_unlock(struct worker *w, int rc)
 /* LOCKED(w, hg_steps_...(...)): that write between db_lock and db_unlock */
 #define LOCKED(w, write)	(db_lock(w), db_unlock((w), (write)))
 
+/* A sync of the outbox failed (hg_outbox_sync_failed): the kernel may
+ * have dropped writes that no later fsync reports, so nothing is sent any
+ * more, and the daemon stops (exit 1: systemd starts it again, and a
+ * fresh process reads back what really is on disk), as other careful
+ * daemons do rather than guess.  Once, whichever worker sees it first;
+ * 1 when it is so. */
+static int
+die_of_disk(struct hg_settle *s, const char *why)
+{
+	int first;
+
+	if (!hg_outbox_sync_failed())
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	first = !s->fatal;
+	s->fatal = 1;
+	pthread_mutex_unlock(&s->lock);
+	if (first) {
+		log_error(COMP, "a sync of the outbox to disk failed (%s); "
+		    "stopping the agent (exit 1) so that it starts again from "
+		    "what is on disk", why);
+		kill(getpid(), SIGTERM);
+	}
+	return 1;
+}
+
 /* Journalled under the workers' lock, synced outside it: while one
  * worker waits for the disk the others write, and one fsync then takes
  * every record written meanwhile (queue/group.h).
@@ -488,20 +516,28 @@ j_sent(void *arg, const char *infno, const char *msgid, const char *request,
     struct hg_err *err)
 {
 	struct job *j = arg;
-	const struct hg_settle *s = j->w->s;
+	struct hg_settle *s = j->w->s;
 	int64_t keep;
 
+	if (die_of_disk(s, "before a call"))
+		return hg_failt(err, "not sent: the outbox's disk failed a "
+		    "sync; the agent is stopping");
 	/* the lease must outlast the call: check-config makes lease_ms
 	 * longer than any call */
 	keep = hg_platform_timeout(&s->cfg->platform, infno) +
 	    s->cfg->platform.connect_timeout_ms + 1000;
 	if (LOCKED(j->w, hg_steps_sent(j->w->ob, j->row.id, j->w->owner,
 	    hg_wall_ms() + s->cfg->settle.lease_ms, keep, NULL, infno, msgid,
-	    request, err)) == -1)
+	    request, err)) == -1) {
+		die_of_disk(s, err->msg);
 		return -1;
+	}
 	if (hg_nhsa_is_query(infno))
 		return 0;
-	return hg_steps_durable(j->w->ob, err);
+	if (hg_steps_durable(j->w->ob, err) == 0)
+		return 0;
+	die_of_disk(s, err->msg);
+	return -1;
 }
 
 static void
@@ -626,6 +662,7 @@ db_failed(struct job *j, const struct hg_err *err)
 {
 	snprintf(j->why, sizeof j->why, "%s", err->msg);
 	log_error(COMP, "bill %lld: %s", j->row.id, err->msg);
+	die_of_disk(j->w->s, err->msg);
 	return err->kind == HG_EPERM ? R_LOST : R_RETRY;
 }
 
@@ -1444,6 +1481,7 @@ worker_main(void *arg)
 		if (r == -1) {
 			hg_complain(&w->c_ob, HG_LOG_ERR, COMP, "claim: %s",
 			    err.msg);
+			die_of_disk(s, err.msg);
 			nap(s, 1000);
 			continue;
 		}
@@ -1568,6 +1606,19 @@ hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 fail:
 	hg_settle_stop(s);
 	return -1;
+}
+
+int
+hg_settle_fatal(struct hg_settle *s)
+{
+	int v;
+
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	v = s->fatal;
+	pthread_mutex_unlock(&s->lock);
+	return v;
 }
 
 void

@@ -33,6 +33,11 @@ int	hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 /* Ask the workers to stop after their current call, wait for them, free.
  * NULL is fine. */
 void	hg_settle_stop(struct hg_settle *s);
+/* 1 when the settler cannot go on in this process: syncing the journal
+ * failed (queue/group.h).  It has then sent the process SIGTERM already;
+ * the daemon stops and exits 1, so that systemd starts it again and it
+ * reads back what is really on disk.  NULL is fine (0). */
+int	hg_settle_fatal(struct hg_settle *s);
 
 /* The platform's shared half (header, secrets, msgid generator with its
  * state file "<outbox>.msgid"), from the configuration; for the CLI too. */

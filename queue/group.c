@@ -9,6 +9,7 @@
 
 #include "lib/xmalloc.h"
 #include "queue/group.h"
+#include "queue/outbox.h"
 
 struct hg_group {
 	pthread_mutex_t	 mu;
@@ -98,6 +99,7 @@ hg_group_wait(struct hg_group *g, uint64_t ticket, sqlite3 *db,
 		g->syncs++;
 		if (rc == -1) {
 			g->broken = 1;
+			hg_outbox_sync_lost();
 			snprintf(g->why, sizeof g->why, "%s", e.msg);
 		} else if (target > g->synced) {
 			g->synced = target;
@@ -113,6 +115,17 @@ hg_group_wait(struct hg_group *g, uint64_t ticket, sqlite3 *db,
 		rc = 0;
 	pthread_mutex_unlock(&g->mu);
 	return rc;
+}
+
+int
+hg_group_broken(struct hg_group *g)
+{
+	int v;
+
+	pthread_mutex_lock(&g->mu);
+	v = g->broken;
+	pthread_mutex_unlock(&g->mu);
+	return v;
 }
 
 uint64_t

@@ -43,5 +43,7 @@ int	hg_group_wait(struct hg_group *g, uint64_t ticket, struct sqlite3 *db,
 
 /* Syncs done so far (for tests and the bench). */
 uint64_t hg_group_syncs(struct hg_group *g);
+/* 1 once a sync has failed. */
+int	hg_group_broken(struct hg_group *g);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <libgen.h>
@@ -284,6 +285,27 @@ dir_unwritable(const char *path)
 	return rc;
 }
 
+static atomic_int sync_lost;
+
+void
+hg_outbox_sync_lost(void)
+{
+	atomic_store(&sync_lost, 1);
+}
+
+void
+hg_outbox_note_rc(int rc)
+{
+	if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
+		hg_outbox_sync_lost();
+}
+
+int
+hg_outbox_sync_failed(void)
+{
+	return atomic_load(&sync_lost);
+}
+
 /* Turn an SQLite result code into an hg_err: conditions that pass (lock,
  * disk full, read-only file, I/O) are HG_ETEMP, the rest HG_EPERM. */
 static int
@@ -293,6 +315,7 @@ db_fail(struct hg_outbox *ob, int rc, struct hg_err *err)
 	char why[512];
 
 	ob->dberr = 1;
+	hg_outbox_note_rc(rc);
 	if ((sqlite3_errcode(ob->db) & 0xff) == (rc & 0xff))
 		msg = sqlite3_errmsg(ob->db);
 	else

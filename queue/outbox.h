@@ -197,6 +197,17 @@ struct sqlite3 *hg_outbox_db(struct hg_outbox *ob);
  * ticket of its last write waiting for a sync. */
 struct hg_group;
 void	hg_outbox_set_group(struct hg_outbox *ob, struct hg_group *g);
+
+/* A sync of the outbox to disk failed in this process (SQLite's
+ * SQLITE_IOERR_FSYNC on any connection, or a group commit's sync).  After
+ * a failed fsync the kernel may have dropped writes that no later fsync
+ * reports, so what was written since the last good sync cannot be
+ * trusted to be on disk: sticky for the life of the process.
+ * hg_outbox_sync_lost marks it; hg_outbox_note_rc marks it when rc (an
+ * SQLite result code) is a sync failure. */
+void	hg_outbox_sync_lost(void);
+void	hg_outbox_note_rc(int rc);
+int	hg_outbox_sync_failed(void);
 struct hg_group *hg_outbox_group(struct hg_outbox *ob, uint64_t **ticket);
 
 /* PRAGMA integrity_check and foreign_key_check (for `hisgate doctor`);

@@ -23,6 +23,7 @@
 static int
 sql_fail(sqlite3 *db, int rc, struct hg_err *err)
 {
+	hg_outbox_note_rc(rc);
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:

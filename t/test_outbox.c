@@ -1327,7 +1327,9 @@ START_TEST(test_group_broken)
 	gs_reset(2);
 	g = hg_group_new(slow_sync);
 	ck_assert_int_eq(hg_group_wait(g, hg_group_note(g), NULL, &err), 0);
+	ck_assert(!hg_group_broken(g));
 	ck_assert_int_eq(hg_group_wait(g, hg_group_note(g), NULL, &err), -1);
+	ck_assert(hg_group_broken(g));
 	ck_assert_ptr_nonnull(strstr(err.msg, "EIO (test)"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "restarted"));
 	/* the bill is not at fault: try again later, not "lease lost" */
