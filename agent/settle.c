@@ -532,12 +532,17 @@ j_sent(void *arg, const char *infno, const char *msgid, const char *request,
 		die_of_disk(s, err->msg);
 		return -1;
 	}
-	if (hg_nhsa_is_query(infno))
-		return 0;
-	if (hg_steps_durable(j->w->ob, err) == 0)
-		return 0;
-	die_of_disk(s, err->msg);
-	return -1;
+	if (!hg_nhsa_is_query(infno) && hg_steps_durable(j->w->ob,
+	    err) == -1) {
+		die_of_disk(s, err->msg);
+		return -1;
+	}
+	/* a sync that failed anywhere in the meantime may have lost this
+	 * record, even though ours did not say so */
+	if (die_of_disk(s, "while a call was journalled"))
+		return hg_failt(err, "not sent: the outbox's disk failed a "
+		    "sync; the agent is stopping");
+	return 0;
 }
 
 static void
