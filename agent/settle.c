@@ -336,8 +336,7 @@ hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
 	if (row->setl_id != NULL)
 		v->ok_2304 = 0;
 
-	if (memo == NULL)
-		memset(&own, 0, sizeof own);
+	memset(&own, 0, sizeof own);
 	if (hg_settle_uploaded(bill, st, n, memo != NULL ? memo : &own,
 	    &up, &nitems) == -1)
 		v->fees_dirty = 1;
@@ -345,8 +344,7 @@ hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
 		if (!up[k])
 			v->fees_missing++;
 	free(up);
-	if (memo == NULL)
-		hg_settle_memo_free(&own);
+	hg_settle_memo_free(&own);
 	for (i = 0; i < n; i++) {
 		if (is(&st[i], "2402", HG_STEP_OK) && st[i].id > last_change)
 			v->discharged = 1;
@@ -519,9 +517,6 @@ j_sent(void *arg, const char *infno, const char *msgid, const char *request,
 	struct hg_settle *s = j->w->s;
 	int64_t keep;
 
-	if (die_of_disk(s, "before a call"))
-		return hg_failt(err, "not sent: the outbox's disk failed a "
-		    "sync; the agent is stopping");
 	/* the lease must outlast the call: check-config makes lease_ms
 	 * longer than any call */
 	keep = hg_platform_timeout(&s->cfg->platform, infno) +

@@ -128,6 +128,30 @@ start_sim() {
 	    "$T/sim.log" | tail -1)
 }
 
+# mkcerts: in $T a test CA (ca.pem), a server certificate for 127.0.0.1
+# (srv.pem, srv.key), a client certificate of the test hospital signed by
+# the CA (cli.pem, cli.key, mode 600) and a self-signed stranger
+# (stranger.pem, stranger.key); bails out when openssl fails.
+mkcerts() {
+	(
+		cd "$T" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		    -subj /CN=test-ca -keyout ca.key -out ca.pem &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+		    -keyout srv.key -out srv.csr &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -days 2 -extfile srv.ext -out srv.pem &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=H32010000001 \
+		    -keyout cli.key -out cli.csr &&
+		openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -days 2 -out cli.pem &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		    -subj /CN=stranger -keyout stranger.key -out stranger.pem &&
+		chmod 600 cli.key
+	) >"$T/openssl.log" 2>&1 || bail "openssl: $(tail -3 "$T/openssl.log")"
+}
+
 # gbk SRC DST: write a UTF-8 file as GBK (the legacy export encoding)
 gbk() { iconv -f UTF-8 -t GB18030 "$1" >"$2"; }
 

@@ -229,23 +229,7 @@ check "integrity_check is ok" [ "$(sqlite3 "$D/outbox.db" 'PRAGMA integrity_chec
 
 # --- HTTPS with a client certificate (mutual TLS) --------------------------
 if command -v openssl >/dev/null; then
-	(
-		cd "$T" &&
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-		    -subj /CN=test-ca -keyout ca.key -out ca.pem &&
-		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
-		    -keyout srv.key -out srv.csr &&
-		printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
-		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -days 2 -extfile srv.ext -out srv.pem &&
-		openssl req -newkey rsa:2048 -nodes -subj /CN=H32010000001 \
-		    -keyout cli.key -out cli.csr &&
-		openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -days 2 -out cli.pem &&
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-		    -subj /CN=stranger -keyout other.key -out other.pem &&
-		chmod 600 cli.key
-	) >"$T/openssl.log" 2>&1 || bail "openssl: $(tail -3 "$T/openssl.log")"
+	mkcerts
 	"$SIM" --listen 127.0.0.1:0 --policy "$ETC/policy.ini" \
 	    --catalogue "$ETC/catalogue.csv" --registry "$ETC/registry.csv" \
 	    --ledger "$T/ledger-tls.db" --tls-cert "$T/srv.pem" \
@@ -260,7 +244,7 @@ if command -v openssl >/dev/null; then
 	mkconf "$D"
 	# first trusting the wrong CA: the handshake fails, nothing is sent
 	cat >>"$D/hisgate.conf" <<EOC
-platform: { url = "https://127.0.0.1:$tport/"; ca_file = "$T/other.pem";
+platform: { url = "https://127.0.0.1:$tport/"; ca_file = "$T/stranger.pem";
   cert_file = "$T/cli.pem"; key_file = "$T/cli.key"; };
 settle: { backoff_base_ms = 100; backoff_cap_ms = 500; };
 EOC
@@ -278,7 +262,7 @@ EOC
 	is "TLS: the journal says the call never left" \
 	    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE state <> 'failed'")" 0
 	stop_agent
-	sed -i "s|ca_file = \"$T/other.pem\"|ca_file = \"$T/ca.pem\"|" "$D/hisgate.conf"
+	sed -i "s|ca_file = \"$T/stranger.pem\"|ca_file = \"$T/ca.pem\"|" "$D/hisgate.conf"
 	start_agent "$D"
 	check "HTTPS with a client certificate: settled" wait_until 60 bash -c \
 	    "[ \"\$(sqlite3 '$D/outbox.db' 'SELECT state FROM bills')\" = settled ]"

@@ -431,22 +431,7 @@ check "--check loads the shipped files" grep -q '4 policies' "$T/check.out"
 
 # --- 5. HTTPS with client certificates ----------------------------------
 if command -v openssl >/dev/null; then
-	(
-		cd "$T" &&
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-		    -subj /CN=test-ca -keyout ca.key -out ca.pem &&
-		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
-		    -keyout srv.key -out srv.csr &&
-		printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
-		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -days 2 -extfile srv.ext -out srv.pem &&
-		openssl req -newkey rsa:2048 -nodes -subj /CN=H32010000001 \
-		    -keyout cli.key -out cli.csr &&
-		openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -days 2 -out cli.pem &&
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-		    -subj /CN=stranger -keyout bad.key -out bad.pem
-	) >"$T/openssl.log" 2>&1 || bail "openssl: $(tail -3 "$T/openssl.log")"
+	mkcerts
 	start_sim tls --tls-cert "$T/srv.pem" --tls-key "$T/srv.key" \
 	    --tls-client-ca "$T/ca.pem"
 	url=https://127.0.0.1:$port/
@@ -461,8 +446,8 @@ if command -v openssl >/dev/null; then
 	check "HTTPS without a client certificate is refused (rc=$rc, HTTP $(cat "$T/status"))" \
 	    [ $rc -ne 0 -o "$(cat "$T/status")" = 403 ]
 	echo '{"signIn": {"opter_no": "0231", "mac": "", "ip": "127.0.0.1"}}' |
-	    call 9001 "" --cacert "$T/ca.pem" --cert "$T/bad.pem" \
-	    --key "$T/bad.key"
+	    call 9001 "" --cacert "$T/ca.pem" --cert "$T/stranger.pem" \
+	    --key "$T/stranger.key"
 	rc=$?
 	check "HTTPS with a certificate from another CA is refused (rc=$rc, HTTP $(cat "$T/status"))" \
 	    [ $rc -ne 0 -o "$(cat "$T/status")" = 403 ]
