@@ -7,6 +7,9 @@
 #include "adapters/adapter.h"
 #include "lib/xmalloc.h"
 
+const char *const hg_writeback_encodings[] = { "GBK", "GB18030", "UTF-8",
+	NULL };
+
 void
 hg_problem_add(struct hg_problem **probs, size_t *n, int line,
     const char *field, const char *fmt, ...)

@@ -73,6 +73,20 @@ struct hg_sink {
 	/* Wait until everything handed over is durable: 0, or -1 with err
 	 * (nothing may be acknowledged then). */
 	int	(*sync)(struct hg_sink *sink, struct hg_err *err);
+	/* Set by the adapter around each commit: the source's own names of
+	 * the fields of these bills, "field=column" lines as in
+	 * hg_bill.columns, or NULL.  The sink gives them to the bills that
+	 * have problems, so that every message can name the column. */
+	const char *columns;
+	/* Optional (NULL: not kept): the Idempotency-Keys an adapter has
+	 * answered, kept in the outbox.  key_get: 1 with the hash of the
+	 * body first taken under key (65 bytes) and its bill, 0 when the
+	 * key is new, -1 with err.  key_put, after a commit: remember it
+	 * (a key already there keeps its first hash). */
+	int	(*key_get)(struct hg_sink *sink, const char *key,
+		    char hash[65], long long *bill_id, struct hg_err *err);
+	int	(*key_put)(struct hg_sink *sink, const char *key,
+		    const char *hash, long long bill_id, struct hg_err *err);
 	void	*ctx;
 };
 
@@ -83,7 +97,36 @@ struct hg_adapter {
 	void	*conf;		/* ops->conf_size bytes, filled from config_map */
 	void	*state;		/* adapter's own, created by init */
 	struct hg_sink *sink;
+	/* where each setting of conf_file is (value unused), so that a
+	 * problem names the line of its own setting (hg_kv_line) */
+	struct hg_kvlist lines;
 };
+
+/* Write-back keys (agent/writeback.c writes each bill's result there):
+ * an adapter type that offers it embeds this struct in its conf, lists
+ * HG_WRITEBACK_CONF_KEYS(type, member) in its config_map and returns it
+ * from ops->writeback. */
+struct hg_writeback_keys {
+	char	*results_dir;
+	char	*results_encoding;
+	char	*results_name;
+};
+
+extern const char *const hg_writeback_encodings[];
+
+#define HG_WRITEBACK_CONF_KEYS(T, m)					\
+	{ "results_dir", HG_CT_STR, "", 0, 0,				\
+	  offsetof(T, m.results_dir), "write-back: a result file per "	\
+	  "settled, rejected or cancelled bill goes here (must exist; "	\
+	  "relative to the adapter file); \"\" = none", NULL, 0 },	\
+	{ "results_encoding", HG_CT_ENUM, "GBK", 0, 0,			\
+	  offsetof(T, m.results_encoding), "write-back: the result "	\
+	  "files' encoding", hg_writeback_encodings, 0 },		\
+	{ "results_name", HG_CT_STR, "{stem}-{ipt_no}.txt", 0, 0,	\
+	  offsetof(T, m.results_name), "write-back: the result file's "	\
+	  "name; {stem} is the source file's name without its "		\
+	  "extension, {ipt_no} the bill's 住院号, {id} its outbox id",	\
+	  NULL, 0 }
 
 struct hg_adapter_ops {
 	const char *name;		/* type, as in `type = "csvdrop";` */
@@ -103,6 +146,20 @@ struct hg_adapter_ops {
 	 * (inotify, a listening socket), or -1 to be polled on a timer. */
 	int	(*wait_fd)(struct hg_adapter *a);
 	void	(*destroy)(struct hg_adapter *a);	/* safe half-built */
+	/* Optional write-back into the source itself (odbc: a configured
+	 * INSERT or UPDATE): one bill's result as name = value text pairs
+	 * (state, bill, ipt_no, reason, setl_id, mdtrt_id, setl_time,
+	 * medfee_sumamt, hifp_pay, hifmi_pay, maf_pay, other_fund_pay,
+	 * fund_pay_sumamt, acct_pay, psn_cash_pay; amounts in yuan with 2
+	 * decimals).  Returns 1 when written, 0 when the instance has no
+	 * write-back configured, -1 with err (HG_ETEMP: try again later).
+	 * Called from a thread of its own, never with poll's. */
+	int	(*write_result)(struct hg_adapter *a,
+		    const struct hg_kvlist *result, struct hg_err *err);
+	/* The result-file write-back keys of an instance (csvdrop, dbf:
+	 * agent/writeback.c writes the files), or NULL (none offered). */
+	const struct hg_writeback_keys *(*writeback)(
+		    const struct hg_adapter *a);
 };
 
 #endif

@@ -12,6 +12,9 @@ struct hg_cli {
 	int	 foreground;	/* --foreground / -f */
 	int	 yes;		/* --yes: no confirmation question */
 	const char *state;	/* --state S */
+	const char *since;	/* --since DATE (audit) */
+	const char *reason;	/* --reason TEXT (queue release) */
+	int	 detail;	/* --detail (reconcile) */
 	char	**args;		/* positional arguments after the command */
 	int	 nargs;
 };
@@ -28,6 +31,22 @@ struct hg_config *hg_cli_config(const struct hg_cli *cli);
  * on stderr.  NULL when it cannot be opened. */
 struct hg_outbox *hg_cli_outbox(const struct hg_config *cfg, int flags);
 int	hg_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* help.c: `hisgate COMMAND --help` (exit 0; 2 for an unknown command). */
+int	hg_cli_help(const char *command);
+/* A bill number argument; prints the usage error (what needs it). */
+int	hg_cli_bill_id(const char *what, const char *arg, long long *id);
+
+/* Journal hooks (agent/platform.h) for a call the CLI makes for one bill,
+ * which must still be in `state` when the call is written down. */
+struct hg_cli_jctx {
+	struct hg_outbox *ob;
+	long long id;
+	const char *state;
+};
+int	hg_cli_j_sent(void *arg, const char *infno, const char *msgid,
+	    const char *request, struct hg_err *err);
+void	hg_cli_j_answered(void *arg, const char *msgid, const char *state,
+	    const char *response, const char *err_msg);
 
 int	cmd_run(struct hg_cli *cli);
 int	cmd_check_config(struct hg_cli *cli);
@@ -38,9 +57,15 @@ int	cmd_replay(struct hg_cli *cli);
 int	cmd_status(struct hg_cli *cli);
 int	cmd_doctor(struct hg_cli *cli);
 /* cmd_settle.c: queue retry|cancel (anything else goes on to cmd_queue),
- * slip, reconcile */
+ * slip */
 int	cmd_queue_settle(struct hg_cli *cli);
 int	cmd_slip(struct hg_cli *cli);
+/* cmd_reconcile.c: reconcile [DATE] | --detail [DATE] | reverse MSGID
+ * [BILL] | resettle BILL */
 int	cmd_reconcile(struct hg_cli *cli);
+/* cmd_audit.c: audit [--since DATE]; queue release ID --reason TEXT
+ * (anything else goes on to cmd_queue_settle) */
+int	cmd_audit(struct hg_cli *cli);
+int	cmd_queue_audit(struct hg_cli *cli);
 
 #endif

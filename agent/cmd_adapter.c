@@ -1,5 +1,7 @@
 /* adapter list | adapter test NAME: read a source once and print the
- * normalised bills with their verdicts; nothing is committed or moved. */
+ * normalised bills with their verdicts; nothing is committed or moved.
+ * Names and certificate numbers are masked as in the log: this output is
+ * pasted into tickets. */
 #include "config.h"
 
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "agent/cli.h"
+#include "agent/cli_mask.h"
 #include "agent/intake.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -25,8 +28,9 @@ dry_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
     const char *cursor, struct hg_verdict *v, struct hg_err *err)
 {
 	struct dry_sink *ds = (struct dry_sink *)sink;
+	struct json_object *o;
 	size_t i, j;
-	char *json, *probs;
+	char *json, *probs, *masked;
 
 	memset(v, 0, n * sizeof *v);
 	for (i = 0; i < n; i++) {
@@ -36,9 +40,12 @@ dry_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
 		ds->nbills++;
 		if (v[i].nproblems)
 			ds->ninvalid++;
+		if (v[i].nproblems && bills[i]->columns == NULL &&
+		    sink->columns != NULL)
+			hg_set_str(&bills[i]->columns, sink->columns);
 		json = hg_bill_to_json(bills[i]);
+		o = hg_masked_bill(json);
 		if (ds->json) {
-			struct json_object *o = json_tokener_parse(json);
 			struct json_object *arr = json_object_new_array();
 
 			for (j = 0; j < v[i].nproblems; j++) {
@@ -48,9 +55,11 @@ dry_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
 				json_object_object_add(p, "field",
 				    json_object_new_string(
 				    v[i].problems[j].field));
+				probs = hg_mask_text(v[i].problems[j].msg,
+				    bills[i]->psn_name);
 				json_object_object_add(p, "message",
-				    json_object_new_string(
-				    v[i].problems[j].msg));
+				    json_object_new_string(probs));
+				free(probs);
 				json_object_array_add(arr, p);
 			}
 			json_object_object_add(o, "verdict",
@@ -60,20 +69,25 @@ dry_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
 			printf("%s\n", json_object_to_json_string_ext(o,
 			    JSON_C_TO_STRING_PLAIN |
 			    JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
 		} else {
 			printf("# bill %s (%s): %s, %zu line%s\n",
 			    bills[i]->source_key ? bills[i]->source_key : "?",
 			    bills[i]->source_ref ? bills[i]->source_ref : "",
 			    hg_verdict_name(v[i].state), bills[i]->nfees,
 			    bills[i]->nfees == 1 ? "" : "s");
-			probs = hg_problems_text(v[i].problems,
+			probs = hg_problems_text(bills[i], v[i].problems,
 			    v[i].nproblems);
-			if (probs != NULL)
-				printf("%s\n", probs);
+			masked = probs != NULL ? hg_mask_text(probs,
+			    bills[i]->psn_name) : NULL;
+			if (masked != NULL)
+				printf("%s\n", masked);
+			free(masked);
 			free(probs);
-			printf("%s\n", json);
+			printf("%s\n", json_object_to_json_string_ext(o,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
 		}
+		json_object_put(o);
 		free(json);
 	}
 	return 0;

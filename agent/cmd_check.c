@@ -1,36 +1,63 @@
-/* check-config and config-keys. */
+/* check-config and config-keys.  check-config prints every problem as
+ * FILE:LINE: message (errors, then warnings) and exits 1 on any error. */
 #include "config.h"
 
 #include <stdio.h>
 
+#include "adapters/table.h"
 #include "agent/cli.h"
+#include "agent/confcheck.h"
 #include "agent/intake.h"
+
+static void
+print_all(const struct hg_conf_errs *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		fprintf(stderr, "%s\n", e->msg[i]);
+}
 
 int
 cmd_check_config(struct hg_cli *cli)
 {
+	struct hg_conf_errs errs = { NULL, 0 }, warns = { NULL, 0 };
 	struct hg_config *cfg;
 	struct hg_intake in;
 	struct hg_err err;
+	size_t rows = 0;
+	int rc = HG_EXIT_FAIL;
 
 	if (cli->nargs != 0)
 		return hg_cli_usage("check-config takes no arguments");
-	cfg = hg_cli_config(cli);
-	if (cfg == NULL)
-		return HG_EXIT_FAIL;
-	/* the mapping table and the tolerance are configuration too: a
-	 * typo there must show before systemctl reload, not after */
-	if (hg_intake_init(&in, cfg, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		hg_config_free(cfg);
-		return HG_EXIT_FAIL;
+	cfg = hg_config_load(cli->conf_path, &errs);
+	/* what the loader found first: the checks below read its values */
+	if (errs.n == 0)
+		hg_confcheck(cfg, &errs, &warns, &rows);
+	/* the tolerance is configuration too (the mapping was read above,
+	 * every bad row of it listed) */
+	if (errs.n == 0 && hg_intake_init(&in, cfg, &err) == 0)
+		hg_intake_destroy(&in);
+	else if (errs.n == 0)
+		hg_conf_errs_add(&errs, cfg->file, 0, "%s", err.msg);
+	print_all(&errs);
+	print_all(&warns);
+	if (errs.n == 0) {
+		rc = HG_EXIT_OK;
+		if (!cli->json)
+			printf("%s: ok (%zu adapter%s, %zu mapped code%s, %zu "
+			    "warning%s)\n", cfg->file, cfg->nadapters,
+			    cfg->nadapters == 1 ? "" : "s", rows,
+			    rows == 1 ? "" : "s", warns.n,
+			    warns.n == 1 ? "" : "s");
+	} else {
+		fprintf(stderr, "%zu problem%s, %zu warning%s\n", errs.n,
+		    errs.n == 1 ? "" : "s", warns.n, warns.n == 1 ? "" : "s");
 	}
-	hg_intake_destroy(&in);
-	if (!cli->json)
-		printf("%s: ok (%zu adapter%s)\n", cfg->file, cfg->nadapters,
-		    cfg->nadapters == 1 ? "" : "s");
+	hg_conf_errs_free(&errs);
+	hg_conf_errs_free(&warns);
 	hg_config_free(cfg);
-	return HG_EXIT_OK;
+	return rc;
 }
 
 int
@@ -39,5 +66,6 @@ cmd_config_keys(struct hg_cli *cli)
 	if (cli->nargs != 0)
 		return hg_cli_usage("config-keys takes no arguments");
 	hg_config_print_keys(stdout);
+	hg_table_print_fields(stdout);
 	return HG_EXIT_OK;
 }

@@ -1,7 +1,10 @@
 /* hisgate doctor: everything an IT engineer checks first, in one run:
- * the configuration (with mapping and secrets), the outbox (schema,
- * integrity, free space, bills that wait for a person), the drop
- * directories, and whether the platform answers a sign-in.  One line per
+ * the configuration (with mapping and secrets), whether the daemon runs
+ * (its pid file), the mapping (codes, and whether the daemon's copy is
+ * current), each drop directory (permissions, files waiting or stuck,
+ * files quarantined in rejected/), the outbox (schema, integrity, free
+ * space, bills that wait for a person), and whether the platform answers
+ * a sign-in.  One line per
  * check; exit 1 when any check fails. */
 #include "config.h"
 
@@ -10,14 +13,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <time.h>
+#include <unistd.h>
+#include <pwd.h>
+#include <grp.h>
 
 #include <json-c/json.h>
 
 #include "agent/cli.h"
+#include "agent/confcheck.h"
 #include "agent/intake.h"
+#include "agent/pidfile.h"
 #include "agent/platform.h"
 #include "agent/settle.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/outbox.h"
 
@@ -62,12 +75,12 @@ say(struct report *r, const char *level, const char *what, const char *fmt,
 }
 
 struct counts {
-	long long n[9];
+	long long n[10];
 };
 
 static const char *const watched[] = { HG_S_INVALID, HG_S_READY,
 	HG_S_PROGRESS, HG_S_INDOUBT, HG_S_SETTLED, HG_S_REJECTED,
-	HG_S_AMENDED, HG_S_CANCELLED, NULL };
+	HG_S_AMENDED, HG_S_CANCELLED, HG_S_PERSON, NULL };
 
 static void
 count_cb(const char *state, long long n, void *arg)
@@ -114,7 +127,7 @@ check_outbox(struct report *r, const struct hg_config *cfg)
 		if (c.n[3] > 0)
 			say(r, "warn", "in_doubt", "%lld bill%s wait for the "
 			    "platform to say whether they were settled (they "
-			    "are resolved by 5203 when it answers)", c.n[3],
+			    "are resolved by 2601 when it answers)", c.n[3],
 			    c.n[3] == 1 ? "" : "s");
 		if (c.n[5] > 0)
 			say(r, "warn", "rejected", "%lld bill%s refused by the "
@@ -125,6 +138,12 @@ check_outbox(struct report *r, const struct hg_config *cfg)
 			say(r, "warn", "amended", "%lld bill%s changed after "
 			    "settlement and wait for a person (hisgate queue "
 			    "show ID)", c.n[6], c.n[6] == 1 ? "" : "s");
+		if (c.n[8] > 0)
+			say(r, "warn", "needs_person", "%lld bill%s whose "
+			    "lost answers the agent could not resolve wait "
+			    "for a person (hisgate queue show ID lists every "
+			    "call and answer; then hisgate queue retry ID)",
+			    c.n[8], c.n[8] == 1 ? "" : "s");
 	}
 	hg_outbox_close(ob);
 	dir = hg_xstrdup(cfg->agent.outbox);
@@ -140,6 +159,294 @@ check_outbox(struct report *r, const struct hg_config *cfg)
 		    "acknowledged until space comes back" : "");
 	}
 	free(dir);
+}
+
+static void
+ago(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = ms / 1000;
+
+	if (s < 120)
+		snprintf(buf, len, "%lld s", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, len, "%lld min", (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(buf, len, "%lld h %02lld min", (long long)(s / 3600),
+		    (long long)(s / 60 % 60));
+	else
+		snprintf(buf, len, "%lld days", (long long)(s / 86400));
+}
+
+/* Is the daemon running?  From its pid file (agent/pidfile.h). */
+static int
+check_daemon(struct report *r, const struct hg_config *cfg,
+    struct hg_runinfo *ri)
+{
+	char *path = hg_pidfile_path(cfg->agent.outbox), up[32], since[32];
+	int running = hg_pidfile_read(path, ri);
+
+	if (running == 1) {
+		ago(hg_wall_ms() - ri->started_ms, up, sizeof up);
+		hg_fmt_time(ri->started_ms, since, sizeof since);
+		say(r, "ok", "daemon", "running: pid %ld, up %s (since %s)",
+		    ri->pid, up, since);
+	} else if (running == 0) {
+		say(r, "warn", "daemon", "not running: %s was left by pid %ld, "
+		    "which has stopped (systemctl start hisgate; journalctl "
+		    "-u hisgate says why it stopped)", path, ri->pid);
+	} else {
+		say(r, "warn", "daemon", "not running (no %s): systemctl start "
+		    "hisgate", path);
+	}
+	free(path);
+	return running == 1;
+}
+
+static void
+check_mapping(struct report *r, const struct hg_config *cfg,
+    const struct hg_intake *in, const struct hg_runinfo *ri, int running)
+{
+	const char *path = cfg->agent.mapping_file;
+	char when[32];
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		char when2[32];
+
+		/* a reload keeps the table it has (agent/intake.c): only a
+		 * start, and hisgate replay, read the missing file as empty */
+		if (running) {
+			hg_fmt_time(ri->mapping_loaded_ms, when2, sizeof when2);
+			say(r, "warn", "mapping", "%s does not exist: the "
+			    "running daemon keeps the %zu codes it loaded at "
+			    "%s (a reload does not drop them), but after a "
+			    "restart, and for hisgate replay, every fee the "
+			    "export gives no national code would be 未对码: "
+			    "put the file back", path, ri->mapping_codes,
+			    when2);
+		} else
+			say(r, "warn", "mapping", "%s does not exist: when the "
+			    "daemon starts, every fee the export gives no "
+			    "national code is 未对码 (create it: "
+			    "local_code,national_code,name)", path);
+		return;
+	}
+	if (!running) {
+		say(r, "ok", "mapping", "%s: %zu codes", path,
+		    hg_mapping_size(in->map));
+		return;
+	}
+	hg_fmt_time(ri->mapping_loaded_ms, when, sizeof when);
+	if ((int64_t)st.st_mtime * 1000 > ri->mapping_loaded_ms)
+		say(r, "warn", "mapping", "%s: %zu codes, changed since the "
+		    "daemon loaded it (%zu codes at %s): systemctl reload "
+		    "hisgate", path, hg_mapping_size(in->map),
+		    ri->mapping_codes, when);
+	else
+		say(r, "ok", "mapping", "%s: %zu codes; the daemon loaded %zu "
+		    "at %s", path, hg_mapping_size(in->map), ri->mapping_codes,
+		    when);
+}
+
+static int
+wanted(const struct hg_spool_conf *sc, const char *name)
+{
+	size_t i, n = strlen(name), m = strlen(sc->k->marker_suffix);
+
+	if (name[0] == '.' || (sc->mode == HG_SPOOL_MARKER && n > m &&
+	    strcmp(name + n - m, sc->k->marker_suffix) == 0))
+		return 0;
+	for (i = 0; i < sc->npat; i++)
+		if (fnmatch(sc->pat[i], name, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
+}
+
+struct dirscan {
+	size_t	 n, stuck;
+	int64_t	 oldest_ms, newest_ms;	/* mtimes */
+	char	 oldest[256], newest[256];
+};
+
+/* Files in dir: those the spool would read (errs 0), or the .err files
+ * of quarantined ones (errs 1); stuck counts those older than window. */
+static void
+scan_dir(const char *dir, const struct hg_spool_conf *sc, int errs,
+    int64_t window_ms, struct dirscan *ds)
+{
+	struct dirent *e;
+	struct stat st;
+	char *p;
+	size_t n;
+	int64_t m, now = hg_wall_ms();
+	DIR *d;
+
+	memset(ds, 0, sizeof *ds);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (errs ? e->d_name[0] == '.' || n <= 4 ||
+		    strcmp(e->d_name + n - 4, ".err") != 0 :
+		    !wanted(sc, e->d_name))
+			continue;
+		p = hg_xasprintf("%s/%s", dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+			m = (int64_t)st.st_mtime * 1000;
+			if (ds->n == 0 || m < ds->oldest_ms) {
+				ds->oldest_ms = m;
+				snprintf(ds->oldest, sizeof ds->oldest, "%s",
+				    e->d_name);
+			}
+			if (ds->n == 0 || m > ds->newest_ms) {
+				ds->newest_ms = m;
+				snprintf(ds->newest, sizeof ds->newest, "%s",
+				    e->d_name);
+			}
+			ds->n++;
+			if (now - m > window_ms)
+				ds->stuck++;
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+/* The first line of an .err file: why the file was quarantined. */
+static void
+first_line(const char *path, char *buf, size_t len)
+{
+	FILE *fp = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (fp == NULL)
+		return;
+	if (fgets(buf, (int)len, fp) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(fp);
+}
+
+static void
+check_drop(struct report *r, const struct hg_adapter *a,
+    const struct hg_spool_conf *sc, const struct hg_user *as, int running)
+{
+	char what[80], why[600], age[32], owner[160], *p;
+	struct dirscan ds;
+	struct passwd *pw;
+	struct group *gr;
+	struct stat st;
+	int64_t window;
+
+	snprintf(what, sizeof what, "drop %s", a->name);
+	if (stat(sc->dir, &st) == -1) {
+		say(r, running ? "fail" : "warn", what, "%s does not exist%s",
+		    sc->dir, running ? ": the daemon could not create it (see "
+		    "its log)" : " yet: the daemon creates it when it starts");
+		return;
+	}
+	pw = getpwuid(st.st_uid);
+	gr = getgrgid(st.st_gid);
+	snprintf(owner, sizeof owner, "mode %04o, owner %s:%s",
+	    (unsigned)(st.st_mode & 07777), pw ? pw->pw_name : "?",
+	    gr ? gr->gr_name : "?");
+	if (hg_access_check(as, sc->dir, R_OK | W_OK | X_OK, why, sizeof why)
+	    != HG_ACCESS_OK) {
+		say(r, "fail", what, "%s: files can be neither read nor moved "
+		    "to done/", why);
+		return;
+	}
+	/* complete = stable waits stable_seconds, and a file is seen at
+	 * the latest at the next rescan: past both, it should be gone */
+	window = (sc->k->stable_seconds + 2 * sc->k->rescan_seconds + 10) *
+	    1000;
+	scan_dir(sc->dir, sc, 0, window, &ds);
+	if (ds.n == 0)
+		say(r, "ok", what, "%s (%s): no file waiting", sc->dir, owner);
+	else {
+		ago(hg_wall_ms() - ds.oldest_ms, age, sizeof age);
+		if (ds.stuck > 0)
+			say(r, "warn", what, "%s: %zu file%s waiting longer "
+			    "than %lld s (complete = %s), oldest %s, %s old: "
+			    "%s", sc->dir, ds.stuck, ds.stuck == 1 ? "" : "s",
+			    (long long)(window / 1000), sc->k->complete,
+			    ds.oldest, age, !running ? "the daemon is not "
+			    "running" : sc->mode == HG_SPOOL_MARKER ? "is its "
+			    "marker file missing?" : "is the HIS still writing "
+			    "it? (the daemon log says what it did with it)");
+		else
+			say(r, "ok", what, "%s (%s): %zu file%s waiting, "
+			    "oldest %s (%s)", sc->dir, owner, ds.n,
+			    ds.n == 1 ? "" : "s", ds.oldest, age);
+	}
+	scan_dir(sc->rejected_dir, sc, 1, 0, &ds);
+	if (ds.n > 0) {
+		p = hg_xasprintf("%s/%s", sc->rejected_dir, ds.newest);
+		first_line(p, why, sizeof why);
+		free(p);
+		say(r, "warn", what, "%zu file%s quarantined in %s (each "
+		    "NAME.err says why; fix and move it back into %s): newest "
+		    "%s: %s", ds.n, ds.n == 1 ? "" : "s", sc->rejected_dir,
+		    sc->dir, ds.newest, why);
+	}
+}
+
+static void
+check_drops(struct report *r, const struct hg_config *cfg, int running)
+{
+	struct hg_conf_errs ignore = { NULL, 0 }, errs = { NULL, 0 };
+	struct hg_conf_errs warns = { NULL, 0 };
+	const struct hg_spool_keys *k;
+	struct hg_spool_conf sc;
+	struct hg_user as;
+	size_t i;
+
+	hg_confcheck_user(cfg, &as);
+	for (i = 0; i < cfg->nadapters; i++) {
+		const struct hg_adapter *a = cfg->adapters[i];
+
+		if ((k = hg_confcheck_spool(a)) == NULL)
+			continue;
+		if (hg_spool_compile(k, a->conf_file, a->conf_file, 1, &ignore,
+		    &sc) == 0)
+			check_drop(r, a, &sc, &as, running);
+		hg_spool_conf_free(&sc);
+		hg_conf_errs_free(&ignore);
+	}
+	/* listeners, the hl7 store, ODBC sources: as check-config does */
+	hg_confcheck_adapters(cfg, &as, &errs, &warns);
+	for (i = 0; i < errs.n; i++)
+		say(r, "fail", "adapters", "%s", errs.msg[i]);
+	for (i = 0; i < warns.n; i++)
+		say(r, "warn", "adapters", "%s", warns.msg[i]);
+	hg_conf_errs_free(&errs);
+	hg_conf_errs_free(&warns);
+}
+
+/* clock against the platform's respond_time, TLS verification,
+ * certificate expiry (agent/platform_tls.c) */
+static void
+check_trust(struct report *r, const struct hg_config *cfg,
+    struct hg_platform_shared *sh)
+{
+	static const char *const lvl[] = { "ok", "warn", "fail" };
+	const char *certs[] = { cfg->platform.cert_file,
+	    cfg->platform.ca_file };
+	char buf[512];
+	size_t i;
+	int rc;
+
+	rc = hg_clock_skew_say(&sh->clock, buf, sizeof buf);
+	say(r, rc == 0 ? "ok" : "warn", "clock", "%s", buf);
+	if (!cfg->platform.verify)
+		say(r, "warn", "tls", "certificate verification is off "
+		    "(platform.insecure = true)");
+	for (i = 0; i < 2; i++)
+		if (certs[i][0] != '\0') {
+			rc = hg_cert_expiry(certs[i], time(NULL), buf,
+			    sizeof buf);
+			say(r, lvl[rc], "tls", "%s%s", i == 0 ? "client "
+			    "certificate " : "CA (first) ", buf);
+		}
 }
 
 static void
@@ -164,9 +471,11 @@ check_platform(struct report *r, const struct hg_config *cfg)
 	else if (hg_platform_signin(p, &err) < 0)
 		say(r, "fail", "platform", "%s: sign-in (9001) failed: %s",
 		    cfg->platform.url, err.msg);
-	else
+	else {
 		say(r, "ok", "platform", "%s answers; signed in (9001)",
 		    cfg->platform.url);
+		check_trust(r, cfg, &sh);
+	}
 	hg_platform_free(p);
 	hg_platform_shared_destroy(&sh);
 }
@@ -178,8 +487,10 @@ cmd_doctor(struct hg_cli *cli)
 	struct hg_conf_errs errs = { NULL, 0 };
 	struct hg_config *cfg;
 	struct hg_intake in;
+	struct hg_runinfo ri;
 	struct hg_err err;
 	size_t i;
+	int running;
 
 	if (cli->nargs != 0)
 		return hg_cli_usage("doctor takes no arguments");
@@ -190,14 +501,17 @@ cmd_doctor(struct hg_cli *cli)
 		for (i = 0; i < errs.n; i++)
 			say(&r, "fail", "config", "%s", errs.msg[i]);
 	} else {
+		hg_outbox_service_user(cfg->agent.service_user);
 		say(&r, "ok", "config", "%s: %zu adapter%s", cfg->file,
 		    cfg->nadapters, cfg->nadapters == 1 ? "" : "s");
+		running = check_daemon(&r, cfg, &ri);
 		if (hg_intake_init(&in, cfg, &err) < 0) {
 			say(&r, "fail", "mapping", "%s", err.msg);
 		} else {
-			say(&r, "ok", "mapping", "%s", cfg->agent.mapping_file);
+			check_mapping(&r, cfg, &in, &ri, running);
 			hg_intake_destroy(&in);
 		}
+		check_drops(&r, cfg, running);
 		check_outbox(&r, cfg);
 		check_platform(&r, cfg);
 	}

@@ -10,17 +10,21 @@
 
 #include <json-c/json.h>
 
+#include "agent/answer.h"
 #include "agent/cli.h"
+#include "agent/cli_mask.h"
+#include "agent/writeback.h"
 #include "agent/intake.h"
 #include "lib/jsonx.h"
 #include "lib/log.h"
 #include "lib/money.h"
 #include "lib/xmalloc.h"
 #include "queue/outbox.h"
+#include "queue/steps.h"
 
 static const char *const states[] = { HG_S_INVALID, HG_S_READY,
 	HG_S_PROGRESS, HG_S_INDOUBT, HG_S_SETTLED, HG_S_REJECTED, HG_S_AMENDED,
-	HG_S_CANCELLED, NULL };
+	HG_S_CANCELLED, HG_S_PERSON, HG_S_HELD, NULL };
 
 static int
 known_state(const char *s)
@@ -31,16 +35,6 @@ known_state(const char *s)
 		if (strcmp(*p, s) == 0)
 			return 1;
 	return 0;
-}
-
-static void
-fmt_time(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 /* The patient's name from the stored bill, masked: the CLI output ends up
@@ -55,10 +49,27 @@ masked_name(const char *bill_json, char *buf, size_t len)
 	json_object_put(o);
 }
 
+/* Platform messages and problem lists quote ID numbers and names
+ * ("证件号码[...]未查询到参保人员信息"): masked as in the log.  Allocated. */
+static char *
+scrub(const struct hg_row *r, const char *msg)
+{
+	struct json_object *o;
+	char *s;
+
+	if (msg == NULL)
+		return NULL;
+	o = json_tokener_parse(r->bill_json);
+	s = hg_mask_text(msg, hg_json_get_str(o, "psn_name"));
+	json_object_put(o);
+	return s;
+}
+
 static struct json_object *
 row_json(const struct hg_row *r)
 {
 	struct json_object *o = json_object_new_object();
+	char *reasons = scrub(r, r->reasons), *err_msg = scrub(r, r->err_msg);
 
 #define S(k, v) json_object_object_add(o, k, hg_json_str_new(v))
 	json_object_object_add(o, "id", json_object_new_int64(r->id));
@@ -72,16 +83,18 @@ row_json(const struct hg_row *r)
 	    json_object_new_int64(r->created_ms));
 	json_object_object_add(o, "updated_ms",
 	    json_object_new_int64(r->updated_ms));
-	S("reasons", r->reasons);
+	S("reasons", reasons);
 	S("step", r->step);
 	json_object_object_add(o, "attempts", json_object_new_int(r->attempts));
 	S("psn_no", r->psn_no);
 	S("mdtrt_id", r->mdtrt_id);
 	S("setl_id", r->setl_id);
-	S("err_msg", r->err_msg);
+	S("err_msg", err_msg);
 	json_object_object_add(o, "amendment_pending",
 	    json_object_new_boolean(r->pending_json != NULL));
 #undef S
+	free(reasons);
+	free(err_msg);
 	return o;
 }
 
@@ -113,8 +126,7 @@ static int
 list_row(const struct hg_row *r, void *arg)
 {
 	struct list_ctx *lc = arg;
-	char total[HG_DECBUF], when[32], name[64], state[40], *nl;
-	const char *why;
+	char total[HG_DECBUF], when[32], name[64], state[40], *nl, *why;
 
 	lc->n++;
 	if (lc->arr != NULL) {
@@ -122,19 +134,20 @@ list_row(const struct hg_row *r, void *arg)
 		return 0;
 	}
 	masked_name(r->bill_json, name, sizeof name);
-	fmt_time(r->updated_ms, when, sizeof when);
+	hg_fmt_time(r->updated_ms, when, sizeof when);
 	/* a bill being settled shows where it is: in_progress(2301) */
 	if (r->step != NULL && (strcmp(r->state, HG_S_PROGRESS) == 0 ||
 	    strcmp(r->state, HG_S_INDOUBT) == 0))
 		snprintf(state, sizeof state, "%s(%s)", r->state, r->step);
 	else
 		snprintf(state, sizeof state, "%s", r->state);
-	why = r->err_msg ? r->err_msg : r->reasons ? r->reasons : "";
+	why = scrub(r, r->err_msg ? r->err_msg : r->reasons ? r->reasons : "");
 	nl = strchr(why, '\n');
 	printf("%-6lld %-17s %-12s %-16s %s%*s %12s  %s  %.*s%s\n", r->id,
 	    state, r->adapter, r->ipt_no ? r->ipt_no : "-", name,
 	    pad(name, 8), "", hg_dec_format(r->total, 2, total), when,
 	    nl ? (int)(nl - why) : (int)strlen(why), why, nl ? " ..." : "");
+	free(why);
 	return 0;
 }
 
@@ -147,7 +160,7 @@ queue_list(struct hg_cli *cli, struct hg_outbox *ob)
 	if (cli->state != NULL && !known_state(cli->state))
 		return hg_cli_usage("unknown state \"%s\" (invalid, ready, "
 		    "in_progress, in_doubt, settled, rejected, amended, "
-		    "cancelled)", cli->state);
+		    "cancelled, needs_person, held_by_audit)", cli->state);
 	if (cli->json)
 		lc.arr = json_object_new_array();
 	else
@@ -171,6 +184,7 @@ queue_list(struct hg_cli *cli, struct hg_outbox *ob)
 
 struct hist_ctx {
 	struct json_object *arr;
+	const struct hg_row *row;	/* whose name and ID to mask */
 };
 
 static int
@@ -178,30 +192,80 @@ hist_row(int64_t at, const char *from, const char *to, const char *why,
     void *arg)
 {
 	struct hist_ctx *hc = arg;
-	char when[32];
+	char when[32], *safe = scrub(hc->row, why);
 
 	if (hc->arr != NULL) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "at_ms", json_object_new_int64(at));
 		json_object_object_add(o, "from", hg_json_str_new(from));
 		json_object_object_add(o, "to", hg_json_str_new(to));
-		json_object_object_add(o, "reason", hg_json_str_new(why));
+		json_object_object_add(o, "reason", hg_json_str_new(safe));
 		json_object_array_add(hc->arr, o);
-		return 0;
+	} else {
+		hg_fmt_time(at, when, sizeof when);
+		printf("  %s  %-11s -> %-11s %s\n", when, from ? from : "",
+		    to ? to : "", safe ? safe : "");
 	}
-	fmt_time(at, when, sizeof when);
-	printf("  %s  %-11s -> %-11s %s\n", when, from ? from : "",
-	    to ? to : "", why ? why : "");
+	free(safe);
+	return 0;
+}
+
+/* The bill's journal: every call made and what it answered, so that a
+ * person (needs_person, in_doubt, rejected) sees exactly what the agent
+ * asked and heard.  Into arr (JSON) or printed. */
+static int
+show_calls(struct hg_outbox *ob, const struct hg_row *row,
+    struct json_object *arr, struct hg_err *err)
+{
+	struct hg_step *st = NULL;
+	size_t i, n = 0;
+	char when[32], said[512], *note;
+
+	if (hg_steps_list(ob, row->id, &st, &n, err) == -1)
+		return -1;
+	if (arr == NULL)
+		printf("  calls:%s\n", n == 0 ? " none" : "");
+	for (i = 0; i < n; i++) {
+		/* an answered call: what it said; else why it failed */
+		note = st[i].err_msg == NULL && strcmp(st[i].state,
+		    HG_STEP_OK) == 0 ? hg_xstrdup(hg_answer_summary(
+		    st[i].infno, st[i].response, said, sizeof said)) :
+		    scrub(row, st[i].err_msg);
+		if (arr != NULL) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "infno",
+			    hg_json_str_new(st[i].infno));
+			json_object_object_add(o, "msgid",
+			    hg_json_str_new(st[i].msgid));
+			json_object_object_add(o, "state",
+			    hg_json_str_new(st[i].state));
+			json_object_object_add(o, "sent_ms",
+			    json_object_new_int64(st[i].sent_ms));
+			json_object_object_add(o, "answered_ms",
+			    json_object_new_int64(st[i].answered_ms));
+			json_object_object_add(o, "answer",
+			    hg_json_str_new(note));
+			json_object_array_add(arr, o);
+		} else {
+			hg_fmt_time(st[i].sent_ms, when, sizeof when);
+			printf("  %s  %s %s %-7s %s\n", when, st[i].infno,
+			    st[i].msgid, st[i].state, note ? note : "");
+		}
+		free(note);
+	}
+	hg_steps_free(st, n);
 	return 0;
 }
 
 static int
 queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
 {
-	struct hist_ctx hc = { NULL };
+	struct hist_ctx hc = { NULL, NULL };
+	struct json_object *bill;
 	struct hg_row row;
 	struct hg_err err;
-	char *end, total[HG_DECBUF];
+	char *end, *text, total[HG_DECBUF];
 	long long id;
 	int rc = HG_EXIT_FAIL;
 
@@ -218,17 +282,24 @@ queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
 		struct json_object *o = row_json(&row), *b;
 
 		hc.arr = json_object_new_array();
-		b = json_tokener_parse(row.bill_json);
+		hc.row = &row;
+		b = hg_masked_bill(row.bill_json);
 		json_object_object_add(o, "bill", b);
 		if (row.setl_json != NULL)
 			json_object_object_add(o, "settlement",
 			    json_tokener_parse(row.setl_json));
 		if (row.pending_json != NULL)
 			json_object_object_add(o, "amendment",
-			    json_tokener_parse(row.pending_json));
+			    hg_masked_bill(row.pending_json));
 		if (hg_outbox_history(ob, id, hist_row, &hc, &err) < 0)
 			goto fail;
 		json_object_object_add(o, "history", hc.arr);
+		hc.arr = json_object_new_array();
+		json_object_object_add(o, "calls", hc.arr);
+		if (show_calls(ob, &row, hc.arr, &err) < 0) {
+			json_object_put(o);
+			goto fail;
+		}
 		printf("%s\n", json_object_to_json_string_ext(o,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -246,17 +317,25 @@ queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
 		printf("  mdtrt_id: %s\n", row.mdtrt_id);
 	if (row.setl_id != NULL)
 		printf("  setl_id:  %s\n", row.setl_id);
-	if (row.err_msg != NULL)
-		printf("  platform: %s\n", row.err_msg);
-	if (row.reasons != NULL)
-		printf("  problems:\n    %s\n", row.reasons);
+	hc.row = &row;
+	if ((text = scrub(&row, row.err_msg)) != NULL)
+		printf("  platform: %s\n", text);
+	free(text);
+	if ((text = scrub(&row, row.reasons)) != NULL)
+		printf("  problems:\n    %s\n", text);
+	free(text);
 	if (row.pending_json != NULL)
 		printf("  amendment waiting for a decision (queue show --json "
 		    "shows it)\n");
+	hg_writeback_show(ob, id, stdout);
 	printf("  history:\n");
-	if (hg_outbox_history(ob, id, hist_row, &hc, &err) < 0)
+	if (hg_outbox_history(ob, id, hist_row, &hc, &err) < 0 ||
+	    show_calls(ob, &row, NULL, &err) < 0)
 		goto fail;
-	printf("  bill:\n%s\n", row.bill_json);
+	bill = hg_masked_bill(row.bill_json);
+	printf("  bill:\n%s\n", json_object_to_json_string_ext(bill,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(bill);
 	rc = HG_EXIT_OK;
 	goto out;
 fail:
@@ -395,72 +474,6 @@ cmd_replay(struct hg_cli *cli)
 out_ob:
 	hg_outbox_close(ob);
 out_cfg:
-	hg_config_free(cfg);
-	return rc;
-}
-
-struct count_ctx {
-	struct json_object *obj;
-	long long total;
-};
-
-static void
-count_row(const char *state, long long n, void *arg)
-{
-	struct count_ctx *cc = arg;
-
-	cc->total += n;
-	if (cc->obj != NULL)
-		json_object_object_add(cc->obj, state,
-		    json_object_new_int64(n));
-	else
-		printf("  %-12s %lld\n", state, n);
-}
-
-int
-cmd_status(struct hg_cli *cli)
-{
-	struct count_ctx cc = { NULL, 0 };
-	struct hg_config *cfg;
-	struct hg_outbox *ob;
-	struct hg_err err;
-	int rc = HG_EXIT_FAIL;
-
-	if (cli->nargs != 0)
-		return hg_cli_usage("status takes no arguments");
-	cfg = hg_cli_config(cli);
-	if (cfg == NULL)
-		return HG_EXIT_FAIL;
-	ob = hg_cli_outbox(cfg, HG_OB_READONLY);
-	if (ob == NULL)
-		goto out;
-	if (cli->json)
-		cc.obj = json_object_new_object();
-	else
-		printf("outbox %s\n", cfg->agent.outbox);
-	if (hg_outbox_counts(ob, count_row, &cc, &err) < 0) {
-		fprintf(stderr, "hisgate: %s\n", err.msg);
-	} else {
-		rc = HG_EXIT_OK;
-		if (cc.obj != NULL) {
-			struct json_object *o = json_object_new_object();
-			json_object_object_add(o, "outbox",
-			    json_object_new_string(cfg->agent.outbox));
-			json_object_object_add(o, "states", cc.obj);
-			cc.obj = NULL;
-			json_object_object_add(o, "total",
-			    json_object_new_int64(cc.total));
-			printf("%s\n", json_object_to_json_string_ext(o,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
-		} else {
-			printf("  %-12s %lld\n", "total", cc.total);
-		}
-	}
-	json_object_put(cc.obj);
-	hg_outbox_close(ob);
-out:
 	hg_config_free(cfg);
 	return rc;
 }

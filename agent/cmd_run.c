@@ -16,8 +16,12 @@
 
 #include "agent/cli.h"
 #include "agent/intake.h"
+#include "agent/writeback.h"
 #include "agent/notify.h"
+#include "agent/notify_wd.h"
+#include "agent/pidfile.h"
 #include "agent/settle.h"
+#include "agent/web.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -41,6 +45,7 @@ nap(struct hg_adapter *a, int64_t ms)
 	struct pollfd pfd[2];
 	int n = 0, fd;
 
+	hg_beat(a->name, ms);
 	pfd[n].fd = stop_pipe[0];
 	pfd[n++].events = POLLIN;
 	fd = a->ops->wait_fd != NULL && a->state != NULL ?
@@ -62,9 +67,10 @@ adapter_main(void *arg)
 	struct hg_outbox *ob = NULL;
 	struct hg_err err;
 	int64_t backoff = 0;
-	int inited = 0;
+	int inited = 0, rc;
 
 	while (!atomic_load(&stopping)) {
+		hg_beat(a->name, 0);
 		if (ob == NULL) {
 			if (hg_outbox_open(r->cfg->agent.outbox, 0, &ob,
 			    &err) < 0) {
@@ -88,7 +94,9 @@ adapter_main(void *arg)
 			log_info(a->name, "%s adapter started (%s)",
 			    a->ops->name, a->conf_file);
 		}
-		if (a->ops->poll(a, &err) < 0) {
+		rc = a->ops->poll(a, &err);
+		hg_web_adapter_poll(a->name, rc < 0);
+		if (rc < 0) {
 			backoff = backoff ? backoff * 2 : r->cfg->agent.poll_ms;
 			if (backoff > BACKOFF_MAX_MS)
 				backoff = BACKOFF_MAX_MS;
@@ -124,6 +132,40 @@ setup_logging(const struct hg_config *cfg, int foreground)
 	hg_log_init("hisgate", to_syslog, level < 0 ? HG_LOG_INFO : level);
 }
 
+/* OUTBOX.pid, for doctor: who runs since when, which mapping.  Another
+ * daemon on the same outbox stops this one; a file that cannot be
+ * written only costs doctor its answer. */
+static int
+start_pidfile(const struct hg_config *cfg, const struct hg_intake *in,
+    struct hg_pidfile **pf, struct hg_runinfo *ri)
+{
+	struct hg_err err;
+	char *path = hg_pidfile_path(cfg->agent.outbox);
+	int rc = 0;
+
+	memset(ri, 0, sizeof *ri);
+	if (hg_pidfile_open(path, pf, &err) == -1) {
+		if (err.kind == HG_EPERM) {
+			log_error("hisgate", "%s: stop it first", err.msg);
+			rc = -1;
+		} else {
+			log_warn("hisgate", "%s: doctor will not see this "
+			    "daemon", err.msg);
+		}
+		free(path);
+		return rc;
+	}
+	free(path);
+	ri->started_ms = hg_wall_ms();
+	snprintf(ri->mapping_file, sizeof ri->mapping_file, "%s",
+	    cfg->agent.mapping_file);
+	ri->mapping_codes = hg_mapping_size(in->map);
+	ri->mapping_loaded_ms = ri->started_ms;
+	if (hg_pidfile_write(*pf, ri, &err) == -1)
+		log_warn("hisgate", "%s", err.msg);
+	return 0;
+}
+
 int
 cmd_run(struct hg_cli *cli)
 {
@@ -131,7 +173,11 @@ cmd_run(struct hg_cli *cli)
 	struct hg_intake in;
 	struct runner *runners;
 	struct hg_settle *settle = NULL;
+	struct hg_writeback *wb = NULL;
+	struct hg_web *web = NULL;
 	struct hg_outbox *ob = NULL;
+	struct hg_pidfile *pf = NULL;
+	struct hg_runinfo ri;
 	struct hg_err err;
 	sigset_t set;
 	size_t i;
@@ -169,6 +215,9 @@ cmd_run(struct hg_cli *cli)
 		log_error("hisgate", "cannot detach: %s", strerror(errno));
 		goto out;
 	}
+	/* after daemon(): an fcntl lock does not pass to the child */
+	if (start_pidfile(cfg, &in, &pf, &ri) == -1)
+		goto out;
 	if (pipe(stop_pipe) < 0) {
 		log_error("hisgate", "pipe: %s", strerror(errno));
 		goto out;
@@ -184,6 +233,13 @@ cmd_run(struct hg_cli *cli)
 		close(stop_pipe[1]);
 		goto out;
 	}
+	/* results back to the HIS, from the outbox (a failure to start it
+	 * is logged: it never stops intake or settlement) */
+	if (hg_writeback_start(cfg, &wb, &err) == -1)
+		log_error("hisgate", "%s", err.msg);
+	/* the web page only reads: it failing to start stops nothing */
+	if (hg_web_start(cfg, &web, &err) == -1)
+		log_error("hisgate", "%s", err.msg);
 	runners = hg_xcalloc(cfg->nadapters ? cfg->nadapters : 1,
 	    sizeof *runners);
 	for (i = 0; i < cfg->nadapters; i++) {
@@ -203,13 +259,21 @@ cmd_run(struct hg_cli *cli)
 	hg_notify("READY=1\nSTATUS=running");
 
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		if (hg_watchdog_sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
 			hg_notify("RELOADING=1");
 			if (hg_intake_reload(&in, &err) < 0)
-				log_error("hisgate", "reload failed, the old "
-				    "mapping stays: %s", err.msg);
+				log_warn("hisgate", "SIGHUP: the mapping was "
+				    "not reloaded, the old table (%zu codes) "
+				    "stays in force: %s", hg_mapping_size(in.map),
+				    err.msg);
+			else if (pf != NULL) {
+				ri.mapping_codes = hg_mapping_size(in.map);
+				ri.mapping_loaded_ms = hg_wall_ms();
+				if (hg_pidfile_write(pf, &ri, &err) == -1)
+					log_warn("hisgate", "%s", err.msg);
+			}
 			hg_notify("READY=1");
 			continue;
 		}
@@ -217,6 +281,9 @@ cmd_run(struct hg_cli *cli)
 	}
 	log_notice("hisgate", "stopping (signal %d)", sig);
 	hg_notify("STOPPING=1");
+	/* the write-back calls adapters' write_result: it stops (after the
+	 * bill it is writing) before they are destroyed */
+	hg_writeback_stop(wb);
 	atomic_store(&stopping, 1);
 	if (write(stop_pipe[1], "x", 1) < 0)
 		log_warn("hisgate", "stop pipe: %s", strerror(errno));
@@ -224,6 +291,7 @@ cmd_run(struct hg_cli *cli)
 		if (runners[i].started)
 			pthread_join(runners[i].thread, NULL);
 	free(runners);
+	hg_web_stop(web);
 	fatal = hg_settle_fatal(settle);
 	/* workers finish the call they are in (bounded by its timeout) */
 	hg_settle_stop(settle);
@@ -237,6 +305,7 @@ cmd_run(struct hg_cli *cli)
 		rc = HG_EXIT_OK;
 	}
 out:
+	hg_pidfile_close(pf);
 	hg_intake_destroy(&in);
 	hg_config_free(cfg);
 	return rc;

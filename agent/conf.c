@@ -12,6 +12,7 @@
 
 #include "agent/adapters.h"
 #include "agent/conf.h"
+#include "agent/confscan.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -34,11 +35,17 @@ static const struct hg_conf_key agent_keys[] = {
 	  NULL, 0 },
 	{ "mapping_file", HG_CT_STR, SYSCONFDIR "/hisgate/mapping.csv", 0, 0,
 	  A(mapping_file), "local code to national code mapping (CSV); "
-	  "a missing file means an empty table", NULL, 0 },
+	  "a missing file at start means an empty table", NULL, 0 },
+	{ "audit_dir", HG_CT_STR, SYSCONFDIR "/hisgate/audit.d", 0, 0,
+	  A(audit_dir), "the pre-settlement audit's rule tables "
+	  "(hisgate-audit(5)); no such directory: no audit", NULL, 0 },
 	{ "log_level", HG_CT_ENUM, "info", 0, 0, A(log_level),
 	  "least severe level logged", log_levels, 0 },
 	{ "log_target", HG_CT_ENUM, "stderr", 0, 0, A(log_target),
 	  "where log lines go", log_targets, 0 },
+	{ "service_user", HG_CT_STR, "hisgate", 0, 0, A(service_user),
+	  "the user the daemon runs as (systemd User=): check-config, run "
+	  "as root, checks file access as this user", NULL, 0 },
 	{ "poll_ms", HG_CT_INT, "1000", 50, 600000, A(poll_ms),
 	  "how often each adapter looks at its source when nothing wakes it",
 	  NULL, 0 },
@@ -66,6 +73,7 @@ static const struct section {
 	{ "validate", validate_keys, offsetof(struct hg_config, validate) },
 	{ "platform", hg_platform_keys, offsetof(struct hg_config, platform) },
 	{ "settle", hg_settle_keys, offsetof(struct hg_config, settle) },
+	{ "web", hg_web_keys, offsetof(struct hg_config, web) },
 	{ NULL, NULL, 0 },
 };
 
@@ -90,6 +98,27 @@ resolve_path(char **slot, const char *file)
 	free(copy);
 }
 
+/* libconfig says "syntax error" at the line where its parser gave up;
+ * say what was expected and where the problem started instead. */
+static void
+syntax_error(const config_t *cfg, const char *path, struct hg_conf_errs *errs)
+{
+	const char *file = config_error_file(cfg) ? config_error_file(cfg) :
+	    path, *text = config_error_text(cfg);
+	char msg[512];
+	int line;
+
+	if (hg_conf_scan(file, &line, msg, sizeof msg) == 0)
+		hg_conf_errs_add(errs, file, line, "syntax error: %s", msg);
+	else if (text != NULL && strcmp(text, "syntax error") != 0)
+		hg_conf_errs_add(errs, file, config_error_line(cfg),
+		    "syntax error: %s", text);
+	else
+		hg_conf_errs_add(errs, file, config_error_line(cfg),
+		    "syntax error here or just before (look for a missing ';', "
+		    "'\"' or '}' on the lines above)");
+}
+
 static int
 read_file(config_t *cfg, const char *path, struct hg_conf_errs *errs)
 {
@@ -100,9 +129,7 @@ read_file(config_t *cfg, const char *path, struct hg_conf_errs *errs)
 		hg_conf_errs_add(errs, path, 0, "cannot read: %s",
 		    strerror(errno ? errno : ENOENT));
 	else
-		hg_conf_errs_add(errs, config_error_file(cfg) ?
-		    config_error_file(cfg) : path, config_error_line(cfg),
-		    "syntax error: %s", config_error_text(cfg));
+		syntax_error(cfg, path, errs);
 	config_destroy(cfg);
 	return -1;
 }
@@ -117,6 +144,95 @@ valid_name(const char *s)
 		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			return 0;
 	return 1;
+}
+
+static void
+record(struct hg_config *c, const char *file, const char *prefix,
+    const char *key, int line)
+{
+	struct hg_conf_line *l;
+
+	c->lines = hg_xrealloc(c->lines, c->nlines + 1, sizeof *c->lines);
+	l = &c->lines[c->nlines++];
+	l->key = key != NULL ? hg_xasprintf("%s.%s", prefix, key) :
+	    hg_xstrdup(prefix);
+	l->file = hg_xstrdup(file);
+	l->line = line > 0 ? line : 1;
+}
+
+/* The lines of a group's members, for messages that come later. */
+static void
+record_group(struct hg_config *c, const char *file, const char *prefix,
+    config_setting_t *g, int line)
+{
+	config_setting_t *m;
+	int i, n = config_setting_length(g);
+
+	record(c, file, prefix, NULL, line);
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(g, (unsigned)i);
+		if (config_setting_name(m) != NULL)
+			record(c, file, prefix, config_setting_name(m),
+			    config_setting_source_line(m));
+	}
+}
+
+static const struct hg_conf_line *
+find_line(const struct hg_config *c, const char *key, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlines; i++)
+		if (strlen(c->lines[i].key) == klen &&
+		    strncmp(c->lines[i].key, key, klen) == 0)
+			return &c->lines[i];
+	return NULL;
+}
+
+int
+hg_config_where(const struct hg_config *c, const char *key,
+    const char **file)
+{
+	const struct hg_conf_line *l;
+	const char *dot = strchr(key, '.');
+
+	if ((l = find_line(c, key, strlen(key))) == NULL && dot != NULL)
+		l = find_line(c, key, (size_t)(dot - key));
+	if (l == NULL) {
+		*file = c->file;
+		return 1;
+	}
+	*file = l->file;
+	return l->line;
+}
+
+/* Checks of keys against each other ("settle.lease_ms must exceed ...")
+ * report the file as a whole; give them the line of the key they name
+ * first, so no message says line 0. */
+static void
+fix_lines(const struct hg_config *c, const char *path,
+    struct hg_conf_errs *errs, size_t first)
+{
+	size_t i, plen = strlen(path), klen;
+	const char *rest, *file;
+	char *key, *msg;
+	int line;
+
+	for (i = first; i < errs->n; i++) {
+		if (strncmp(errs->msg[i], path, plen) != 0 ||
+		    strncmp(errs->msg[i] + plen, ": ", 2) != 0)
+			continue;
+		rest = errs->msg[i] + plen + 2;
+		klen = strspn(rest, "abcdefghijklmnopqrstuvwxyz0123456789_.");
+		if (klen == 0 || memchr(rest, '.', klen) == NULL)
+			continue;
+		key = hg_xstrndup(rest, klen);
+		line = hg_config_where(c, key, &file);
+		msg = hg_xasprintf("%s:%d: %s", file, line, rest);
+		free(key);
+		free(errs->msg[i]);
+		errs->msg[i] = msg;
+	}
 }
 
 static void
@@ -139,6 +255,7 @@ load_adapter(struct hg_config *c, const char *path, const char *name,
 	if (read_file(&cfg, path, errs) < 0)
 		return;
 	root = config_root_setting(&cfg);
+	record_group(c, path, name, root, 1);
 	s = config_setting_get_member(root, "type");
 	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING) {
 		hg_conf_errs_add(errs, path, s ? config_setting_source_line(s) :
@@ -169,6 +286,7 @@ load_adapter(struct hg_config *c, const char *path, const char *name,
 	a->name = hg_xstrdup(name);
 	a->conf_file = hg_xstrdup(path);
 	a->conf = hg_xcalloc(1, ops->conf_size);
+	hg_conf_lines(root, &a->lines);
 	hg_conf_defaults(ops->config_map, a->conf);
 	if (hg_conf_apply(ops->config_map, root, adapter_common, a->conf,
 	    path, errs) == 0 && ops->check != NULL)
@@ -178,6 +296,7 @@ load_adapter(struct hg_config *c, const char *path, const char *name,
 		free(a->conf);
 		free(a->name);
 		free(a->conf_file);
+		hg_kvlist_free(&a->lines);
 		free(a);
 		goto out;
 	}
@@ -218,7 +337,8 @@ load_adapters(struct hg_config *c, struct hg_conf_errs *errs)
 		names[n++] = hg_xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
+	if (n > 0)	/* qsort of NULL is undefined, even for 0 */
+		qsort(names, n, sizeof *names, cmp_str);
 	for (i = 0; i < n; i++) {
 		path = hg_xasprintf("%s/%s", c->agent.adapters_dir, names[i]);
 		stem = hg_xstrndup(names[i], strlen(names[i]) - 5);
@@ -240,6 +360,7 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	config_t cfg;
 	struct stat st;
 	int i, n, have_file = 1;
+	size_t first;
 
 	for (sec = sections; sec->name != NULL; sec++)
 		hg_conf_defaults(sec->keys, (char *)c + sec->offset);
@@ -261,10 +382,20 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 			if (strcmp(sec->name, name) == 0)
 				break;
 		if (sec->name == NULL) {
-			hg_conf_errs_add(errs, path,
-			    config_setting_source_line(s), "unknown section "
-			    "\"%s\" (expected agent, validate, platform, "
-			    "settle)", name);
+			static const char *const names[] = { "agent",
+			    "validate", "platform", "settle", NULL };
+			const char *near = hg_conf_nearest(name, names, NULL);
+
+			if (near != NULL)
+				hg_conf_errs_add(errs, path,
+				    config_setting_source_line(s), "unknown "
+				    "section \"%s\" (did you mean \"%s\"?)",
+				    name, near);
+			else
+				hg_conf_errs_add(errs, path,
+				    config_setting_source_line(s), "unknown "
+				    "section \"%s\" (expected agent, validate, "
+				    "platform, settle)", name);
 			continue;
 		}
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
@@ -273,6 +404,7 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 			    "group: %s: { ... };", name, name);
 			continue;
 		}
+		record_group(c, path, name, s, config_setting_source_line(s));
 		hg_conf_apply(sec->keys, s, NULL, (char *)c + sec->offset,
 		    path, errs);
 	}
@@ -280,12 +412,17 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	resolve_path(&c->agent.outbox, path);
 	resolve_path(&c->agent.adapters_dir, path);
 	resolve_path(&c->agent.mapping_file, path);
+	resolve_path(&c->agent.audit_dir, path);
 	resolve_path(&c->platform.ca_file, path);
 	resolve_path(&c->platform.cert_file, path);
 	resolve_path(&c->platform.key_file, path);
 	resolve_path(&c->platform.apikey_file, path);
 	resolve_path(&c->platform.paas_token_file, path);
+	resolve_path(&c->platform.sign.secret_file, path);
+	resolve_path(&c->platform.sign.sm2_key_file, path);
+	first = errs->n;
 	hg_platform_conf_check(&c->platform, &c->settle, path, errs);
+	hg_web_conf_check(c, path, errs);
 	if (strlen(c->agent.fixmedins_code) != 12)
 		hg_conf_errs_add(errs, path, 0, "agent.fixmedins_code: \"%s\" "
 		    "is not 12 characters (like \"H32010000001\")",
@@ -295,6 +432,7 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 		hg_conf_errs_add(errs, path, 0, "agent.admdvs: \"%s\" is not "
 		    "a 6-digit region code (like \"320100\")",
 		    c->agent.admdvs);
+	fix_lines(c, path, errs, first);
 adapters:
 	load_adapters(c, errs);
 	return c;
@@ -315,9 +453,15 @@ hg_config_free(struct hg_config *c)
 		free(a->conf);
 		free(a->name);
 		free(a->conf_file);
+		hg_kvlist_free(&a->lines);
 		free(a);
 	}
 	free(c->adapters);
+	for (i = 0; i < c->nlines; i++) {
+		free(c->lines[i].key);
+		free(c->lines[i].file);
+	}
+	free(c->lines);
 	for (sec = sections; sec->name != NULL; sec++)
 		hg_conf_free(sec->keys, (char *)c + sec->offset);
 	free(c->file);

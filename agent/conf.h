@@ -10,6 +10,7 @@
 
 #include "adapters/adapter.h"
 #include "agent/platform.h"
+#include "agent/web.h"
 #include "lib/conftab.h"
 
 #define HG_DEFAULT_CONF	SYSCONFDIR "/hisgate/hisgate.conf"
@@ -21,8 +22,10 @@ struct hg_agent_conf {
 	char	*outbox;
 	char	*adapters_dir;
 	char	*mapping_file;
+	char	*audit_dir;
 	char	*log_level;
 	char	*log_target;
+	char	*service_user;	/* whose access check-config checks */
 	int64_t	 poll_ms;
 };
 
@@ -31,12 +34,23 @@ struct hg_validate_conf {
 	int64_t	 after_discharge_hours;
 };
 
+/* Where a key was set: "agent.outbox" in the main file, "NAME.dir" in
+ * adapters.d/NAME.conf; a section or adapter alone names its first line. */
+struct hg_conf_line {
+	char	*key;
+	char	*file;
+	int	 line;
+};
+
 struct hg_config {
 	char	*file;		/* the main file, or "(built-in defaults)" */
+	struct hg_conf_line *lines;
+	size_t	 nlines;
 	struct hg_agent_conf agent;
 	struct hg_validate_conf validate;
 	struct hg_platform_conf platform;
 	struct hg_settle_conf settle;
+	struct hg_web_conf web;
 	struct hg_adapter **adapters;
 	size_t	 nadapters;
 };
@@ -48,6 +62,11 @@ struct hg_config *hg_config_load(const char *path, struct hg_conf_errs *errs);
 void	hg_config_free(struct hg_config *cfg);
 struct hg_adapter *hg_config_adapter(const struct hg_config *cfg,
 	    const char *name);
+/* The file and line where key ("agent.outbox", "NAME.dir") was set;
+ * a key left at its default names its section's line (or the adapter
+ * file's first), and failing that line 1 of the main file.  Never 0. */
+int	hg_config_where(const struct hg_config *cfg, const char *key,
+	    const char **file);
 /* The reference of every key (agent, validate, each adapter type). */
 void	hg_config_print_keys(FILE *fp);
 

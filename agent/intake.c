@@ -67,8 +67,20 @@ hg_intake_reload(struct hg_intake *in, struct hg_err *err)
 {
 	struct hg_mapping *fresh, *old;
 
-	if (load_mapping(in->cfg->agent.mapping_file, &fresh, err) < 0)
+	/* Not load_mapping: on reload a missing file is a failure, not an
+	 * empty table.  A table being replaced (removed, then renamed in)
+	 * must not turn every new bill into 未对码; the old one stays. */
+	if (hg_mapping_load(in->cfg->agent.mapping_file, &fresh, err) < 0)
 		return -1;
+	/* A file caught half-copied (cp or > truncate it first) reads as
+	 * an empty table: keep the old one rather than unmap every fee.
+	 * Emptying a table on purpose takes a restart. */
+	if (hg_mapping_size(fresh) == 0 && hg_mapping_size(in->map) > 0) {
+		hg_mapping_free(fresh);
+		return hg_fail(err, "%s: no codes (is it being copied?); "
+		    "to empty the table on purpose, restart hisgate",
+		    in->cfg->agent.mapping_file);
+	}
 	pthread_rwlock_wrlock(&in->lock);
 	old = in->map;
 	in->map = fresh;
@@ -90,24 +102,33 @@ hg_intake_destroy(struct hg_intake *in)
 }
 
 char *
-hg_problems_text(const struct hg_problem *p, size_t n)
+hg_problems_text(const struct hg_bill *b, const struct hg_problem *p,
+    size_t n)
 {
 	size_t i, len = 0, off = 0;
+	char col[128], name[200];
+	const char *c;
 	char *s;
 
 	if (n == 0)
 		return NULL;
 	for (i = 0; i < n; i++)
-		len += strlen(p[i].msg) + strlen(p[i].field) + 32;
+		len += strlen(p[i].msg) + sizeof name + 32;
 	s = hg_xmalloc(len + 1);
 	for (i = 0; i < n; i++) {
+		c = hg_bill_column(b, strcmp(p[i].field, "maindiag_flag") == 0 ?
+		    "diag_code" : p[i].field, col, sizeof col);
+		if (c != NULL)
+			snprintf(name, sizeof name, "%s (%s)", c, p[i].field);
+		else
+			snprintf(name, sizeof name, "%s", p[i].field);
 		if (p[i].line > 0)
 			off += (size_t)snprintf(s + off, len + 1 - off,
 			    "%sline %d: %s: %s", i ? "\n" : "", p[i].line,
-			    p[i].field, p[i].msg);
+			    name, p[i].msg);
 		else
 			off += (size_t)snprintf(s + off, len + 1 - off,
-			    "%s%s: %s", i ? "\n" : "", p[i].field, p[i].msg);
+			    "%s%s: %s", i ? "\n" : "", name, p[i].msg);
 	}
 	return s;
 }
@@ -127,15 +148,44 @@ fill_defaults(const struct hg_config *cfg, struct hg_bill *b)
 		hg_set_str(&b->med_type, "21");
 }
 
+/* What the adapter could not read stays a problem of the bill until a
+ * corrected export replaces it: a replay cannot fix the source. */
+static size_t
+source_problems(const struct hg_bill *b, struct hg_problem **probs,
+    size_t *nprobs)
+{
+	const char *p, *e, *t1, *t2;
+	char field[40];
+	size_t n = 0;
+
+	for (p = b->problems; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		t1 = memchr(p, '\t', (size_t)(e - p));
+		t2 = t1 != NULL ? memchr(t1 + 1, '\t', (size_t)(e - t1 - 1)) :
+		    NULL;
+		if (t2 == NULL)
+			continue;
+		snprintf(field, sizeof field, "%.*s", (int)(t2 - t1 - 1),
+		    t1 + 1);
+		hg_problem_add(probs, nprobs, atoi(p), field, "%.*s",
+		    (int)(e - t2 - 1), t2 + 1);
+		n++;
+	}
+	return n;
+}
+
 size_t
 hg_intake_check(struct hg_intake *in, struct hg_bill *b,
     struct hg_problem **probs, size_t *nprobs)
 {
 	size_t n;
 
+	n = source_problems(b, probs, nprobs);
 	fill_defaults(in->cfg, b);
 	pthread_rwlock_rdlock(&in->lock);
-	n = hg_mapping_apply(in->map, b, probs, nprobs);
+	n += hg_mapping_apply(in->map, b, probs, nprobs);
 	pthread_rwlock_unlock(&in->lock);
 	n += hg_validate(b, &in->vopts, probs, nprobs);
 	return n;
@@ -209,9 +259,15 @@ prepare(struct intake_sink *is, struct hg_bill *const *bills, size_t n,
 		put->adapter = is->adapter;
 		put->source_key = own(j, hg_xstrdup(b->source_key));
 		put->hash = own(j, hg_xstrdup(hash));
+		/* the source's column names are for messages: a valid bill
+		 * needs none, an invalid one keeps them for replay */
+		if (v[i].nproblems == 0)
+			hg_sfree(b->columns);
+		else if (b->columns == NULL && is->sink.columns != NULL)
+			hg_set_str(&b->columns, is->sink.columns);
 		put->bill_json = own(j, hg_bill_to_json(b));
 		put->state = v[i].nproblems ? HG_S_INVALID : HG_S_READY;
-		put->reasons = v[i].nproblems ? own(j, hg_problems_text(
+		put->reasons = v[i].nproblems ? own(j, hg_problems_text(b,
 		    v[i].problems, v[i].nproblems)) : NULL;
 		put->patient_key = own(j, hg_xstrdup(b->certno ? b->certno :
 		    b->source_key));
@@ -387,6 +443,28 @@ sink_cursor(struct hg_sink *sink)
 	return hg_outbox_get_cursor(is->ob, is->adapter);
 }
 
+static int
+sink_key_get(struct hg_sink *sink, const char *key, char hash[65],
+    long long *bill_id, struct hg_err *err)
+{
+	struct intake_sink *is = (struct intake_sink *)sink;
+
+	if (is->ob == NULL)
+		return 0;
+	return hg_outbox_key_get(is->ob, is->adapter, key, hash, bill_id, err);
+}
+
+static int
+sink_key_put(struct hg_sink *sink, const char *key, const char *hash,
+    long long bill_id, struct hg_err *err)
+{
+	struct intake_sink *is = (struct intake_sink *)sink;
+
+	if (is->ob == NULL || sink->dry)
+		return 0;
+	return hg_outbox_key_put(is->ob, is->adapter, key, hash, bill_id, err);
+}
+
 struct hg_sink *
 hg_intake_sink_new(struct hg_intake *in, const char *adapter,
     struct hg_outbox *ob, int dry)
@@ -395,6 +473,8 @@ hg_intake_sink_new(struct hg_intake *in, const char *adapter,
 
 	is->sink.commit = sink_commit;
 	is->sink.cursor = sink_cursor;
+	is->sink.key_get = sink_key_get;
+	is->sink.key_put = sink_key_put;
 	is->sink.dry = dry;
 	is->sink.ctx = is;
 	is->in = in;
@@ -479,7 +559,7 @@ replay_one(struct hg_intake *in, struct hg_outbox *ob, long long id,
 	 * the source itself carried survives a mapping change. */
 	hg_intake_check(in, b, &probs, &np);
 	json = hg_bill_to_json(b);
-	reasons = hg_problems_text(probs, np);
+	reasons = hg_problems_text(b, probs, np);
 	if (hg_outbox_update_bill(ob, id, json, np ? HG_S_INVALID : HG_S_READY,
 	    reasons, np ? "replay: still invalid" : "replay: now valid",
 	    err) < 0)

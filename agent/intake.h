@@ -37,8 +37,11 @@ void	hg_intake_sink_free(struct hg_sink *sink);
  * number of problems. */
 size_t	hg_intake_check(struct hg_intake *in, struct hg_bill *bill,
 	    struct hg_problem **probs, size_t *nprobs);
-/* Problems as stored in the outbox: "line N: field: message" lines. */
-char	*hg_problems_text(const struct hg_problem *probs, size_t n);
+/* Problems as stored in the outbox: "line N: field: message" lines,
+ * the field named as the bill's source names it, when it does:
+ * "line 3: 身份证号 (certno): ...". */
+char	*hg_problems_text(const struct hg_bill *bill,
+	    const struct hg_problem *probs, size_t n);
 
 /* Replay: re-map and re-validate every invalid bill (or only `id` when
  * id > 0).  Bills that now pass become ready.  *fixed and *still count

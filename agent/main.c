@@ -21,19 +21,27 @@ static const struct command {
 	  "config-keys               every configuration key with its default" },
 	{ "adapter", cmd_adapter,
 	  "adapter list | test NAME  list adapters; dry-run one (commits nothing)" },
-	{ "queue", cmd_queue_settle,
+	{ "queue", cmd_queue_audit,
 	  "queue list [--state S] [--json] | show ID [--json] | retry ID | "
-	  "cancel ID [--yes] | replay [ID] | purge DATE [--yes]" },
+	  "cancel ID [--yes] | replay [ID] | purge DATE [--yes] | "
+	  "release ID --reason TEXT" },
 	{ "replay", cmd_replay,
 	  "replay [ID]               re-validate invalid bills after a fix "
 	  "(also: queue replay)" },
-	{ "status", cmd_status, "status [--json]           bills per state" },
+	{ "audit", cmd_audit,
+	  "audit [--since DATE] [--json]  audit findings and cost-surge alarms" },
+	{ "status", cmd_status, "status [--json]           daemon, adapters, platform, "
+	  "queue, oldest bill, disk" },
 	{ "doctor", cmd_doctor,
 	  "doctor [--json]           check config, outbox, disk and platform" },
 	{ "slip", cmd_slip,
 	  "slip ID [--json]          the settlement slip (一单式结算单) of a bill" },
 	{ "reconcile", cmd_reconcile,
-	  "reconcile [DATE]          3201 totals of a day against the platform" },
+	  "reconcile [DATE] [--detail] | reverse MSGID [BILL] | resettle BILL\n"
+	  "                            3201 totals of a day against the "
+	  "platform;\n"
+	  "                            --detail: 3202 row by row, the 单边账 "
+	  "and their fixes" },
 	{ NULL, NULL, NULL },
 };
 
@@ -45,8 +53,8 @@ usage(FILE *fp)
 	fprintf(fp, "usage: hisgate [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
 	for (c = commands; c->name != NULL; c++)
 		fprintf(fp, "  %s\n", c->usage);
-	fprintf(fp, "\n-c FILE defaults to %s.  See hisgate(8).\n",
-	    HG_DEFAULT_CONF);
+	fprintf(fp, "\n-c FILE defaults to %s.  hisgate COMMAND --help, and "
+	    "hisgate(8), say more.\n", HG_DEFAULT_CONF);
 }
 
 int
@@ -70,8 +78,10 @@ hg_cli_config(const struct hg_cli *cli)
 	size_t i;
 
 	cfg = hg_config_load(cli->conf_path, &errs);
-	if (errs.n == 0)
+	if (errs.n == 0) {
+		hg_outbox_service_user(cfg->agent.service_user);
 		return cfg;
+	}
 	for (i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
 	hg_conf_errs_free(&errs);
@@ -98,20 +108,23 @@ main(int argc, char **argv)
 	const struct command *c;
 	struct hg_cli cli;
 	const char *name = NULL;
-	int i;
+	int i, rc;
 
 	memset(&cli, 0, sizeof cli);
 	cli.args = calloc((size_t)argc + 1, sizeof *cli.args);
 	if (cli.args == NULL)
 		return HG_EXIT_FAIL;
+	/* every way out frees cli.args (sanitized builds check leaks) */
 	/* Options may come before or after the command: IT staff type
 	 * "hisgate queue list -c /etc/x.conf" as often as the other way. */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-			if (++i == argc)
-				return hg_cli_usage("%s needs a file name", a);
+			if (++i == argc) {
+				rc = hg_cli_usage("%s needs a file name", a);
+				goto out;
+			}
 			cli.conf_path = argv[i];
 		} else if (strncmp(a, "--config=", 9) == 0) {
 			cli.conf_path = a + 9;
@@ -122,18 +135,37 @@ main(int argc, char **argv)
 			cli.foreground = 1;
 		} else if (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0) {
 			cli.yes = 1;
+		} else if (strcmp(a, "--detail") == 0) {
+			cli.detail = 1;
+		} else if (strcmp(a, "--since") == 0 ||
+		    strcmp(a, "--reason") == 0) {
+			if (++i == argc) {
+				rc = hg_cli_usage("%s needs a value", a);
+				goto out;
+			}
+			*(a[2] == 's' ? &cli.since : &cli.reason) = argv[i];
 		} else if (strcmp(a, "--state") == 0) {
-			if (++i == argc)
-				return hg_cli_usage("--state needs a state");
+			if (++i == argc) {
+				rc = hg_cli_usage("--state needs a state");
+				goto out;
+			}
 			cli.state = argv[i];
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			/* after a command: that command's own help */
+			if (name != NULL) {
+				rc = hg_cli_help(name);
+				goto out;
+			}
 			usage(stdout);
-			return HG_EXIT_OK;
+			rc = HG_EXIT_OK;
+			goto out;
 		} else if (strcmp(a, "--version") == 0) {
 			printf("hisgate %s\n", PACKAGE_VERSION);
-			return HG_EXIT_OK;
+			rc = HG_EXIT_OK;
+			goto out;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			return hg_cli_usage("unknown option %s", a);
+			rc = hg_cli_usage("unknown option %s", a);
+			goto out;
 		} else if (name == NULL) {
 			name = a;
 		} else {
@@ -142,15 +174,17 @@ main(int argc, char **argv)
 	}
 	if (name == NULL) {
 		usage(stderr);
-		return HG_EXIT_USAGE;
+		rc = HG_EXIT_USAGE;
+		goto out;
 	}
 	hg_log_init("hisgate", 0, HG_LOG_WARNING);
 	for (c = commands; c->name != NULL; c++)
 		if (strcmp(c->name, name) == 0) {
-			int rc = c->exec(&cli);
-			free(cli.args);
-			return rc;
+			rc = c->exec(&cli);
+			goto out;
 		}
+	rc = hg_cli_usage("unknown command \"%s\"", name);
+out:
 	free(cli.args);
-	return hg_cli_usage("unknown command \"%s\"", name);
+	return rc;
 }

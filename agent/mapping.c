@@ -21,10 +21,12 @@
 
 #include "agent/mapping.h"
 #include "agent/validate.h"
+#include "lib/hash.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"
 
 #define MAP_MAXFILE	(256u << 20)	/* a mapping is a few MB at most */
+#define MAP_COLS	8	/* columns looked at: 3, and extras to flag */
 
 struct map_ent {
 	const char *local;
@@ -42,24 +44,11 @@ struct hg_mapping {
 	size_t	 nslots;	/* a power of two, at least 2 * n */
 };
 
-/* FNV-1a: short ASCII keys, no adversary (the file is the hospital's). */
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* The slot holding local, or the empty slot where it would go. */
 static size_t
 slot_find(const struct hg_mapping *m, const char *local)
 {
-	size_t mask = m->nslots - 1, i = (size_t)hash_str(local) & mask;
+	size_t mask = m->nslots - 1, i = (size_t)hg_hash_str(local) & mask;
 
 	while (m->slots[i] != 0 &&
 	    strcmp(m->ents[m->slots[i] - 1].local, local) != 0)
@@ -219,6 +208,8 @@ struct load {
 	const char *path;
 	struct hg_err *err;
 	int	 nerr;		/* bad lines; the first one is in err */
+	struct hg_conf_errs *all;	/* check-config: every bad line */
+	struct hg_conf_errs *warns;	/* and what is only odd */
 };
 
 static void
@@ -231,12 +222,15 @@ bad_line(struct load *ld, int line, const char *fmt, ...)
 	char msg[768];
 	va_list ap;
 
-	if (ld->nerr++ > 0)
+	if (ld->nerr++ > 0 && ld->all == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	hg_fail(ld->err, "%s:%d: %s", ld->path, line, msg);
+	if (ld->all != NULL)
+		hg_conf_errs_add(ld->all, ld->path, line, "%s", msg);
+	if (ld->nerr == 1)
+		hg_fail(ld->err, "%s:%d: %s", ld->path, line, msg);
 }
 
 /* Add one row; a second row for the same local code is fine when it says
@@ -281,11 +275,26 @@ blank_row(char **f, int n)
 	return 1;
 }
 
+/* Filled columns after the third (Excel's trailing empty ones are
+ * fine). */
+static int
+extra_cols(char **f, int n)
+{
+	int i;
+
+	if (n > MAP_COLS)
+		return 1;
+	for (i = 3; i < n; i++)
+		if (f[i][0] != '\0')
+			return 1;
+	return 0;
+}
+
 /* Parse the UTF-8 text in place into m. */
 static void
 parse(struct hg_mapping *m, struct load *ld)
 {
-	char *p, *q, *next, *f[3], delim = 0;
+	char *p, *q, *next, *f[MAP_COLS], delim = 0;
 	const char *why;
 	int line = 0, n, seen_row = 0;
 	size_t len;
@@ -309,10 +318,15 @@ parse(struct hg_mapping *m, struct load *ld)
 		if (delim == 0)
 			delim = strchr(p, ',') == NULL &&
 			    strchr(p, '\t') != NULL ? '\t' : ',';
-		if ((n = split_line(p, delim, f, 3, &why)) < 0) {
+		if ((n = split_line(p, delim, f, MAP_COLS, &why)) < 0) {
 			bad_line(ld, line, "%s", why);
 			continue;
 		}
+		if (ld->warns != NULL && extra_cols(f, n))
+			hg_conf_errs_add(ld->warns, ld->path, line, "warning: "
+			    "%d columns, expected local_code,national_code"
+			    "[,name]: the columns after the third are ignored "
+			    "(a comma inside an unquoted name?)", n);
 		if (blank_row(f, n))
 			continue;
 		if (!seen_row++ && n >= 2 && looks_like_header(f[1]))
@@ -384,12 +398,12 @@ out:
 	return rc;
 }
 
-int
-hg_mapping_load(const char *path, struct hg_mapping **out,
-    struct hg_err *err)
+static int
+load(const char *path, struct hg_mapping **out, struct hg_err *err,
+    struct hg_conf_errs *all, struct hg_conf_errs *warns)
 {
 	struct hg_mapping *m = NULL;
-	struct load ld = { path, err, 0 };
+	struct load ld = { path, err, 0, all, warns };
 	const char *enc;
 	char *raw = NULL;
 	size_t len = 0, bom, tlen, nbad, first_bad;
@@ -429,6 +443,41 @@ out:
 	hg_mapping_free(m);
 	free(raw);
 	return rc;
+}
+
+int
+hg_mapping_load(const char *path, struct hg_mapping **out,
+    struct hg_err *err)
+{
+	return load(path, out, err, NULL, NULL);
+}
+
+int
+hg_mapping_check(const char *path, size_t *rows, struct hg_conf_errs *errs,
+    struct hg_conf_errs *warns)
+{
+	struct hg_mapping *m;
+	struct hg_err err;
+	size_t before = errs->n, skip;
+
+	*rows = 0;
+	if (load(path, &m, &err, errs, warns) == 0) {
+		*rows = hg_mapping_size(m);
+		hg_mapping_free(m);
+		return 0;
+	}
+	/* not a bad row: the file itself (unreadable, not text) */
+	if (errs->n == before) {
+		/* the path is printed once, in front */
+		skip = strlen(path);
+		if (strncmp(err.msg, path, skip) != 0 || /* noparse: own text */
+		    err.msg[skip] != ':' || err.msg[skip + 1] != ' ')
+			skip = 0;
+		else
+			skip += 2;
+		hg_conf_errs_add(errs, path, 0, "%s", err.msg + skip);
+	}
+	return -1;
 }
 
 size_t

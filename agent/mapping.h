@@ -17,6 +17,11 @@ struct hg_mapping;
  * '#' are skipped.  Errors name FILE:LINE. */
 int	hg_mapping_load(const char *path, struct hg_mapping **out,
 	    struct hg_err *err);
+/* check-config: load and throw away, listing every bad line in errs
+ * (FILE:LINE: message) and rows with extra filled columns in warns;
+ * *rows is the number of codes when it loads.  0 or -1. */
+int	hg_mapping_check(const char *path, size_t *rows,
+	    struct hg_conf_errs *errs, struct hg_conf_errs *warns);
 struct hg_mapping *hg_mapping_empty(void);
 void	hg_mapping_free(struct hg_mapping *map);
 size_t	hg_mapping_size(const struct hg_mapping *map);

@@ -16,6 +16,8 @@
 #include "lib/conftab.h"
 #include "lib/err.h"
 #include "lib/nhsa.h"
+#include "agent/platform_sign.h"
+#include "agent/platform_tls.h"
 
 struct hg_platform_conf {
 	char	*url;			/* one URL for every infno */
@@ -23,6 +25,7 @@ struct hg_platform_conf {
 	struct hg_kvlist timeouts;	/* infno = ms, overrides */
 	int64_t	 connect_timeout_ms;
 	int	 verify;		/* TLS peer verification (default on) */
+	int	 insecure;		/* required to turn verify off */
 	char	*ca_file;
 	char	*cert_file;		/* client certificate (mTLS) */
 	char	*key_file;		/* its key; must not be world-readable */
@@ -38,6 +41,7 @@ struct hg_platform_conf {
 	char	*opter_name;
 	int64_t	 chunk_size;		/* 2301 items per call */
 	char	*mdtrt_cert_type;	/* 就诊凭证 type used with the ID: "02" */
+	struct hg_sign_conf sign;	/* profile: agent/platform_sign.h */
 };
 
 struct hg_settle_conf {
@@ -73,6 +77,8 @@ struct hg_platform_shared {
 	struct hg_nhsa_hdr hdr;		/* sign_no left NULL: per call */
 	char	*apikey;		/* secrets, read once; never logged */
 	char	*paas_token;
+	struct hg_signer *signer;	/* xca, csb, sm4sm2, signtype */
+	struct hg_clock_skew clock;	/* respond_time; insecure warnings */
 	struct hg_nhsa_msgid_gen msgid;
 	pthread_mutex_t	 lock;		/* sign_no, signin_gen */
 	char	 sign_no[HG_NHSA_IDBUF];	/* "" until signed in */
@@ -133,9 +139,10 @@ struct hg_call {
 };
 
 /* One call: sign in when needed, envelope with a fresh msgid, journal,
- * POST, classify.  When the platform answers that the sign-in expired
- * (err_msg mentions 签到) it signs in again and retries once, with a new
- * msgid (journalled too).  Takes ownership of input.  Returns the
+ * POST, classify.  When the platform refuses the call (any code but 0,
+ * and -1 only for a query: whether a sign-in expired is never read from
+ * err_msg) it signs in again and retries once, with a new msgid
+ * (journalled too).  Takes ownership of input.  Returns the
  * outcome (also in call->outcome); hg_call_free releases the answer. */
 enum hg_call_outcome hg_platform_call(struct hg_platform *p,
 	    const char *infno, const char *insuplc_admdvs,

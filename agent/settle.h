@@ -65,23 +65,53 @@ void	hg_bucket_destroy(struct hg_bucket *b);
  * asking again. */
 int64_t	hg_bucket_take(struct hg_bucket *b, int64_t now_ms);
 
+/* After this many lost answers in a row to the calls that resolve a lost
+ * answer (2601, 5201, 2404, 2405), or this many lost answers in all, or
+ * this many deletes of the uploaded items, since a person last looked
+ * (queue retry), the bill waits for a person (needs_person): never a
+ * silent loop. */
+#define HG_SETTLE_MAX_LOST_RUN	5
+#define HG_SETTLE_MAX_LOST	15
+#define HG_SETTLE_MAX_DELETES	8
+
 /* What the journal says about a bill (built by hg_settle_view). */
 struct hg_settle_view {
 	int	 have_psn;	/* psn_no known (1101 done) */
 	int	 have_mdtrt;	/* mdtrt_id known (2401 done or from HIS) */
-	int	 open_2401;	/* no mdtrt_id and the last 2401's answer lost */
-	int	 open_2304;	/* a 2304 whose answer was lost, unresolved */
-	int	 ok_2304;	/* a 2304 answered ok (or found by 5203) that
-				 * the bill row does not show yet */
+	int	 open_2401;	/* no mdtrt_id and the last 2401's answer lost:
+				 * ask 5201 which visits are open */
+	int	 open_2304;	/* a 2304 whose answer was lost, not yet
+				 * reversed (2601) */
+	int	 ok_2304;	/* a 2304 answered ok that the bill row does
+				 * not show yet */
 	int	 fees_dirty;	/* the visit's uploaded items are not known
 				 * exactly: delete them all (2302 "0000") */
 	size_t	 fees_missing;	/* items of the bill not uploaded yet */
-	int	 discharged;	/* 2402 ok since the last fee change */
-	int	 presettled;	/* 2303 ok since then */
+	int	 discharged;	/* discharged at the platform: the last 2402
+				 * ok (or confirmed by 5201) is after the last
+				 * 2405 ok */
+	int	 presettled;	/* 2303 ok since the last change, discharge,
+				 * cancellation or 2304 */
+	int	 open_dscg;	/* the last 2402 or 2405 answer lost: 5201 */
+	int	 ask_visits;	/* a 2404 answer lost: 5201 again */
+	int	 refused_2401;	/* no mdtrt_id: the last 2401 was refused
+				 * after an earlier one of the bill was lost
+				 * (that one may have landed since): 5201 */
+	int64_t	 lost_2401_ms;	/* the latest 2401 of the bill whose answer
+				 * was lost was sent then; 0 none */
+	int64_t	 asked_ms;	/* the last 5201 answered was sent then */
+	int	 late_2401;	/* hg_settle_late: a lost 2401 may still land
+				 * (late) and admit again: before settling,
+				 * 5201 once it cannot any more */
+	char	 close_mdtrt[HG_NHSA_IDBUF];	/* an open visit with the
+				 * bill's ipt_no other than its own, listed by
+				 * the last 5201: close it (2404); "" none */
+	int	 stuck;		/* bounded tries spent: needs_person */
+	char	 stuck_why[256];
 };
 
 enum hg_settle_action {
-	HG_ACT_RESOLVE_2304,	/* in doubt: 5203 by medins_setl_id = msgid */
+	HG_ACT_RESOLVE_2304,	/* a lost 2304: reverse it by msgid (2601) */
 	HG_ACT_FINISH,		/* record the settlement the journal holds */
 	HG_ACT_1101,
 	HG_ACT_2401,
@@ -90,9 +120,22 @@ enum hg_settle_action {
 	HG_ACT_2402,
 	HG_ACT_2303,
 	HG_ACT_2304,
+	HG_ACT_5201,		/* a lost 2401/2402/2404/2405: ask the visits */
+	HG_ACT_2404,		/* close a visit that is not the bill's */
+	HG_ACT_2405,		/* reopen the discharged visit for new fees */
+	HG_ACT_PERSON,		/* give it to a person (needs_person) */
 };
 
 enum hg_settle_action hg_settle_next(const struct hg_settle_view *v);
+/* A platform may process a request long after the agent stopped waiting
+ * for it (queued behind a gateway, a database, a lock).  A lost 2401 that
+ * lands after the 5201 that resolved it opens a second visit (or, where a
+ * repeated 2401 is refused, is refused itself): so before a bill with a
+ * lost 2401 is settled, its visits are listed again by a 5201 sent at
+ * least late_ms after that 2401, and what is open beside the bill's own
+ * is closed (2404).  Sets v->late_2401; the moment is lost_2401_ms +
+ * late_ms. */
+void	hg_settle_late(struct hg_settle_view *v, int64_t late_ms);
 const char *hg_settle_action_name(enum hg_settle_action a);
 
 /* What one claim keeps between its steps, so that a step does not encode
@@ -110,6 +153,9 @@ struct hg_settle_memo {
 	size_t			 nitems;
 	struct hg_settle_upload	*up;
 	size_t			 nup;
+	/* when a person last sent the bill back (queue retry of a
+	 * needs_person bill), wall ms; 0 never: the bounds count from then */
+	int64_t			 since_ms;
 };
 void	hg_settle_memo_free(struct hg_settle_memo *m);
 
@@ -123,9 +169,16 @@ void	hg_settle_view(const struct hg_row *row, const struct hg_bill *bill,
 /* Which of the bill's *nitems items the answered uploads since the last
  * delete put on the platform (up[k] = 1; *up is owned by the caller): 0,
  * or -1 when a delete or an upload was not answered ok, or an upload
- * holds an item the bill does not have as it is now, or one twice. */
+ * holds an item the bill does not have as it is now, or one twice, or
+ * its answer lists another number of items than it carried. */
 int	hg_settle_uploaded(const struct hg_bill *bill,
 	    const struct hg_step *steps, size_t n, struct hg_settle_memo *memo,
 	    char **up, size_t *nitems);
+
+/* The order the bill's fees go up in (order[0..nfees), caller's array):
+ * the bill's own order, except that a refund line (init_sn) comes after
+ * the line it refers to, within one 2301 and across chunks: the platform
+ * refuses a refund whose original it has not received (yet). */
+void	hg_settle_upload_order(const struct hg_bill *bill, size_t *order);
 
 #endif

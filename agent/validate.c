@@ -13,6 +13,7 @@
 #include "agent/idcard.h"
 #include "agent/validate.h"
 #include "lib/money.h"
+#include "lib/timeconv.h"
 #include "lib/xmalloc.h"
 
 #define SN_MAX	30	/* feedetl_sn is at most 30 characters (2301) */
@@ -112,62 +113,6 @@ empty(const char *s)
 	return s == NULL || *s == '\0';
 }
 
-/* Canonical time text to seconds since 1970-01-01 (no time zone: both
- * sides of every comparison are the hospital's local time).  Returns -1
- * when t is not canonical. */
-static int
-time_secs(const char *t, int64_t *out)
-{
-	char canon[HG_TIMELEN];
-	int y, mo, d, h, mi, s;
-	int64_t era, yoe, doy, doe, days;
-
-	if (hg_time_parse("", t, canon, NULL) < 0 || strcmp(canon, t) != 0)
-		return -1;
-	/* canonical now, so the digits are where they must be */
-#define D2(p) (((p)[0] - '0') * 10 + ((p)[1] - '0'))
-	y = D2(t) * 100 + D2(t + 2);
-	mo = D2(t + 5);
-	d = D2(t + 8);
-	h = D2(t + 11);
-	mi = D2(t + 14);
-	s = D2(t + 17);
-#undef D2
-	/* days from civil (Howard Hinnant's algorithm) */
-	y -= mo <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	days = era * 146097 + doe - 719468;
-	*out = days * 86400 + h * 3600 + mi * 60 + s;
-	return 0;
-}
-
-static void
-secs_time(int64_t t, char out[HG_TIMELEN])
-{
-	int64_t days = t / 86400, sod = t % 86400, era, doe, yoe, doy, mp;
-	int64_t y, m, d;
-
-	if (sod < 0) {
-		sod += 86400;
-		days--;
-	}
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	snprintf(out, HG_TIMELEN, "%04d-%02d-%02d %02d:%02d:%02d",
-	    (int)(y % 10000), (int)m, (int)d, (int)(sod / 3600),
-	    (int)(sod / 60 % 60), (int)(sod % 60));
-}
 
 /* Fees with a serial, ordered by serial and then by position, so that
  * duplicates sit together behind their first occurrence.  qsort_r, not
@@ -263,9 +208,9 @@ check_patient(const struct hg_bill *b, const char *now,
 	 * they do not make the number wrong */
 	id = hg_xstrdup(b->certno);
 	hg_norm_id(id);
+	/* the field (with the source's column name) says what it is */
 	if (hg_idcard_check(id, now, why, sizeof why) < 0)
-		hg_problem_add(probs, nprobs, b->line, "certno",
-		    "ID number: %s", why);
+		hg_problem_add(probs, nprobs, b->line, "certno", "%s", why);
 	free(id);
 }
 
@@ -280,7 +225,7 @@ stay_time(const struct hg_bill *b, const char *t, const char *field,
 		    "expected the %s time", what);
 		return 0;
 	}
-	if (time_secs(t, secs) < 0) {
+	if (hg_time_secs(t, secs) < 0) {
 		hg_problem_add(probs, nprobs, b->line, field, "\"%s\" is not "
 		    "a time like \"2024-03-01 08:30:00\"", t);
 		return 0;
@@ -400,7 +345,7 @@ check_time(const struct hg_fee *f, const struct hg_bill *b, int stay_ok,
 		    "missing, expected the time the fee was incurred");
 		return;
 	}
-	if (time_secs(f->time, &t) < 0) {
+	if (hg_time_secs(f->time, &t) < 0) {
 		hg_problem_add(probs, nprobs, f->line, "fee_ocur_time",
 		    "\"%s\" is not a time like \"2024-03-01 09:10:00\"",
 		    f->time);
@@ -417,7 +362,7 @@ check_time(const struct hg_fee *f, const struct hg_bill *b, int stay_ok,
 		return;
 	}
 	if (t > dscg + after_hours * 3600) {
-		secs_time(dscg + after_hours * 3600, limit);
+		hg_secs_time(dscg + after_hours * 3600, limit);
 		if (after_hours == 0)
 			hg_problem_add(probs, nprobs, f->line,
 			    "fee_ocur_time", "%s is after discharge %s",

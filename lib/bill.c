@@ -68,11 +68,30 @@ hg_bill_free(struct hg_bill *b)
 	free(b->dept_name);
 	free(b->doctor_code);
 	free(b->doctor_name);
+	free(b->columns);
+	free(b->problems);
 	free(b->med_type);
 	free(b->adapter);
 	free(b->source_key);
 	free(b->source_ref);
 	free(b);
+}
+
+void
+hg_bill_add_problem(struct hg_bill *b, int line, const char *field,
+    const char *msg)
+{
+	char *m = hg_xstrdup(msg), *p, *add;
+
+	/* a quoted cell may hold either: one problem stays one line */
+	for (p = m; *p != '\0'; p++)
+		if (*p == '\t' || *p == '\n' || *p == '\r')
+			*p = ' ';
+	add = hg_xasprintf("%s%d\t%s\t%s\n", b->problems ? b->problems : "",
+	    line, field, m);
+	free(m);
+	free(b->problems);
+	b->problems = add;
 }
 
 struct hg_fee *
@@ -109,4 +128,30 @@ hg_bill_sum(const struct hg_bill *b)
 	for (i = 0; i < b->nfees; i++)
 		sum += b->fees[i].amount;
 	return sum;
+}
+
+const char *
+hg_bill_column(const struct hg_bill *b, const char *field, char *buf,
+    size_t len)
+{
+	const char *p, *e;
+	size_t n = strlen(field), m;
+
+	if (b == NULL || b->columns == NULL || len == 0)
+		return NULL;
+	for (p = b->columns; *p != '\0'; p = *e ? e + 1 : e) {
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) <= n + 1 || strncmp(p, field, n) != 0 ||
+		    p[n] != '=')
+			continue;
+		m = (size_t)(e - p) - n - 1;
+		if (m >= len)
+			m = len - 1;
+		memcpy(buf, p + n + 1, m);
+		buf[m] = '\0';
+		return buf;
+	}
+	return NULL;
 }

@@ -74,6 +74,17 @@ struct hg_bill {
 	char	*source_key;	/* business key within the adapter */
 	char	*source_ref;	/* human pointer: "file.csv lines 2-51" */
 	int	 line;		/* first source line/record of the bill */
+	/* the source's own names of the fields it gave, one "field=column"
+	 * a line ("certno=身份证号"), for messages in the HIS's words;
+	 * not content (not hashed), NULL when the source names none */
+	char	*columns;
+	/* what the adapter could not read in the source (a cell that does
+	 * not parse, a record of the wrong shape), one problem a line,
+	 * "LINE\tFIELD\tMESSAGE": the bill is kept in the outbox as
+	 * invalid until a corrected export replaces it.  NULL: none.
+	 * Content (hashed), so that two different defects are two
+	 * versions. */
+	char	*problems;
 };
 
 struct hg_bill *hg_bill_new(void);
@@ -81,6 +92,14 @@ void	hg_bill_free(struct hg_bill *bill);	/* NULL is fine */
 /* Append a zeroed fee and return it (owned by the bill). */
 struct hg_fee *hg_bill_add_fee(struct hg_bill *bill);
 struct hg_diag *hg_bill_add_diag(struct hg_bill *bill);
+/* The source's name of a canonical field (from bill->columns), copied
+ * into buf; NULL when it has none. */
+const char *hg_bill_column(const struct hg_bill *bill, const char *field,
+	    char *buf, size_t len);
+/* Add a line to bill->problems (tabs and newlines in msg become
+ * spaces). */
+void	hg_bill_add_problem(struct hg_bill *bill, int line, const char *field,
+	    const char *msg);
 /* Sum of the fee amounts. */
 int64_t	hg_bill_sum(const struct hg_bill *bill);
 /* Replace *slot with a copy of value (NULL clears). */

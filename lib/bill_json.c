@@ -165,6 +165,8 @@ hg_bill_to_json(const struct hg_bill *bl)
 	put_str(&w, "ref", bl->source_ref);
 	if (bl->line > 0)
 		put_int(&w, "line", bl->line);
+	put_str(&w, "columns", bl->columns);
+	put_str(&w, "problems", bl->problems);
 	hg_buf_adds(&b, "}}");
 	return hg_buf_take(&b);
 }
@@ -179,6 +181,13 @@ hg_bill_hash(const struct hg_bill *bl, char out[65])
 	/* Source line numbers move when an export gains a line above; they
 	 * are not content. */
 	content_write(&b, bl, 0);
+	/* what the source got wrong is content: a different defect is a
+	 * different version (a bill without one hashes as before) */
+	if (bl->problems != NULL) {
+		struct jw w = { &b, 0 };
+
+		put_str(&w, "problems", bl->problems);
+	}
 	hg_buf_addc(&b, '}');
 	EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL);
 	hg_buf_free(&b);
@@ -312,6 +321,8 @@ hg_bill_from_json(const char *json, struct hg_bill **out, struct hg_err *err)
 		get_str(src, "key", &b->source_key);
 		get_str(src, "ref", &b->source_ref);
 		b->line = get_int(src, "line");
+		get_str(src, "columns", &b->columns);
+		get_str(src, "problems", &b->problems);
 	}
 	json_object_put(o);
 	*out = b;

@@ -25,7 +25,9 @@ hg_conf_errs_add(struct hg_conf_errs *errs, const char *file, int line,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	errs->msg = hg_xrealloc(errs->msg, errs->n + 1, sizeof *errs->msg);
-	errs->msg[errs->n++] = hg_xasprintf("%s:%d: %s", file, line, msg);
+	/* line 0: about the file as a whole, not one of its lines */
+	errs->msg[errs->n++] = line > 0 ? hg_xasprintf("%s:%d: %s", file, line,
+	    msg) : hg_xasprintf("%s: %s", file, msg);
 }
 
 void
@@ -40,8 +42,8 @@ hg_conf_errs_free(struct hg_conf_errs *errs)
 	errs->n = 0;
 }
 
-static void
-kvlist_free(struct hg_kvlist *l)
+void
+hg_kvlist_free(struct hg_kvlist *l)
 {
 	size_t i;
 
@@ -73,7 +75,7 @@ free_slot(const struct hg_conf_key *k, void *base)
 		hg_sfree(*SLOT(base, k, char *));
 		break;
 	case HG_CT_MAP:
-		kvlist_free(SLOT(base, k, struct hg_kvlist));
+		hg_kvlist_free(SLOT(base, k, struct hg_kvlist));
 		break;
 	case HG_CT_LIST:
 		strlist_free(SLOT(base, k, struct hg_strlist));
@@ -241,7 +243,7 @@ apply_one(const struct hg_conf_key *k, config_setting_t *s, void *base,
 
 		if (t != CONFIG_TYPE_GROUP)
 			goto wrongtype;
-		kvlist_free(m);
+		hg_kvlist_free(m);
 		m->line = line;
 		n = config_setting_length(s);
 		for (i = 0; i < n; i++) {
@@ -283,6 +285,55 @@ wrongtype:
 	return 1;
 }
 
+/* Levenshtein distance, capped: names are short. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
+	size_t row[64];
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < cur)
+				cur = row[j] + 1;
+			if (row[j - 1] + 1 < cur)
+				cur = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = cur;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+hg_conf_nearest(const char *name, const char *const *cands,
+    const struct hg_conf_key *table)
+{
+	const char *best = NULL;
+	size_t d, bestd, limit = strlen(name) / 3 + 1;
+
+	bestd = limit + 1;
+	for (; cands != NULL && *cands != NULL; cands++)
+		if ((d = distance(name, *cands)) < bestd) {
+			bestd = d;
+			best = *cands;
+		}
+	for (; table != NULL && table->name != NULL; table++)
+		if ((d = distance(name, table->name)) < bestd) {
+			bestd = d;
+			best = table->name;
+		}
+	return best;
+}
+
 int
 hg_conf_apply(const struct hg_conf_key *table,
     const struct config_setting_t *cgroup, const char *const *ignore,
@@ -291,7 +342,7 @@ hg_conf_apply(const struct hg_conf_key *table,
 	config_setting_t *group = (config_setting_t *)cgroup;
 	const struct hg_conf_key *k;
 	const char *const *ig;
-	const char *name;
+	const char *name, *near;
 	int i, n, bad = 0;
 
 	n = config_setting_length(group);
@@ -314,8 +365,17 @@ hg_conf_apply(const struct hg_conf_key *table,
 				break;
 		if (ig != NULL && *ig != NULL)
 			continue;
-		hg_conf_errs_add(errs, file, (int)config_setting_source_line(s),
-		    "unknown key \"%s\"", name);
+		near = hg_conf_nearest(name, ignore, table);
+		if (near != NULL)
+			hg_conf_errs_add(errs, file,
+			    (int)config_setting_source_line(s),
+			    "unknown key \"%s\" (did you mean \"%s\"?)", name,
+			    near);
+		else
+			hg_conf_errs_add(errs, file,
+			    (int)config_setting_source_line(s),
+			    "unknown key \"%s\" (hisgate config-keys lists "
+			    "them all)", name);
 		bad++;
 	}
 	for (k = table; k->name != NULL; k++) {
@@ -339,6 +399,40 @@ hg_kv_get(const struct hg_kvlist *map, const char *key)
 		if (strcmp(map->v[i].key, key) == 0)
 			return map->v[i].value;
 	return NULL;
+}
+
+void
+hg_conf_lines(const struct config_setting_t *group, struct hg_kvlist *out)
+{
+	config_setting_t *e;
+	int i, n;
+
+	hg_kvlist_free(out);
+	n = config_setting_length(group);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem((config_setting_t *)group,
+		    (unsigned)i);
+		if (config_setting_name(e) == NULL)
+			continue;
+		out->v = hg_xrealloc(out->v, out->n + 1, sizeof *out->v);
+		out->v[out->n].key = hg_xstrdup(config_setting_name(e));
+		out->v[out->n].value = NULL;
+		out->v[out->n].line = (int)config_setting_source_line(e);
+		out->n++;
+	}
+}
+
+int
+hg_kv_line(const struct hg_kvlist *map, const char *key, int fallback)
+{
+	size_t i;
+
+	if (map == NULL)
+		return fallback;
+	for (i = 0; i < map->n; i++)
+		if (strcmp(map->v[i].key, key) == 0 && map->v[i].line > 0)
+			return map->v[i].line;
+	return fallback;
 }
 
 void

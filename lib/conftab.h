@@ -46,7 +46,8 @@ struct hg_conf_key {
 	int	 required;
 };
 
-/* Problems collected while loading, each "FILE:LINE: message". */
+/* Problems collected while loading, each "FILE:LINE: message" ("FILE:
+ * message" for line 0: the file as a whole). */
 struct hg_conf_errs {
 	char	**msg;
 	size_t	 n;
@@ -68,8 +69,20 @@ struct config_setting_t;
 int	hg_conf_apply(const struct hg_conf_key *table,
 	    const struct config_setting_t *group, const char *const *ignore,
 	    void *base, const char *file, struct hg_conf_errs *errs);
+/* The name nearest to `name` (edit distance at most a third of its
+ * length, plus one) among cands (NULL-terminated, may be NULL) and the
+ * table's keys (may be NULL), for "did you mean"; NULL when none is near. */
+const char *hg_conf_nearest(const char *name, const char *const *cands,
+	    const struct hg_conf_key *table);
 /* Look a value up in a map; NULL when absent. */
 const char *hg_kv_get(const struct hg_kvlist *map, const char *key);
+void	hg_kvlist_free(struct hg_kvlist *l);	/* its keys and values too */
+/* The line where key is set in map (a list of where each setting of a
+ * file is), else fallback; map may be NULL. */
+int	hg_kv_line(const struct hg_kvlist *map, const char *key, int fallback);
+/* Every setting of the group with its line, for hg_kv_line. */
+void	hg_conf_lines(const struct config_setting_t *group,
+	    struct hg_kvlist *out);
 
 /* Print the table as reference text (for man pages and --help). */
 void	hg_conf_print(const struct hg_conf_key *table, const char *section,

@@ -61,3 +61,13 @@ hg_err_prefix(struct hg_err *err, const char *fmt, ...)
 	memcpy(old, err->msg, sizeof old);
 	snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
 }
+
+const char *
+hg_err_unprefixed(const char *msg, const char *field)
+{
+	size_t n = strlen(field);
+
+	if (strncmp(msg, field, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}

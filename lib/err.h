@@ -31,4 +31,8 @@ void	hg_err_clear(struct hg_err *err);
 void	hg_err_prefix(struct hg_err *err, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* msg without a leading "field: " (the messages of hg_time_parse and
+ * hg_dec_parse start with the field, which a problem names already). */
+const char *hg_err_unprefixed(const char *msg, const char *field);
+
 #endif

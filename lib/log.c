@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/log.h"
 
 static int log_syslog;
@@ -56,6 +57,16 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* "MMDD" as a first-generation (15-digit) ID number has it */
+static int
+old_id_date(const char *p)
+{
+	int mm = (p[0] - '0') * 10 + (p[1] - '0');
+	int dd = (p[2] - '0') * 10 + (p[3] - '0');
+
+	return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31;
+}
+
 void
 hg_mask_ids(char *s)
 {
@@ -72,8 +83,12 @@ hg_mask_ids(char *s)
 		if (n >= 14 && n <= 18 && (s[j] == 'X' || s[j] == 'x'))
 			n++, j++;
 		/* Whole runs of 15 to 19: an ID number, also one damaged by a
-		 * lost or extra digit; a 26-digit psn_no or a msgid stays. */
-		if (n >= 15 && n <= 19 && !is_digit(s[j]))
+		 * lost or extra digit; a 26-digit psn_no or a msgid stays.
+		 * Fifteen digits with no month and day where a first-
+		 * generation ID has them (001102000010000) are a national
+		 * catalogue code. */
+		if (n >= 15 && n <= 19 && !is_digit(s[j]) &&
+		    !(n == 15 && !old_id_date(s + i + 8)))
 			memset(s + i + 6, '*', n - 10);
 		i = j;
 	}
@@ -96,6 +111,30 @@ hg_mask_certno(const char *certno, char *buf, size_t len)
 	for (k = 6; k + 4 < n && k + 1 < len; k++)
 		buf[k] = '*';
 	return buf;
+}
+
+char *
+hg_mask_text(const char *msg, const char *name)
+{
+	struct hg_buf b = { NULL, 0, 0 };
+	char masked[64];
+	const char *at;
+	size_t nl;
+
+	if (msg == NULL)
+		return NULL;
+	nl = name != NULL ? strlen(name) : 0;
+	if (nl > 0)
+		hg_mask_name(name, masked, sizeof masked);
+	hg_buf_grow(&b, strlen(msg));
+	while (nl > 0 && (at = strstr(msg, name)) != NULL) {
+		hg_buf_add(&b, msg, (size_t)(at - msg));
+		hg_buf_adds(&b, masked);
+		msg = at + nl;
+	}
+	hg_buf_adds(&b, msg);
+	hg_mask_ids(b.data);
+	return b.data;
 }
 
 char *
@@ -237,4 +276,14 @@ hg_complain_release(struct hg_complain *c, const char *comp,
 	va_start(ap, fmt);
 	vlog(HG_LOG_NOTICE, comp, fmt, ap, NULL);
 	va_end(ap);
+}
+
+void
+hg_fmt_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }

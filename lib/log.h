@@ -41,6 +41,12 @@ void	hg_mask_ids(char *line);
 char	*hg_mask_name(const char *name, char *buf, size_t len);
 /* "11010519491231002X" -> "110105********002X". */
 char	*hg_mask_certno(const char *certno, char *buf, size_t len);
+/* A copy of a free text (a platform's message, a problem list) for
+ * output people paste into tickets: ID numbers masked as by hg_mask_ids,
+ * and every occurrence of `name` (the patient's, or NULL) as by
+ * hg_mask_name: "证件号码[320102********1238]", "人员姓名[王*]".
+ * Allocated; NULL when msg is NULL. */
+char	*hg_mask_text(const char *msg, const char *name);
 
 /* Rate-limited complaints (collectd's c_complain): the first failure is
  * logged, repeats only at doubling intervals up to a day, and recovery once.
@@ -58,5 +64,7 @@ void	hg_complain_release(struct hg_complain *c, const char *comp,
 
 int64_t	hg_now_ms(void);	/* CLOCK_MONOTONIC */
 int64_t	hg_wall_ms(void);	/* CLOCK_REALTIME */
+/* ms since the epoch as local "YYYY-MM-DD HH:MM:SS" into buf. */
+void	hg_fmt_time(int64_t ms, char *buf, size_t len);
 
 #endif

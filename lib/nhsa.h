@@ -17,10 +17,10 @@
  *	body = hg_nhsa_json_text(env);		   POST body; free() it
  *	...transport...
  *	if (hg_nhsa_resp_parse(reply, len, &resp, &err) == -1)
- *		unknown outcome (err.kind == HG_ETEMP): resolve by 5203
+ *		unknown outcome (err.kind == HG_ETEMP): reverse by 2601
  *	switch (resp.cls) {
  *	case HG_NHSA_OK:     hg_nhsa_out_setl(resp.output, &setl, &err); ...
- *	case HG_NHSA_SYSERR: ambiguous: 5203 by medins_setl_id == msgid
+ *	case HG_NHSA_SYSERR: ambiguous: 2601 (omsgid = msgid), then anew
  *	case HG_NHSA_BIZERR: rejected: show resp.err_msg, do not resend
  *	case HG_NHSA_FAILED: not settled, unknown code: treat as rejected
  *	}
@@ -82,10 +82,11 @@ struct hg_nhsa_hdr {
  * (2301, an array) and "data" for everything else. */
 const char *hg_nhsa_input_node(const char *infno);
 
-/* 1 when infno only asks (1101 person, 2303 pre-settlement, 5203
- * settlement lookup, 3201 reconciliation, 9001 sign-in): sending it twice
- * changes nothing at the platform.  Everything else (2401, 2301, 2302,
- * 2402, 2304, 2305, 2601 ...) changes state, and so counts as unknown. */
+/* 1 when infno only asks (1101 person, 2303 pre-settlement, 5201 visit
+ * query, 5203 settlement lookup, 3201 and 3202 reconciliation, 9001
+ * sign-in): sending it twice changes nothing at the platform.  Everything
+ * else (2401, 2404, 2405, 2301, 2302, 2402, 2304, 2305, 2601, 9101 ...)
+ * changes state, and so counts as unknown and waits for the disk. */
 int	hg_nhsa_is_query(const char *infno);
 
 /* The request envelope: every header field of §1 in the documented order,
@@ -409,13 +410,65 @@ struct json_object *hg_nhsa_in_2305(const char *mdtrt_id, const char *setl_id,
 /* omsgid/oinfno: the msgid and infno of the call to reverse. */
 struct json_object *hg_nhsa_in_2601(const char *psn_no, const char *omsgid,
 	    const char *oinfno);
-/* By setl_id (the standard query). */
+/* By setl_id: psn_no and setl_id are both required; there is no lookup
+ * by msgid (after a lost 2304 the agent reverses it with 2601). */
 struct json_object *hg_nhsa_in_5203(const char *psn_no, const char *setl_id,
 	    const char *mdtrt_id);
-/* By medins_setl_id = the msgid of a 2304 whose answer was lost (an
- * extension the simulator implements; real platforms differ). */
-struct json_object *hg_nhsa_in_5203_msgid(const char *psn_no,
-	    const char *mdtrt_id, const char *medins_setl_id);
+
+/* --- 5201 visit query, 2404 admission cancel, 2405 discharge cancel ---- */
+
+/* 5201 input data: psn_no (required), begntime and endtime (optional,
+ * "yyyy-MM-dd HH:mm:ss"; NULL or "" leaves them out). */
+struct json_object *hg_nhsa_in_5201(const char *psn_no, const char *begntime,
+	    const char *endtime);
+/* The receiver reads input.data back: psn_no required. */
+struct hg_nhsa_visit_req {
+	char	 psn_no[HG_NHSA_IDBUF];
+	char	 begntime[HG_NHSA_TIMEBUF];	/* "" when not given */
+	char	 endtime[HG_NHSA_TIMEBUF];
+};
+int	hg_nhsa_visit_req_parse(struct json_object *data,
+	    struct hg_nhsa_visit_req *req, struct hg_err *err);
+
+/* One visit (5201 output.mdtrtinfo[]).  Visits cancelled by 2404 or
+ * reversed by 2601 are not listed. */
+struct hg_nhsa_visit {
+	char	 mdtrt_id[HG_NHSA_IDBUF];
+	char	 psn_no[HG_NHSA_IDBUF];
+	char	 ipt_otp_no[HG_NHSA_IDBUF];	/* = the 2401 ipt_no */
+	char	 inhosp_stas[HG_NHSA_CODEBUF];	/* "1" in hospital, "0" out */
+	char	 begntime[HG_NHSA_TIMEBUF];
+	char	 endtime[HG_NHSA_TIMEBUF];	/* "" while in hospital */
+	char	 insutype[HG_NHSA_CODEBUF];
+	char	 med_type[HG_NHSA_CODEBUF];
+	char	 fixmedins_code[HG_NHSA_IDBUF];
+};
+/* The receiver's side: one mdtrtinfo row, empty strings left out. */
+struct json_object *hg_nhsa_visit_json(const struct hg_nhsa_visit *v);
+/* output.mdtrtinfo[] into a new array (*rows, caller frees; *n rows).
+ * Required per row: mdtrt_id, ipt_otp_no, inhosp_stas ("0" or "1");
+ * an absent or null mdtrtinfo is no visit.  A failure names the row. */
+int	hg_nhsa_out_5201(struct json_object *output,
+	    struct hg_nhsa_visit **rows, size_t *n, struct hg_err *err);
+/* The row of rows for mdtrt_id, or NULL. */
+const struct hg_nhsa_visit *hg_nhsa_visit_find(
+	    const struct hg_nhsa_visit *rows, size_t n, const char *mdtrt_id);
+
+/* 2404 (admission cancel) and 2405 (discharge cancel): data {mdtrt_id,
+ * psn_no}.  2404 closes an open visit with no settlement in force; 2405
+ * reopens a discharged visit with no settlement in force. */
+struct json_object *hg_nhsa_in_2404(const char *mdtrt_id, const char *psn_no);
+struct json_object *hg_nhsa_in_2405(const char *mdtrt_id, const char *psn_no);
+/* The receiver reads either back: mdtrt_id and psn_no required. */
+int	hg_nhsa_visit_ref_parse(struct json_object *data,
+	    char mdtrt_id[HG_NHSA_IDBUF], char psn_no[HG_NHSA_IDBUF],
+	    struct hg_err *err);
+
+/* 2601: the receiver reads input.data back (psn_no, omsgid, oinfno, all
+ * required). */
+int	hg_nhsa_revs_req_parse(struct json_object *data,
+	    char psn_no[HG_NHSA_IDBUF], char omsgid[HG_NHSA_IDBUF],
+	    char oinfno[HG_NHSA_CODEBUF], struct hg_err *err);
 
 /* --- 3201 reconciliation ------------------------------------------------ */
 
@@ -449,6 +502,12 @@ int	hg_nhsa_out_3201(struct json_object *output,
  * gives "" and fails only when `required`; too long always fails. */
 int	hg_nhsa_get_str(struct json_object *obj, const char *key, char *buf,
 	    size_t size, int required, struct hg_err *err);
+/* The receiver's reading of a field: like hg_nhsa_get_str, failing in
+ * the platform's own words with the field in brackets, e.g.
+ * "人员编号[psn_no]不能为空". */
+int	hg_nhsa_req_str(struct json_object *obj, const char *key,
+	    const char *label, char *buf, size_t size, int required,
+	    struct hg_err *err);
 /* Add key: v to obj; NULL sends "". */
 void	hg_nhsa_put_str(struct json_object *obj, const char *key,
 	    const char *v);

@@ -16,8 +16,8 @@
  * SQLite's mutexes; use one per thread and never share it.  Processes
  * (daemon, CLI) may open the same file at once: writers serialise on
  * BEGIN IMMEDIATE with a 5 s busy timeout (HG_ETEMP after that).
- * hg_outbox_open sets umask 077 while it runs; open outboxes before
- * starting threads that create files. */
+ * A new outbox file is created 0600 (and its -wal/-shm files take its
+ * mode); the process umask is never changed. */
 #ifndef HG_OUTBOX_H
 #define HG_OUTBOX_H
 
@@ -26,7 +26,7 @@
 #include "lib/bill.h"
 #include "lib/err.h"
 
-#define HG_OUTBOX_SCHEMA	1	/* PRAGMA user_version this binary writes */
+#define HG_OUTBOX_SCHEMA	2	/* PRAGMA user_version this binary writes */
 
 /* Bill states, stored as these exact strings. */
 #define HG_S_INVALID	"invalid"	/* failed validation; waits for a fix */
@@ -37,6 +37,11 @@
 #define HG_S_REJECTED	"rejected"	/* platform said -2; err_msg says why */
 #define HG_S_AMENDED	"amended"	/* changed after sending; a person decides */
 #define HG_S_CANCELLED	"cancelled"	/* settled, then reversed with 2305 */
+#define HG_S_HELD	"held_by_audit"	/* the audit found what must not
+					 * leave unseen: queue release */
+#define HG_S_PERSON	"needs_person"	/* a lost answer the agent could not
+					 * resolve in bounded tries: its
+					 * journal shows every call */
 
 /* Outcome of hg_outbox_put. */
 enum hg_put_outcome {
@@ -59,6 +64,9 @@ struct hg_outbox;
 int	hg_outbox_open(const char *path, int flags, struct hg_outbox **out,
 	    struct hg_err *err);
 void	hg_outbox_close(struct hg_outbox *ob);	/* NULL is fine */
+/* The user the daemon runs as (agent.service_user), named in the advice
+ * of open errors ("chown hisgate:hisgate DIR").  Call before threads. */
+void	hg_outbox_service_user(const char *name);
 
 /* Transactions (BEGIN IMMEDIATE ... COMMIT).  Calls below that write use
  * the caller's transaction when one is open, otherwise their own.
@@ -208,16 +216,30 @@ void	hg_outbox_set_group(struct hg_outbox *ob, struct hg_group *g);
 void	hg_outbox_sync_lost(void);
 void	hg_outbox_note_rc(int rc);
 int	hg_outbox_sync_failed(void);
+/* Is rc (an SQLite result code) a condition that passes (lock, disk full,
+ * read-only file, I/O): HG_ETEMP rather than HG_EPERM? */
+int	hg_outbox_rc_passes(int rc);
 struct hg_group *hg_outbox_group(struct hg_outbox *ob, uint64_t **ticket);
 
 /* PRAGMA integrity_check and foreign_key_check (for `hisgate doctor`);
  * -1 with the first problem in err. */
 int	hg_outbox_check(struct hg_outbox *ob, struct hg_err *err);
 
+/* Idempotency-Keys an adapter has answered (httppush), kept with the
+ * body's hash and the bill (queue/outbox_keys.c).  get: 1 with hash
+ * (65 bytes) and *bill_id filled, 0 when the key is new, -1 with err;
+ * put: a key already there keeps its first hash. */
+int	hg_outbox_key_get(struct hg_outbox *ob, const char *adapter,
+	    const char *key, char hash[65], long long *bill_id,
+	    struct hg_err *err);
+int	hg_outbox_key_put(struct hg_outbox *ob, const char *adapter,
+	    const char *key, const char *hash, long long bill_id,
+	    struct hg_err *err);
+
 /* Delete bills that are finished for good (settled or cancelled, no
  * amendment waiting) and last changed before before_ms, with their
- * history, versions and journal.  *n gets how many; with dry, only
- * counts.  For `hisgate queue purge`: reconcile first, the platform's
+ * history, versions, journal, write-back records and httppush keys.
+ * *n gets how many; with dry, only counts.  For `hisgate queue purge`: reconcile first, the platform's
  * totals are then the only record of those days. */
 int	hg_outbox_purge(struct hg_outbox *ob, int64_t before_ms, int dry,
 	    long long *n, struct hg_err *err);

@@ -91,6 +91,10 @@ int	hg_steps_settled(struct hg_outbox *ob, long long id, const char *owner,
 /* Finish: rejected with the platform's (or our) reason in err_msg. */
 int	hg_steps_rejected(struct hg_outbox *ob, long long id,
 	    const char *owner, const char *err_msg, struct hg_err *err);
+/* Bounded tries spent: the bill waits for a person (needs_person) with
+ * why as its err_msg; fenced like hg_steps_rejected. */
+int	hg_steps_needs_person(struct hg_outbox *ob, long long id,
+	    const char *owner, const char *why, struct hg_err *err);
 /* in_progress -> in_doubt (lease kept), fenced. */
 int	hg_steps_doubt(struct hg_outbox *ob, long long id, const char *owner,
 	    const char *reason, struct hg_err *err);
@@ -98,12 +102,17 @@ int	hg_steps_doubt(struct hg_outbox *ob, long long id, const char *owner,
 int	hg_steps_undoubt(struct hg_outbox *ob, long long id, const char *owner,
 	    const char *reason, struct hg_err *err);
 
-/* `queue retry`: a rejected or cancelled bill back to ready (attempts,
- * step and error cleared).  A cancelled bill with a pending amendment
+/* `queue retry`: a rejected, cancelled or needs_person bill back to
+ * ready (attempts, step and error cleared; a needs_person bill's journal
+ * decides again what is asked, nothing is re-sent blindly, and the
+ * bounds count from then: hg_steps_person_ms).  A cancelled bill with a pending amendment
  * takes the amendment as its new content (old content kept in
  * bill_versions, version + 1).  Anything else is refused (HG_EPERM) with
  * the reason. */
 int	hg_steps_requeue(struct hg_outbox *ob, long long id, const char *why,
+	    struct hg_err *err);
+/* When the bill last left needs_person (queue retry), wall ms, or 0. */
+int	hg_steps_person_ms(struct hg_outbox *ob, long long id, int64_t *ms,
 	    struct hg_err *err);
 /* `queue cancel` answered: settled/amended -> cancelled. */
 int	hg_steps_cancelled(struct hg_outbox *ob, long long id,

@@ -1,6 +1,9 @@
 /* Loading the simulator's policy, catalogue and registry files.  Plain
  * text on purpose: trainers edit them with Notepad.  Everything is
- * checked at load, so a request never meets a half-understood rule. */
+ * checked at load, so a request never meets a half-understood rule.
+ * This file: the policy file (platform, hospitals, policies), the helpers
+ * the loaders share (conf_int.h) and the policy lookups; conf_csv.c loads
+ * the catalogue and the registry. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,12 +16,10 @@
 #include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "sim/conf.h"
+#include "sim/conf_int.h"
 
-#define LINEMAX	4096
-#define MAXCOLS	16
-
-static int
-copy(char *dst, size_t size, const char *src, const char *path, int line,
+int
+sc_copy(char *dst, size_t size, const char *src, const char *path, int line,
     const char *what, struct hg_err *err)
 {
 	if (strlen(src) >= size)
@@ -28,8 +29,8 @@ copy(char *dst, size_t size, const char *src, const char *path, int line,
 	return 0;
 }
 
-static char *
-chomp(char *s)
+char *
+sc_chomp(char *s)
 {
 	size_t n = strlen(s);
 
@@ -39,8 +40,8 @@ chomp(char *s)
 }
 
 /* Skip a UTF-8 byte-order mark (Excel writes one). */
-static char *
-skip_bom(char *s)
+char *
+sc_skip_bom(char *s)
 {
 	if ((unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
 	    (unsigned char)s[2] == 0xBF)
@@ -63,8 +64,8 @@ parse_amount(const char *path, int line, const char *key, const char *v,
 }
 
 /* A ratio between 0 and 1 with at most 4 decimals: "0.75". */
-static int
-parse_ratio(const char *path, int line, const char *key, const char *v,
+int
+sc_parse_ratio(const char *path, int line, const char *key, const char *v,
     int64_t *out, struct hg_err *err)
 {
 	struct hg_err e;
@@ -77,8 +78,8 @@ parse_ratio(const char *path, int line, const char *key, const char *v,
 	return 0;
 }
 
-static int
-parse_bool(const char *path, int line, const char *key, const char *v,
+int
+sc_parse_bool(const char *path, int line, const char *key, const char *v,
     int *out, struct hg_err *err)
 {
 	if (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 ||
@@ -128,7 +129,7 @@ parse_levels(const char *path, int line, const char *key, char *v,
 			    "with a level from 1 to %d", path, line, key, w[i],
 			    SIM_MAXLEVEL);
 		lv = w[i][0] - '0';
-		if ((is_ratio ? parse_ratio(path, line, key, colon + 1,
+		if ((is_ratio ? sc_parse_ratio(path, line, key, colon + 1,
 		    &vals[lv], err) : parse_amount(path, line, key, colon + 1,
 		    &vals[lv], err)) == -1)
 			return -1;
@@ -169,7 +170,7 @@ parse_segments(const char *path, int line, char *v, struct sim_policy *p,
 			return hg_fail(err, "%s:%d: ci_segments: upper bounds "
 			    "must increase", path, line);
 		}
-		if (parse_ratio(path, line, "ci_segments", colon + 1,
+		if (sc_parse_ratio(path, line, "ci_segments", colon + 1,
 		    &p->seg[i].ratio, err) == -1)
 			return -1;
 	}
@@ -185,10 +186,10 @@ policy_key(struct sim_policy *p, const char *path, int line, const char *k,
 	size_t i, n;
 
 	if (strcmp(k, "fund_type") == 0)
-		return copy(p->fund_type, sizeof p->fund_type, v, path, line,
+		return sc_copy(p->fund_type, sizeof p->fund_type, v, path, line,
 		    k, err);
 	if (strcmp(k, "fund_name") == 0)
-		return copy(p->fund_name, sizeof p->fund_name, v, path, line,
+		return sc_copy(p->fund_name, sizeof p->fund_name, v, path, line,
 		    k, err);
 	if (strcmp(k, "deductible") == 0)
 		return parse_levels(path, line, k, v, 0, p->deductible,
@@ -204,14 +205,14 @@ policy_key(struct sim_policy *p, const char *path, int line, const char *k,
 		return parse_amount(path, line, k, v, &p->annual_cap, err);
 	}
 	if (strcmp(k, "b_selfpay_ratio") == 0)
-		return parse_ratio(path, line, k, v, &p->b_ratio, err);
+		return sc_parse_ratio(path, line, k, v, &p->b_ratio, err);
 	if (strcmp(k, "nofiling_cut") == 0)
-		return parse_ratio(path, line, k, v, &p->nofiling_cut, err);
+		return sc_parse_ratio(path, line, k, v, &p->nofiling_cut, err);
 	if (strcmp(k, "ci_fund_type") == 0)
-		return copy(p->ci_fund_type, sizeof p->ci_fund_type, v, path,
+		return sc_copy(p->ci_fund_type, sizeof p->ci_fund_type, v, path,
 		    line, k, err);
 	if (strcmp(k, "ci_fund_name") == 0)
-		return copy(p->ci_fund_name, sizeof p->ci_fund_name, v, path,
+		return sc_copy(p->ci_fund_name, sizeof p->ci_fund_name, v, path,
 		    line, k, err);
 	if (strcmp(k, "ci_threshold") == 0) {
 		p->ci = 1;
@@ -222,12 +223,12 @@ policy_key(struct sim_policy *p, const char *path, int line, const char *k,
 		return parse_segments(path, line, v, p, err);
 	}
 	if (strcmp(k, "ci_include_preselfpay") == 0)
-		return parse_bool(path, line, k, v, &p->ci_incl_presel, err);
+		return sc_parse_bool(path, line, k, v, &p->ci_incl_presel, err);
 	if (strcmp(k, "maf_fund_type") == 0)
-		return copy(p->maf_fund_type, sizeof p->maf_fund_type, v, path,
+		return sc_copy(p->maf_fund_type, sizeof p->maf_fund_type, v, path,
 		    line, k, err);
 	if (strcmp(k, "maf_fund_name") == 0)
-		return copy(p->maf_fund_name, sizeof p->maf_fund_name, v, path,
+		return sc_copy(p->maf_fund_name, sizeof p->maf_fund_name, v, path,
 		    line, k, err);
 	if (strcmp(k, "maf_psn_types") == 0) {
 		n = words(v, w, SIM_MAXTYPES + 1);
@@ -235,7 +236,7 @@ policy_key(struct sim_policy *p, const char *path, int line, const char *k,
 			return hg_fail(err, "%s:%d: %s: at most %d person "
 			    "types", path, line, k, SIM_MAXTYPES);
 		for (i = 0; i < n; i++)
-			if (copy(p->maf_types[i], sizeof p->maf_types[i],
+			if (sc_copy(p->maf_types[i], sizeof p->maf_types[i],
 			    w[i], path, line, k, err) == -1)
 				return -1;
 		p->nmaf_types = n;
@@ -243,7 +244,7 @@ policy_key(struct sim_policy *p, const char *path, int line, const char *k,
 		return 0;
 	}
 	if (strcmp(k, "maf_ratio") == 0)
-		return parse_ratio(path, line, k, v, &p->maf_ratio, err);
+		return sc_parse_ratio(path, line, k, v, &p->maf_ratio, err);
 	if (strcmp(k, "maf_annual_cap") == 0) {
 		if (strcmp(v, "none") == 0) {
 			p->maf_cap = SIM_NONE;
@@ -252,10 +253,10 @@ policy_key(struct sim_policy *p, const char *path, int line, const char *k,
 		return parse_amount(path, line, k, v, &p->maf_cap, err);
 	}
 	if (strcmp(k, "clr_type") == 0)
-		return copy(p->clr_type, sizeof p->clr_type, v, path, line, k,
+		return sc_copy(p->clr_type, sizeof p->clr_type, v, path, line, k,
 		    err);
 	if (strcmp(k, "clr_way") == 0)
-		return copy(p->clr_way, sizeof p->clr_way, v, path, line, k,
+		return sc_copy(p->clr_way, sizeof p->clr_way, v, path, line, k,
 		    err);
 	return hg_fail(err, "%s:%d: unknown policy key \"%s\"", path, line, k);
 }
@@ -310,7 +311,7 @@ hosp_key(struct sim_hospital *h, const char *path, int line, const char *k,
     const char *v, struct hg_err *err)
 {
 	if (strcmp(k, "name") == 0)
-		return copy(h->name, sizeof h->name, v, path, line, k, err);
+		return sc_copy(h->name, sizeof h->name, v, path, line, k, err);
 	if (strcmp(k, "level") == 0) {
 		if (strlen(v) != 1 || v[0] < '1' || v[0] > '0' + SIM_MAXLEVEL)
 			return hg_fail(err, "%s:%d: level: \"%s\" is not 1, 2 "
@@ -341,10 +342,10 @@ platform_key(struct sim_conf *c, const char *path, int line, const char *k,
 	long n;
 
 	if (strcmp(k, "admdvs") == 0)
-		return copy(c->admdvs, sizeof c->admdvs, v, path, line, k,
+		return sc_copy(c->admdvs, sizeof c->admdvs, v, path, line, k,
 		    err);
 	if (strcmp(k, "name") == 0)
-		return copy(c->name, sizeof c->name, v, path, line, k, err);
+		return sc_copy(c->name, sizeof c->name, v, path, line, k, err);
 	if (strcmp(k, "default_level") == 0 || strcmp(k, "sign_ttl") == 0) {
 		errno = 0;
 		n = strtol(v, &end, 10);
@@ -402,7 +403,7 @@ section_head(struct sim_conf *c, char *s, const char *path, int line,
 		h = &c->hosp[c->nhosp++];
 		memset(h, 0, sizeof *h);
 		*sec = SEC_HOSPITAL;
-		return copy(h->code, sizeof h->code, w[1], path, line,
+		return sc_copy(h->code, sizeof h->code, w[1], path, line,
 		    "hospital code", err);
 	}
 	if (n == 3 && strcmp(w[0], "policy") == 0) {
@@ -415,10 +416,10 @@ section_head(struct sim_conf *c, char *s, const char *path, int line,
 		p = &c->pol[c->npol++];
 		policy_defaults(p);
 		*sec = SEC_POLICY;
-		if (copy(p->admdvs, sizeof p->admdvs, w[1], path, line,
+		if (sc_copy(p->admdvs, sizeof p->admdvs, w[1], path, line,
 		    "admdvs", err) == -1)
 			return -1;
-		return copy(p->insutype, sizeof p->insutype, w[2], path, line,
+		return sc_copy(p->insutype, sizeof p->insutype, w[2], path, line,
 		    "insutype", err);
 	}
 	return hg_fail(err, "%s:%d: unknown section [%s]", path, line, s + 1);
@@ -437,7 +438,7 @@ sim_conf_load_policy(struct sim_conf *c, const char *path, struct hg_err *err)
 		return hg_fail(err, "%s: %s", path, strerror(errno));
 	while (fgets(buf, sizeof buf, f) != NULL) {
 		line++;
-		s = hg_trim(chomp(line == 1 ? skip_bom(buf) : buf));
+		s = hg_trim(sc_chomp(line == 1 ? sc_skip_bom(buf) : buf));
 		if (s[0] == '\0' || s[0] == '#' || s[0] == ';')
 			continue;
 		if (s[0] == '[') {
@@ -495,248 +496,6 @@ out:
 	return rc;
 }
 
-/* Split one CSV line in place: commas, optional double quotes ("" is a
- * quote).  Returns the number of fields or -1 for an open quote. */
-static int
-csv_split(char *s, char **f, int max)
-{
-	int n = 0;
-	char *w;
-
-	for (;;) {
-		if (n == max)
-			return n;
-		if (*s == '"') {
-			f[n++] = w = ++s;
-			for (;;) {
-				if (*s == '\0')
-					return -1;
-				if (*s == '"' && s[1] == '"') {
-					*w++ = '"';
-					s += 2;
-				} else if (*s == '"') {
-					s++;
-					break;
-				} else {
-					*w++ = *s++;
-				}
-			}
-			*w = '\0';
-			while (*s != ',' && *s != '\0')
-				s++;
-		} else {
-			f[n++] = s;
-			while (*s != ',' && *s != '\0')
-				s++;
-		}
-		if (*s == '\0')
-			break;
-		*s++ = '\0';
-	}
-	return n;
-}
-
-/* Read a CSV file with a header row naming at least `want` columns in any
- * order; calls row() with the fields in `want` order. */
-static int
-csv_load(const char *path, const char *const *want, int nwant,
-    int (*row)(void *, char **, const char *, int, struct hg_err *),
-    void *arg, struct hg_err *err)
-{
-	char buf[LINEMAX], *s, *fields[MAXCOLS], *vals[MAXCOLS];
-	int map[MAXCOLS], line = 0, n, i, j, rc = -1, header = 1;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return hg_fail(err, "%s: %s", path, strerror(errno));
-	while (fgets(buf, sizeof buf, f) != NULL) {
-		line++;
-		s = chomp(line == 1 ? skip_bom(buf) : buf);
-		if (hg_trim(s)[0] == '\0' || s[0] == '#')
-			continue;
-		n = csv_split(s, fields, MAXCOLS);
-		if (n == -1) {
-			hg_fail(err, "%s:%d: unterminated quote", path, line);
-			goto out;
-		}
-		for (i = 0; i < n; i++)
-			hg_trim(fields[i]);
-		if (header) {
-			for (j = 0; j < nwant; j++) {
-				map[j] = -1;
-				for (i = 0; i < n; i++)
-					if (strcmp(fields[i], want[j]) == 0)
-						map[j] = i;
-				if (map[j] == -1) {
-					hg_fail(err, "%s:%d: the header has no "
-					    "column \"%s\"", path, line,
-					    want[j]);
-					goto out;
-				}
-			}
-			header = 0;
-			continue;
-		}
-		for (j = 0; j < nwant; j++)
-			vals[j] = map[j] < n ? fields[map[j]] : (char *)"";
-		if (row(arg, vals, path, line, err) == -1)
-			goto out;
-	}
-	if (header) {
-		hg_fail(err, "%s: empty (no header row)", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	fclose(f);
-	return rc;
-}
-
-static int
-parse_lv(const char *v, int *lv)
-{
-	if (strcmp(v, "甲") == 0 || strcmp(v, "A") == 0 ||
-	    strcmp(v, "01") == 0)
-		*lv = SIM_LV_A;
-	else if (strcmp(v, "乙") == 0 || strcmp(v, "B") == 0 ||
-	    strcmp(v, "02") == 0)
-		*lv = SIM_LV_B;
-	else if (strcmp(v, "丙") == 0 || strcmp(v, "C") == 0 ||
-	    strcmp(v, "03") == 0)
-		*lv = SIM_LV_C;
-	else
-		return -1;
-	return 0;
-}
-
-static int
-cat_row(void *arg, char **v, const char *path, int line, struct hg_err *err)
-{
-	struct sim_conf *c = arg;
-	struct sim_catitem *it;
-	struct hg_err e;
-
-	c->cat = hg_xrealloc(c->cat, c->ncat + 1, sizeof *c->cat);
-	it = &c->cat[c->ncat];
-	memset(it, 0, sizeof *it);
-	if (v[0][0] == '\0')
-		return hg_fail(err, "%s:%d: empty code", path, line);
-	if (copy(it->code, sizeof it->code, v[0], path, line, "code",
-	    err) == -1 ||
-	    copy(it->name, sizeof it->name, v[1], path, line, "name",
-	    err) == -1 ||
-	    copy(it->chrgitm_type, sizeof it->chrgitm_type, v[3], path, line,
-	    "chrgitm_type", err) == -1)
-		return -1;
-	if (parse_lv(v[2], &it->lv) == -1)
-		return hg_fail(err, "%s:%d: lv: \"%s\" is not 甲, 乙 or 丙 "
-		    "(or A/B/C, 01/02/03)", path, line, v[2]);
-	it->price_cap = SIM_NONE;
-	if (v[4][0] != '\0' && hg_dec_parse("price_cap", v[4],
-	    HG_SCALE_PRICE, &it->price_cap, &e) == -1)
-		return hg_fail(err, "%s:%d: %s", path, line, e.msg);
-	it->b_ratio = SIM_NONE;
-	if (v[5][0] != '\0') {
-		if (it->lv != SIM_LV_B)
-			return hg_fail(err, "%s:%d: b_ratio is only for 乙 "
-			    "items", path, line);
-		if (parse_ratio(path, line, "b_ratio", v[5], &it->b_ratio,
-		    err) == -1)
-			return -1;
-	}
-	c->ncat++;
-	return 0;
-}
-
-static int
-cat_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct sim_catitem *)a)->code,
-	    ((const struct sim_catitem *)b)->code);
-}
-
-int
-sim_conf_load_catalogue(struct sim_conf *c, const char *path,
-    struct hg_err *err)
-{
-	static const char *const cols[] = { "code", "name", "lv",
-	    "chrgitm_type", "price_cap", "b_ratio" };
-	size_t i;
-
-	if (csv_load(path, cols, 6, cat_row, c, err) == -1)
-		return -1;
-	qsort(c->cat, c->ncat, sizeof *c->cat, cat_cmp);
-	for (i = 1; i < c->ncat; i++)
-		if (strcmp(c->cat[i - 1].code, c->cat[i].code) == 0)
-			return hg_fail(err, "%s: code %s is listed twice", path,
-			    c->cat[i].code);
-	return 0;
-}
-
-static int
-psn_row(void *arg, char **v, const char *path, int line, struct hg_err *err)
-{
-	struct sim_conf *c = arg;
-	struct sim_person *p;
-	size_t i;
-
-	c->psn = hg_xrealloc(c->psn, c->npsn + 1, sizeof *c->psn);
-	p = &c->psn[c->npsn];
-	memset(p, 0, sizeof *p);
-	if (copy(p->certno, sizeof p->certno, v[0], path, line, "certno",
-	    err) == -1 ||
-	    copy(p->psn_no, sizeof p->psn_no, v[1], path, line, "psn_no",
-	    err) == -1 ||
-	    copy(p->psn_name, sizeof p->psn_name, v[2], path, line,
-	    "psn_name", err) == -1 ||
-	    copy(p->gend, sizeof p->gend, v[3], path, line, "gend",
-	    err) == -1 ||
-	    copy(p->brdy, sizeof p->brdy, v[4], path, line, "brdy",
-	    err) == -1 ||
-	    copy(p->insutype, sizeof p->insutype, v[5], path, line,
-	    "insutype", err) == -1 ||
-	    copy(p->psn_type, sizeof p->psn_type, v[6], path, line,
-	    "psn_type", err) == -1 ||
-	    copy(p->insuplc_admdvs, sizeof p->insuplc_admdvs, v[7], path,
-	    line, "insuplc_admdvs", err) == -1 ||
-	    parse_bool(path, line, "filing", v[8], &p->filing, err) == -1 ||
-	    copy(p->psn_insu_stas, sizeof p->psn_insu_stas, v[9], path, line,
-	    "psn_insu_stas", err) == -1 ||
-	    copy(p->emp_name, sizeof p->emp_name, v[10], path, line,
-	    "emp_name", err) == -1)
-		return -1;
-	if (p->certno[0] == '\0' || p->psn_no[0] == '\0' ||
-	    p->insutype[0] == '\0' || p->insuplc_admdvs[0] == '\0')
-		return hg_fail(err, "%s:%d: certno, psn_no, insutype and "
-		    "insuplc_admdvs are required", path, line);
-	if (p->psn_insu_stas[0] == '\0')
-		p->psn_insu_stas[0] = '1';
-	for (i = 0; i < c->npsn; i++) {
-		if (strcmp(c->psn[i].psn_no, p->psn_no) == 0 &&
-		    strcmp(c->psn[i].insutype, p->insutype) == 0)
-			return hg_fail(err, "%s:%d: psn_no %s insutype %s is "
-			    "listed twice", path, line, p->psn_no,
-			    p->insutype);
-		if (strcmp(c->psn[i].psn_no, p->psn_no) == 0 &&
-		    strcmp(c->psn[i].certno, p->certno) != 0)
-			return hg_fail(err, "%s:%d: psn_no %s has two "
-			    "certificate numbers", path, line, p->psn_no);
-	}
-	c->npsn++;
-	return 0;
-}
-
-int
-sim_conf_load_registry(struct sim_conf *c, const char *path,
-    struct hg_err *err)
-{
-	static const char *const cols[] = { "certno", "psn_no", "psn_name",
-	    "gend", "brdy", "insutype", "psn_type", "insuplc_admdvs",
-	    "filing", "psn_insu_stas", "emp_name" };
-
-	return csv_load(path, cols, 11, psn_row, c, err);
-}
-
 void
 sim_conf_free(struct sim_conf *c)
 {
@@ -764,17 +523,6 @@ sim_conf_policy(const struct sim_conf *c, const char *admdvs,
 	return NULL;
 }
 
-const struct sim_catitem *
-sim_conf_item(const struct sim_conf *c, const char *code)
-{
-	struct sim_catitem key;
-
-	if (strlen(code) >= sizeof key.code)
-		return NULL;
-	memcpy(key.code, code, strlen(code) + 1);
-	return bsearch(&key, c->cat, c->ncat, sizeof *c->cat, cat_cmp);
-}
-
 const struct sim_hospital *
 sim_conf_hospital(const struct sim_conf *c, const char *code)
 {
@@ -794,29 +542,4 @@ sim_conf_level(const struct sim_conf *c, const char *code)
 	if (h != NULL && h->level > 0)
 		return h->level;
 	return c->default_level;
-}
-
-const struct sim_person *
-sim_conf_person(const struct sim_conf *c, const char *psn_no,
-    const char *insutype)
-{
-	size_t i;
-
-	for (i = 0; i < c->npsn; i++)
-		if (strcmp(c->psn[i].psn_no, psn_no) == 0 &&
-		    (insutype == NULL ||
-		    strcmp(c->psn[i].insutype, insutype) == 0))
-			return &c->psn[i];
-	return NULL;
-}
-
-const struct sim_person *
-sim_conf_person_cert(const struct sim_conf *c, const char *certno)
-{
-	size_t i;
-
-	for (i = 0; i < c->npsn; i++)
-		if (strcmp(c->psn[i].certno, certno) == 0)
-			return &c->psn[i];
-	return NULL;
 }

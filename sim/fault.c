@@ -23,6 +23,11 @@ static const struct {
 	{ "reset", SIM_F_RESET },
 	{ "reset-before", SIM_F_RESET },
 	{ "reset-after-commit", SIM_F_RESET_AFTER_COMMIT },
+	{ "drop-after-commit", SIM_F_RESET_AFTER_COMMIT },
+	{ "http500-after-commit", SIM_F_HTTP500_AFTER_COMMIT },
+	{ "http502-after-commit", SIM_F_HTTP502_AFTER_COMMIT },
+	{ "http503-after-commit", SIM_F_HTTP503_AFTER_COMMIT },
+	{ "timeout-after-commit", SIM_F_TIMEOUT_AFTER_COMMIT },
 	{ "infcode-1", SIM_F_INFCODE1 },
 	{ "infcode-1-after-commit", SIM_F_INFCODE1_AFTER_COMMIT },
 	{ "outage", SIM_F_OUTAGE },
@@ -55,6 +60,30 @@ num(const char *spec, const char *key, const char *v, int64_t min,
 	return 0;
 }
 
+/* "*", or 4-digit codes separated by '/' */
+static int
+infno_list_check(const char *spec, const char *v, struct hg_err *err)
+{
+	const char *p = v;
+	size_t n;
+
+	if (strcmp(v, "*") == 0)
+		return 0;
+	if (strlen(v) >= sizeof ((struct sim_fault *)0)->infno)
+		return hg_fail(err, "--fault %s: infno \"%s\" is too long",
+		    spec, v);
+	for (;;) {
+		n = strspn(p, "0123456789");
+		if (n != 4 || (p[4] != '\0' && p[4] != '/'))
+			return hg_fail(err, "--fault %s: infno \"%s\" is not "
+			    "4 digits, codes joined by /, writes or *", spec,
+			    v);
+		if (p[4] == '\0')
+			return 0;
+		p += 5;
+	}
+}
+
 int
 sim_fault_parse(const char *spec, struct sim_fault *f, struct hg_err *err)
 {
@@ -84,18 +113,20 @@ sim_fault_parse(const char *spec, struct sim_fault *f, struct hg_err *err)
 			if (f->kind == SIM_F_NONE) {
 				hg_fail(err, "--fault %s: unknown kind \"%s\" "
 				    "(latency, http500, http502, http503, "
-				    "reset, reset-after-commit, infcode-1, "
+				    "reset, reset-after-commit, "
+				    "drop-after-commit, http500-after-commit, "
+				    "http502-after-commit, "
+				    "http503-after-commit, "
+				    "timeout-after-commit, infcode-1, "
 				    "infcode-1-after-commit, outage)", spec,
 				    eq);
 				goto out;
 			}
 		} else if (strcmp(tok, "infno") == 0) {
-			if (strcmp(eq, "*") != 0 && (strlen(eq) != 4 ||
-			    strspn(eq, "0123456789") != 4)) {
-				hg_fail(err, "--fault %s: infno \"%s\" is not "
-				    "4 digits or *", spec, eq);
+			if (strcmp(eq, "writes") == 0)
+				eq = SIM_FAULT_WRITES;
+			if (infno_list_check(spec, eq, err) == -1)
 				goto out;
-			}
 			snprintf(f->infno, sizeof f->infno, "%s", eq);
 		} else if (strcmp(tok, "prob") == 0) {
 			if (hg_dec_parse("prob", eq, 6, &ppm, NULL) == -1 ||
@@ -131,8 +162,10 @@ sim_fault_parse(const char *spec, struct sim_fault *f, struct hg_err *err)
 		hg_fail(err, "--fault %s: kind= is required", spec);
 		goto out;
 	}
-	if (f->kind == SIM_F_LATENCY && f->ms == 0) {
-		hg_fail(err, "--fault %s: latency needs ms=", spec);
+	if ((f->kind == SIM_F_LATENCY || f->kind ==
+	    SIM_F_TIMEOUT_AFTER_COMMIT) && f->ms == 0) {
+		hg_fail(err, "--fault %s: %s needs ms=", spec,
+		    sim_fault_kind_name(f->kind));
 		goto out;
 	}
 	if (f->kind == SIM_F_OUTAGE) {
@@ -193,7 +226,16 @@ next_rand(uint64_t *state)
 static int
 matches(const struct sim_fault *f, const char *infno)
 {
-	return strcmp(f->infno, "*") == 0 || strcmp(f->infno, infno) == 0;
+	const char *p;
+
+	if (strcmp(f->infno, "*") == 0)
+		return 1;
+	if (strlen(infno) != 4)
+		return 0;
+	for (p = f->infno; *p != '\0'; p += p[4] == '/' ? 5 : 4)
+		if (strncmp(p, infno, 4) == 0)
+			return 1;
+	return 0;
 }
 
 void
@@ -235,6 +277,8 @@ sim_faults_plan(struct sim_faults *fs, const char *infno, int64_t now_ms,
 			plan->kind = SIM_F_RESET;
 		} else {
 			plan->kind = f->kind;
+			plan->hold_ms = f->kind == SIM_F_TIMEOUT_AFTER_COMMIT ?
+			    f->ms : 0;
 		}
 		snprintf(plan->spec, sizeof plan->spec, "%s", f->spec);
 	}

@@ -5,13 +5,21 @@
  *   kind=http500|http502|http503  answer that HTTP status, no processing
  *   kind=reset                    drop the connection before processing
  *   kind=reset-after-commit       process and commit, then drop the
- *                                 connection without an answer
+ *                                 connection without an answer (also
+ *                                 kind=drop-after-commit)
+ *   kind=http500-after-commit     process and commit, answer that HTTP
+ *     (http502-, http503-)        status instead of the result
+ *   kind=timeout-after-commit,ms=N  process and commit, hold the answer
+ *                                 N ms (past the client's timeout), then
+ *                                 drop the connection
  *   kind=infcode-1                answer infcode -1, no processing
  *   kind=infcode-1-after-commit   process and commit, answer infcode -1
  *   kind=outage,after=N,secs=T    after N matching requests, refuse every
  *                                 connection for T seconds (once)
  *
- * with filters: infno=2304 (or * / absent: any), prob=0.2 (draws from a
+ * with filters: infno=2304 (or 2401/2402/2304: any of them; writes: every
+ * infno that changes the platform, 2401 2301 2302 2402 2304 2305 2404
+ * 2405 2601; * or absent: any), prob=0.2 (draws from a
  * PRNG seeded by --seed), nth=K (only the K-th matching request),
  * count=N (fire at most N times).  The first terminal fault that fires
  * decides a request; latency faults all add up. */
@@ -35,11 +43,18 @@ enum sim_fault_kind {
 	SIM_F_INFCODE1,
 	SIM_F_INFCODE1_AFTER_COMMIT,
 	SIM_F_OUTAGE,
+	SIM_F_HTTP500_AFTER_COMMIT,
+	SIM_F_HTTP502_AFTER_COMMIT,
+	SIM_F_HTTP503_AFTER_COMMIT,
+	SIM_F_TIMEOUT_AFTER_COMMIT,
 };
+
+/* The infnos infno=writes matches: every call that changes the platform. */
+#define SIM_FAULT_WRITES "2401/2301/2302/2402/2304/2305/2404/2405/2601"
 
 struct sim_fault {
 	int	 kind;
-	char	 infno[8];		/* "*" any */
+	char	 infno[64];		/* "*" any, or codes split by '/' */
 	int64_t	 prob_ppm;		/* 1000000 = always */
 	int64_t	 nth;			/* 0: every match */
 	int64_t	 count;			/* 0: unlimited */
@@ -62,6 +77,7 @@ struct sim_faults {
 /* What to do with one request. */
 struct sim_plan {
 	int64_t	 latency_ms;
+	int64_t	 hold_ms;		/* timeout-after-commit */
 	int	 kind;			/* a terminal kind or SIM_F_NONE */
 	char	 spec[128];		/* the fault that decided, for logs */
 };

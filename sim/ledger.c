@@ -3,6 +3,9 @@
  * all of its traces or none (except its msgid, kept on purpose). */
 #include "config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +17,7 @@
 #include "lib/money.h"
 #include "lib/xmalloc.h"
 #include "sim/ledger.h"
-
-struct sim_ledger {
-	sqlite3	*db;
-};
+#include "sim/ledger_int.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY,"
@@ -64,10 +64,14 @@ static const char schema[] =
 	" cash INTEGER NOT NULL, hosp INTEGER NOT NULL,"
 	" ci_base INTEGER NOT NULL, reversed_by TEXT, output TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS setls_visit ON setls(mdtrt_id);"
-	"CREATE INDEX IF NOT EXISTS setls_psn ON setls(psn_no, insutype, year);";
+	"CREATE INDEX IF NOT EXISTS setls_psn ON setls(psn_no, insutype, year);"
+	"CREATE TABLE IF NOT EXISTS files(file_qury_no TEXT PRIMARY KEY,"
+	" fixmedins_code TEXT NOT NULL, filename TEXT NOT NULL,"
+	" kind TEXT NOT NULL, content TEXT NOT NULL, msgid TEXT NOT NULL,"
+	" created INTEGER NOT NULL);";
 
-static int
-dberr(struct sim_ledger *l, struct hg_err *err, const char *what)
+int
+sim_ldb_err(struct sim_ledger *l, struct hg_err *err, const char *what)
 {
 	/* a busy or full disk is worth retrying; the platform says -1 */
 	return hg_failt(err, "ledger: %s: %s", what, sqlite3_errmsg(l->db));
@@ -75,8 +79,8 @@ dberr(struct sim_ledger *l, struct hg_err *err, const char *what)
 
 /* Prepare sql and bind arguments by fmt: 's' const char * (NULL binds
  * null), 'i' int64_t, 'n' int. */
-static int
-prep(struct sim_ledger *l, sqlite3_stmt **st, struct hg_err *err,
+int
+sim_ldb_prep(struct sim_ledger *l, sqlite3_stmt **st, struct hg_err *err,
     const char *sql, const char *fmt, ...)
 {
 	va_list ap;
@@ -84,7 +88,7 @@ prep(struct sim_ledger *l, sqlite3_stmt **st, struct hg_err *err,
 	int i, rc = SQLITE_OK;
 
 	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK)
-		return dberr(l, err, "prepare");
+		return sim_ldb_err(l, err, "prepare");
 	va_start(ap, fmt);
 	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
 		switch (fmt[i]) {
@@ -106,25 +110,25 @@ prep(struct sim_ledger *l, sqlite3_stmt **st, struct hg_err *err,
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(*st);
 		*st = NULL;
-		return dberr(l, err, "bind");
+		return sim_ldb_err(l, err, "bind");
 	}
 	return 0;
 }
 
 /* Step a statement that returns no row, and finalise it. */
-static int
-done(struct sim_ledger *l, sqlite3_stmt *st, struct hg_err *err)
+int
+sim_ldb_done(struct sim_ledger *l, sqlite3_stmt *st, struct hg_err *err)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return dberr(l, err, "write");
+		return sim_ldb_err(l, err, "write");
 	return 0;
 }
 
-static void
-col_str(sqlite3_stmt *st, int col, char *buf, size_t size)
+void
+sim_ldb_col_str(sqlite3_stmt *st, int col, char *buf, size_t size)
 {
 	const unsigned char *s = sqlite3_column_text(st, col);
 
@@ -135,7 +139,7 @@ static int
 exec(struct sim_ledger *l, const char *sql, struct hg_err *err)
 {
 	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return dberr(l, err, sql);
+		return sim_ldb_err(l, err, sql);
 	return 0;
 }
 
@@ -146,8 +150,14 @@ sim_ledger_open(const char *path, int readonly, struct sim_ledger **out,
 	struct sim_ledger *l = hg_xcalloc(1, sizeof *l);
 	int flags = readonly ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int fd;
 
 	*out = NULL;
+	/* names and certificate numbers: created 0600 (SQLite gives its
+	 * -wal/-shm files the same mode), whatever the umask */
+	if (!readonly && (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) != -1)
+		close(fd);
 	if (sqlite3_open_v2(path, &l->db, flags | SQLITE_OPEN_FULLMUTEX,
 	    NULL) != SQLITE_OK) {
 		hg_failt(err, "ledger %s: %s", path, sqlite3_errmsg(l->db));
@@ -232,24 +242,24 @@ sim_ledger_msg_get(struct sim_ledger *l, const char *msgid, struct sim_msg *m,
 
 	memset(m, 0, sizeof *m);
 	*found = 0;
-	if (prep(l, &st, err, "SELECT msgid, infno, psn_no, infcode, "
+	if (sim_ldb_prep(l, &st, err, "SELECT msgid, infno, psn_no, infcode, "
 	    "committed, ref, reversed_by FROM msgs WHERE msgid = ?", "s",
 	    msgid) == -1)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*found = 1;
-		col_str(st, 0, m->msgid, sizeof m->msgid);
-		col_str(st, 1, m->infno, sizeof m->infno);
-		col_str(st, 2, m->psn_no, sizeof m->psn_no);
+		sim_ldb_col_str(st, 0, m->msgid, sizeof m->msgid);
+		sim_ldb_col_str(st, 1, m->infno, sizeof m->infno);
+		sim_ldb_col_str(st, 2, m->psn_no, sizeof m->psn_no);
 		m->infcode = sqlite3_column_int(st, 3);
 		m->committed = sqlite3_column_int(st, 4);
-		col_str(st, 5, m->ref, sizeof m->ref);
-		col_str(st, 6, m->reversed_by, sizeof m->reversed_by);
+		sim_ldb_col_str(st, 5, m->ref, sizeof m->ref);
+		sim_ldb_col_str(st, 6, m->reversed_by, sizeof m->reversed_by);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(l, err, "msgs");
+		return sim_ldb_err(l, err, "msgs");
 	return 0;
 }
 
@@ -259,13 +269,13 @@ sim_ledger_msg_log(struct sim_ledger *l, const struct sim_msg *m,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "INSERT INTO msgs(msgid, infno, fixmedins_code, "
+	if (sim_ldb_prep(l, &st, err, "INSERT INTO msgs(msgid, infno, fixmedins_code, "
 	    "psn_no, recv_time, infcode, err_msg, committed, ref) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssssiisns", m->msgid,
 	    m->infno, code, m->psn_no, now, (int64_t)m->infcode, err_msg,
 	    m->committed, m->ref) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
 int
@@ -274,14 +284,14 @@ sim_ledger_msg_reversed(struct sim_ledger *l, const char *msgid,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "UPDATE msgs SET reversed_by = ? WHERE "
+	if (sim_ldb_prep(l, &st, err, "UPDATE msgs SET reversed_by = ? WHERE "
 	    "msgid = ?", "ss", by, msgid) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
-static int
-scalar(struct sim_ledger *l, sqlite3_stmt *st, int64_t *out,
+int
+sim_ldb_scalar(struct sim_ledger *l, sqlite3_stmt *st, int64_t *out,
     struct hg_err *err)
 {
 	int rc = sqlite3_step(st);
@@ -289,7 +299,7 @@ scalar(struct sim_ledger *l, sqlite3_stmt *st, int64_t *out,
 	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(l, err, "query");
+		return sim_ldb_err(l, err, "query");
 	return 0;
 }
 
@@ -299,10 +309,10 @@ sim_ledger_max_serial(struct sim_ledger *l, int64_t *serial,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "SELECT coalesce(max(serial), 0) FROM msgs",
+	if (sim_ldb_prep(l, &st, err, "SELECT coalesce(max(serial), 0) FROM msgs",
 	    "") == -1)
 		return -1;
-	return scalar(l, st, serial, err);
+	return sim_ldb_scalar(l, st, serial, err);
 }
 
 int
@@ -316,11 +326,11 @@ sim_ledger_next_serial(struct sim_ledger *l, const char *table,
 	/* table is one of ours, never request data */
 	sql = hg_xasprintf("SELECT coalesce(max(rowid), 0) + 1 FROM %s",
 	    table);
-	rc = prep(l, &st, err, sql, "");
+	rc = sim_ldb_prep(l, &st, err, sql, "");
 	free(sql);
 	if (rc == -1)
 		return -1;
-	return scalar(l, st, serial, err);
+	return sim_ldb_scalar(l, st, serial, err);
 }
 
 int
@@ -330,10 +340,10 @@ sim_ledger_signin_add(struct sim_ledger *l, const char *sign_no,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "INSERT INTO signins VALUES (?, ?, ?, ?, ?)",
+	if (sim_ldb_prep(l, &st, err, "INSERT INTO signins VALUES (?, ?, ?, ?, ?)",
 	    "sssii", sign_no, code, opter, now, expires) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
 int
@@ -343,9 +353,9 @@ sim_ledger_signin_valid(struct sim_ledger *l, const char *sign_no,
 	sqlite3_stmt *st;
 	int64_t n;
 
-	if (prep(l, &st, err, "SELECT count(*) FROM signins WHERE sign_no = ? "
+	if (sim_ldb_prep(l, &st, err, "SELECT count(*) FROM signins WHERE sign_no = ? "
 	    "AND fixmedins_code = ? AND expires > ?", "ssi", sign_no, code,
-	    now) == -1 || scalar(l, st, &n, err) == -1)
+	    now) == -1 || sim_ldb_scalar(l, st, &n, err) == -1)
 		return -1;
 	*valid = n > 0;
 	return 0;
@@ -361,19 +371,19 @@ sim_ledger_signin_valid(struct sim_ledger *l, const char *sign_no,
 static void
 visit_row(sqlite3_stmt *st, struct sim_visit *v)
 {
-	col_str(st, 0, v->mdtrt_id, sizeof v->mdtrt_id);
-	col_str(st, 1, v->psn_no, sizeof v->psn_no);
-	col_str(st, 2, v->insutype, sizeof v->insutype);
-	col_str(st, 3, v->insuplc_admdvs, sizeof v->insuplc_admdvs);
-	col_str(st, 4, v->fixmedins_code, sizeof v->fixmedins_code);
-	col_str(st, 5, v->ipt_no, sizeof v->ipt_no);
-	col_str(st, 6, v->med_type, sizeof v->med_type);
-	col_str(st, 7, v->begntime, sizeof v->begntime);
-	col_str(st, 8, v->endtime, sizeof v->endtime);
-	col_str(st, 9, v->dscg_way, sizeof v->dscg_way);
-	col_str(st, 10, v->state, sizeof v->state);
-	col_str(st, 11, v->adm_msgid, sizeof v->adm_msgid);
-	col_str(st, 12, v->dscg_msgid, sizeof v->dscg_msgid);
+	sim_ldb_col_str(st, 0, v->mdtrt_id, sizeof v->mdtrt_id);
+	sim_ldb_col_str(st, 1, v->psn_no, sizeof v->psn_no);
+	sim_ldb_col_str(st, 2, v->insutype, sizeof v->insutype);
+	sim_ldb_col_str(st, 3, v->insuplc_admdvs, sizeof v->insuplc_admdvs);
+	sim_ldb_col_str(st, 4, v->fixmedins_code, sizeof v->fixmedins_code);
+	sim_ldb_col_str(st, 5, v->ipt_no, sizeof v->ipt_no);
+	sim_ldb_col_str(st, 6, v->med_type, sizeof v->med_type);
+	sim_ldb_col_str(st, 7, v->begntime, sizeof v->begntime);
+	sim_ldb_col_str(st, 8, v->endtime, sizeof v->endtime);
+	sim_ldb_col_str(st, 9, v->dscg_way, sizeof v->dscg_way);
+	sim_ldb_col_str(st, 10, v->state, sizeof v->state);
+	sim_ldb_col_str(st, 11, v->adm_msgid, sizeof v->adm_msgid);
+	sim_ldb_col_str(st, 12, v->dscg_msgid, sizeof v->dscg_msgid);
 }
 
 static int
@@ -388,7 +398,7 @@ visit_one(struct sim_ledger *l, sqlite3_stmt *st, struct sim_visit *v,
 		visit_row(st, v);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(l, err, "visits");
+		return sim_ldb_err(l, err, "visits");
 	return 0;
 }
 
@@ -398,14 +408,14 @@ sim_ledger_visit_add(struct sim_ledger *l, const struct sim_visit *v,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "INSERT INTO visits(" VISIT_COLS ", created) "
+	if (sim_ldb_prep(l, &st, err, "INSERT INTO visits(" VISIT_COLS ", created) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    "sssssssssssssi", v->mdtrt_id, v->psn_no, v->insutype,
 	    v->insuplc_admdvs, v->fixmedins_code, v->ipt_no, v->med_type,
 	    v->begntime, v->endtime, v->dscg_way, v->state, v->adm_msgid,
 	    v->dscg_msgid, now) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
 int
@@ -414,7 +424,7 @@ sim_ledger_visit_get(struct sim_ledger *l, const char *mdtrt_id,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "SELECT " VISIT_COLS " FROM visits WHERE "
+	if (sim_ldb_prep(l, &st, err, "SELECT " VISIT_COLS " FROM visits WHERE "
 	    "mdtrt_id = ?", "s", mdtrt_id) == -1)
 		return -1;
 	return visit_one(l, st, v, found, err);
@@ -427,7 +437,7 @@ sim_ledger_visit_find(struct sim_ledger *l, const char *psn_no,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "SELECT " VISIT_COLS " FROM visits WHERE "
+	if (sim_ldb_prep(l, &st, err, "SELECT " VISIT_COLS " FROM visits WHERE "
 	    "psn_no = ? AND fixmedins_code = ? AND ipt_no = ? AND "
 	    "state <> 'cancelled' ORDER BY created DESC LIMIT 1", "sss",
 	    psn_no, code, ipt_no) == -1)
@@ -441,12 +451,46 @@ sim_ledger_visit_update(struct sim_ledger *l, const struct sim_visit *v,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "UPDATE visits SET endtime = ?, dscg_way = ?, "
+	if (sim_ldb_prep(l, &st, err, "UPDATE visits SET endtime = ?, dscg_way = ?, "
 	    "state = ?, dscg_msgid = ? WHERE mdtrt_id = ?", "sssss",
 	    v->endtime, v->dscg_way, v->state, v->dscg_msgid,
 	    v->mdtrt_id) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
+}
+
+int
+sim_ledger_visits_of(struct sim_ledger *l, const char *psn_no,
+    const char *code, const char *begn, const char *end,
+    struct sim_visit **out, size_t *n, struct hg_err *err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sim_ldb_prep(l, &st, err, "SELECT " VISIT_COLS " FROM visits "
+	    "WHERE psn_no = ? AND fixmedins_code = ? AND "
+	    "state <> 'cancelled' AND (? = '' OR begntime >= ?) AND "
+	    "(? = '' OR begntime <= ?) ORDER BY created, mdtrt_id", "ssssss",
+	    psn_no, code, begn, begn, end, end) == -1)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = hg_xrealloc(*out, cap, sizeof **out);
+		}
+		memset(&(*out)[*n], 0, sizeof **out);
+		visit_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		hg_sfree(*out);
+		*n = 0;
+		return sim_ldb_err(l, err, "visits");
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -458,7 +502,7 @@ sim_ledger_item_add(struct sim_ledger *l, const char *mdtrt_id,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "INSERT INTO items(mdtrt_id, feedetl_sn, "
+	if (sim_ldb_prep(l, &st, err, "INSERT INTO items(mdtrt_id, feedetl_sn, "
 	    "init_feedetl_sn, msgid, med_list_codg, medins_list_codg, "
 	    "chrgitm_lv, cnt, pric, amount, fulamt, overlmt, presel, inscp) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -468,7 +512,7 @@ sim_ledger_item_add(struct sim_ledger *l, const char *mdtrt_id,
 	    it->chrgitm_lv, it->cnt, it->pric, it->amount, it->split.fulamt,
 	    it->split.overlmt, it->split.presel, it->split.inscp) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
 int
@@ -478,9 +522,9 @@ sim_ledger_item_exists(struct sim_ledger *l, const char *mdtrt_id,
 	sqlite3_stmt *st;
 	int64_t n;
 
-	if (prep(l, &st, err, "SELECT count(*) FROM items WHERE mdtrt_id = ? "
+	if (sim_ldb_prep(l, &st, err, "SELECT count(*) FROM items WHERE mdtrt_id = ? "
 	    "AND feedetl_sn = ? AND deleted_by IS NULL", "ss", mdtrt_id,
-	    sn) == -1 || scalar(l, st, &n, err) == -1)
+	    sn) == -1 || sim_ldb_scalar(l, st, &n, err) == -1)
 		return -1;
 	*found = n > 0;
 	return 0;
@@ -492,10 +536,10 @@ sim_ledger_items_delete(struct sim_ledger *l, const char *mdtrt_id,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "UPDATE items SET deleted_by = ? WHERE "
+	if (sim_ldb_prep(l, &st, err, "UPDATE items SET deleted_by = ? WHERE "
 	    "mdtrt_id = ? AND (? IS NULL OR feedetl_sn = ?) AND "
 	    "deleted_by IS NULL", "ssss", by, mdtrt_id, sn, sn) == -1 ||
-	    done(l, st, err) == -1)
+	    sim_ldb_done(l, st, err) == -1)
 		return -1;
 	*n = sqlite3_changes(l->db);
 	return 0;
@@ -507,9 +551,9 @@ sim_ledger_items_unupload(struct sim_ledger *l, const char *msgid,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "UPDATE items SET deleted_by = ? WHERE "
+	if (sim_ldb_prep(l, &st, err, "UPDATE items SET deleted_by = ? WHERE "
 	    "msgid = ? AND deleted_by IS NULL", "ss", by, msgid) == -1 ||
-	    done(l, st, err) == -1)
+	    sim_ldb_done(l, st, err) == -1)
 		return -1;
 	*n = sqlite3_changes(l->db);
 	return 0;
@@ -522,7 +566,7 @@ sim_ledger_items_undelete(struct sim_ledger *l, const char *msgid, int *n,
 	sqlite3_stmt *st;
 
 	/* the partial unique index refuses a serial uploaded again since */
-	if (prep(l, &st, err, "UPDATE items SET deleted_by = NULL WHERE "
+	if (sim_ldb_prep(l, &st, err, "UPDATE items SET deleted_by = NULL WHERE "
 	    "deleted_by = ?", "s", msgid) == -1)
 		return -1;
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -541,7 +585,7 @@ sim_ledger_items_sum(struct sim_ledger *l, const char *mdtrt_id,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prep(l, &st, err, "SELECT coalesce(sum(amount), 0), "
+	if (sim_ldb_prep(l, &st, err, "SELECT coalesce(sum(amount), 0), "
 	    "coalesce(sum(fulamt), 0), coalesce(sum(overlmt), 0), "
 	    "coalesce(sum(presel), 0), coalesce(sum(inscp), 0), count(*) "
 	    "FROM items WHERE mdtrt_id = ? AND deleted_by IS NULL", "s",
@@ -558,7 +602,7 @@ sim_ledger_items_sum(struct sim_ledger *l, const char *mdtrt_id,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return dberr(l, err, "items");
+		return sim_ldb_err(l, err, "items");
 	return 0;
 }
 
@@ -577,7 +621,7 @@ sim_ledger_setl_add(struct sim_ledger *l, const struct sim_setl_row *r,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "INSERT INTO setls(" SETL_COLS ") VALUES (?, ?, "
+	if (sim_ldb_prep(l, &st, err, "INSERT INTO setls(" SETL_COLS ") VALUES (?, ?, "
 	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 	    "?, ?, ?, ?, ?, ?, ?, ?)",
 	    "sssssssssssnsssiiiiiiiiiiiiiiiis", r->setl_id, r->kind,
@@ -590,7 +634,7 @@ sim_ledger_setl_add(struct sim_ledger *l, const struct sim_setl_row *r,
 	    r->hifp, r->hifmi, r->hifob, r->maf, r->fund, r->psn, r->acct,
 	    r->cash, r->hosp, r->ci_base, r->output) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
 int
@@ -605,28 +649,28 @@ sim_ledger_setl_get(struct sim_ledger *l, const char *key, int by_msgid,
 
 	memset(r, 0, sizeof *r);
 	*found = 0;
-	if (prep(l, &st, err, by_msgid ? "SELECT " SETL_COLS " FROM setls "
+	if (sim_ldb_prep(l, &st, err, by_msgid ? "SELECT " SETL_COLS " FROM setls "
 	    "WHERE msgid = ?" : "SELECT " SETL_COLS " FROM setls WHERE "
 	    "setl_id = ?", "s", key) == -1)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*found = 1;
-		col_str(st, 0, r->setl_id, sizeof r->setl_id);
-		col_str(st, 1, r->kind, sizeof r->kind);
-		col_str(st, 2, r->orig_setl_id, sizeof r->orig_setl_id);
-		col_str(st, 3, r->canc_setl_id, sizeof r->canc_setl_id);
-		col_str(st, 4, r->mdtrt_id, sizeof r->mdtrt_id);
-		col_str(st, 5, r->psn_no, sizeof r->psn_no);
-		col_str(st, 6, r->insutype, sizeof r->insutype);
-		col_str(st, 7, r->insuplc_admdvs, sizeof r->insuplc_admdvs);
-		col_str(st, 8, r->fixmedins_code, sizeof r->fixmedins_code);
-		col_str(st, 9, r->msgid, sizeof r->msgid);
-		col_str(st, 10, r->setl_time, sizeof r->setl_time);
+		sim_ldb_col_str(st, 0, r->setl_id, sizeof r->setl_id);
+		sim_ldb_col_str(st, 1, r->kind, sizeof r->kind);
+		sim_ldb_col_str(st, 2, r->orig_setl_id, sizeof r->orig_setl_id);
+		sim_ldb_col_str(st, 3, r->canc_setl_id, sizeof r->canc_setl_id);
+		sim_ldb_col_str(st, 4, r->mdtrt_id, sizeof r->mdtrt_id);
+		sim_ldb_col_str(st, 5, r->psn_no, sizeof r->psn_no);
+		sim_ldb_col_str(st, 6, r->insutype, sizeof r->insutype);
+		sim_ldb_col_str(st, 7, r->insuplc_admdvs, sizeof r->insuplc_admdvs);
+		sim_ldb_col_str(st, 8, r->fixmedins_code, sizeof r->fixmedins_code);
+		sim_ldb_col_str(st, 9, r->msgid, sizeof r->msgid);
+		sim_ldb_col_str(st, 10, r->setl_time, sizeof r->setl_time);
 		r->year = sqlite3_column_int(st, 11);
-		col_str(st, 12, r->clr_type, sizeof r->clr_type);
-		col_str(st, 13, r->clr_optins, sizeof r->clr_optins);
-		col_str(st, 14, r->reversed_by, sizeof r->reversed_by);
+		sim_ldb_col_str(st, 12, r->clr_type, sizeof r->clr_type);
+		sim_ldb_col_str(st, 13, r->clr_optins, sizeof r->clr_optins);
+		sim_ldb_col_str(st, 14, r->reversed_by, sizeof r->reversed_by);
 		for (i = 0; i < 16; i++)
 			*amt[i] = sqlite3_column_int64(st, 15 + i);
 		r->output = hg_xstrdup((const char *)sqlite3_column_text(st,
@@ -634,7 +678,7 @@ sim_ledger_setl_get(struct sim_ledger *l, const char *key, int by_msgid,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(l, err, "setls");
+		return sim_ldb_err(l, err, "setls");
 	return 0;
 }
 
@@ -650,10 +694,10 @@ sim_ledger_setl_set_canc(struct sim_ledger *l, const char *setl_id,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "UPDATE setls SET canc_setl_id = ? WHERE "
+	if (sim_ldb_prep(l, &st, err, "UPDATE setls SET canc_setl_id = ? WHERE "
 	    "setl_id = ?", "ss", canc, setl_id) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
 int
@@ -662,10 +706,10 @@ sim_ledger_setl_reversed(struct sim_ledger *l, const char *setl_id,
 {
 	sqlite3_stmt *st;
 
-	if (prep(l, &st, err, "UPDATE setls SET reversed_by = ? WHERE "
+	if (sim_ldb_prep(l, &st, err, "UPDATE setls SET reversed_by = ? WHERE "
 	    "setl_id = ?", "ss", by, setl_id) == -1)
 		return -1;
-	return done(l, st, err);
+	return sim_ldb_done(l, st, err);
 }
 
 int
@@ -675,10 +719,10 @@ sim_ledger_active(struct sim_ledger *l, const char *mdtrt_id, int *n,
 	sqlite3_stmt *st;
 	int64_t v;
 
-	if (prep(l, &st, err, "SELECT coalesce(sum(CASE kind WHEN 'setl' "
+	if (sim_ldb_prep(l, &st, err, "SELECT coalesce(sum(CASE kind WHEN 'setl' "
 	    "THEN 1 ELSE -1 END), 0) FROM setls WHERE mdtrt_id = ? AND "
 	    "reversed_by IS NULL", "s", mdtrt_id) == -1 ||
-	    scalar(l, st, &v, err) == -1)
+	    sim_ldb_scalar(l, st, &v, err) == -1)
 		return -1;
 	*n = (int)v;
 	return 0;
@@ -693,7 +737,7 @@ sim_ledger_ytd(struct sim_ledger *l, const char *psn_no, const char *insutype,
 
 	memset(y, 0, sizeof *y);
 	/* cancellations are negated rows, so the sums reverse exactly */
-	if (prep(l, &st, err, "SELECT coalesce(sum(hifp), 0), "
+	if (sim_ldb_prep(l, &st, err, "SELECT coalesce(sum(hifp), 0), "
 	    "coalesce(sum(ci_base), 0), coalesce(sum(maf), 0) FROM setls "
 	    "WHERE psn_no = ? AND insutype = ? AND year = ? AND "
 	    "reversed_by IS NULL", "ssn", psn_no, insutype, year) == -1)
@@ -706,188 +750,6 @@ sim_ledger_ytd(struct sim_ledger *l, const char *psn_no, const char *insutype,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return dberr(l, err, "setls");
-	return 0;
-}
-
-int
-sim_ledger_stmt(struct sim_ledger *l, const char *code, const char *insutype,
-    const char *clr_type, const char *optins, const char *begn,
-    const char *end, int mode, struct sim_stmt_totals *t, struct hg_err *err)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	memset(t, 0, sizeof *t);
-	if (prep(l, &st, err, "SELECT coalesce(sum(medfee), 0), "
-	    "coalesce(sum(fund), 0), coalesce(sum(acct), 0), "
-	    "coalesce(sum(CASE kind WHEN 'setl' THEN 1 ELSE -1 END), 0), "
-	    "count(*) FROM setls WHERE fixmedins_code = ? AND "
-	    "(? = '' OR insutype = ?) AND (? = '' OR clr_type = ?) AND "
-	    "(? = '' OR clr_optins = ?) AND substr(setl_time, 1, 10) "
-	    "BETWEEN ? AND ? AND reversed_by IS NULL AND "
-	    "(? < 0 OR kind = CASE ? WHEN 0 THEN 'setl' ELSE 'canc' END)",
-	    "sssssssssnn", code, insutype, insutype, clr_type, clr_type,
-	    optins, optins, begn, end, mode, mode) == -1)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		t->medfee = sqlite3_column_int64(st, 0);
-		t->fund = sqlite3_column_int64(st, 1);
-		t->acct = sqlite3_column_int64(st, 2);
-		t->cnt = mode < 0 ? sqlite3_column_int64(st, 3) :
-		    sqlite3_column_int64(st, 4);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return dberr(l, err, "setls");
-	return 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* printing */
-
-enum { P_ITEMS, P_ITEMS_AMT, P_SETL, P_CANC, P_REVS, P_ACTIVE, P_MEDFEE,
-	P_HIFP, P_HIFMI, P_HIFOB, P_MAF, P_FUND, P_CASH, P_NCOLS };
-
-static const char *const pnames[P_NCOLS] = { "items", "items_sumamt",
-	"setl_cnt", "canc_cnt", "revs_cnt", "settled", "medfee_sumamt",
-	"hifp_pay", "hifmi_pay", "hifob_pay", "maf_pay", "fund_pay_sumamt",
-	"psn_cash_pay" };
-
-static int
-is_amount(int col)
-{
-	return col == P_ITEMS_AMT || col >= P_MEDFEE;
-}
-
-int
-sim_ledger_print(struct sim_ledger *l, FILE *out, int json,
-    struct hg_err *err)
-{
-	static const char sql[] =
-	    "SELECT v.mdtrt_id, v.psn_no, v.ipt_no, v.fixmedins_code, v.state,"
-	    " (SELECT count(*) FROM items i WHERE i.mdtrt_id = v.mdtrt_id"
-	    "  AND i.deleted_by IS NULL),"
-	    " (SELECT coalesce(sum(amount), 0) FROM items i WHERE"
-	    "  i.mdtrt_id = v.mdtrt_id AND i.deleted_by IS NULL),"
-	    " count(CASE WHEN s.kind = 'setl' AND s.reversed_by IS NULL"
-	    "  THEN 1 END),"
-	    " count(CASE WHEN s.kind = 'canc' AND s.reversed_by IS NULL"
-	    "  THEN 1 END),"
-	    " count(s.reversed_by),"
-	    " coalesce(sum(CASE WHEN s.setl_id IS NOT NULL AND"
-	    "  s.reversed_by IS NULL THEN"
-	    "  (CASE s.kind WHEN 'setl' THEN 1 ELSE -1 END) END), 0),"
-	    " coalesce(sum(CASE WHEN s.reversed_by IS NULL THEN s.medfee END),"
-	    "  0),"
-	    " coalesce(sum(CASE WHEN s.reversed_by IS NULL THEN s.hifp END), 0),"
-	    " coalesce(sum(CASE WHEN s.reversed_by IS NULL THEN s.hifmi END),"
-	    "  0),"
-	    " coalesce(sum(CASE WHEN s.reversed_by IS NULL THEN s.hifob END),"
-	    "  0),"
-	    " coalesce(sum(CASE WHEN s.reversed_by IS NULL THEN s.maf END), 0),"
-	    " coalesce(sum(CASE WHEN s.reversed_by IS NULL THEN s.fund END), 0),"
-	    " coalesce(sum(CASE WHEN s.reversed_by IS NULL THEN s.cash END), 0)"
-	    " FROM visits v LEFT JOIN setls s ON s.mdtrt_id = v.mdtrt_id"
-	    " GROUP BY v.mdtrt_id ORDER BY v.created, v.mdtrt_id";
-	struct json_object *root = NULL, *arr = NULL, *o, *tot;
-	sqlite3_stmt *st;
-	int64_t v[P_NCOLS], sum[P_NCOLS];
-	char buf[HG_DECBUF], txt[P_NCOLS][HG_DECBUF];
-	const char *s[5];
-	int rc, i, nvisits = 0, nsettled_once = 0;
-
-	memset(sum, 0, sizeof sum);
-	if (prep(l, &st, err, sql, "") == -1)
-		return -1;
-	if (json) {
-		root = json_object_new_object();
-		arr = json_object_new_array();
-	} else {
-		fprintf(out, "%-22s %-28s %-14s %-10s %5s %7s %12s %12s %12s "
-		    "%10s %12s\n", "mdtrt_id", "psn_no", "ipt_no", "state",
-		    "items", "settled", "medfee", "hifp_pay", "hifmi_pay",
-		    "maf_pay", "cash");
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (i = 0; i < 5; i++) {
-			s[i] = (const char *)sqlite3_column_text(st, i);
-			if (s[i] == NULL)
-				s[i] = "";
-		}
-		for (i = 0; i < P_NCOLS; i++) {
-			v[i] = sqlite3_column_int64(st, 5 + i);
-			sum[i] += v[i];
-			if (is_amount(i))
-				hg_dec_format(v[i], 2, txt[i]);
-		}
-		nvisits++;
-		nsettled_once += v[P_ACTIVE] == 1;
-		if (!json) {
-			fprintf(out, "%-22s %-28s %-14s %-10s %5lld %7lld %12s "
-			    "%12s %12s %10s %12s\n", s[0], s[1], s[2], s[4],
-			    (long long)v[P_ITEMS], (long long)v[P_ACTIVE],
-			    txt[P_MEDFEE], txt[P_HIFP], txt[P_HIFMI],
-			    txt[P_MAF], txt[P_CASH]);
-			continue;
-		}
-		o = json_object_new_object();
-		json_object_object_add(o, "mdtrt_id",
-		    json_object_new_string(s[0]));
-		json_object_object_add(o, "psn_no",
-		    json_object_new_string(s[1]));
-		json_object_object_add(o, "ipt_no",
-		    json_object_new_string(s[2]));
-		json_object_object_add(o, "fixmedins_code",
-		    json_object_new_string(s[3]));
-		json_object_object_add(o, "state",
-		    json_object_new_string(s[4]));
-		for (i = 0; i < P_NCOLS; i++)
-			json_object_object_add(o, pnames[i], is_amount(i) ?
-			    hg_json_dec(v[i], 2) :
-			    json_object_new_int64(v[i]));
-		json_object_array_add(arr, o);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		json_object_put(root);
-		json_object_put(arr);
-		return dberr(l, err, "print");
-	}
-	if (!json) {
-		fprintf(out, "%d visits, %d settled exactly once; settlements "
-		    "%lld, cancellations %lld, reversed %lld\n", nvisits,
-		    nsettled_once, (long long)sum[P_SETL],
-		    (long long)sum[P_CANC], (long long)sum[P_REVS]);
-		fprintf(out, "totals: medfee_sumamt %s", hg_dec_format(
-		    sum[P_MEDFEE], 2, buf));
-		fprintf(out, " hifp_pay %s", hg_dec_format(sum[P_HIFP], 2,
-		    buf));
-		fprintf(out, " hifmi_pay %s", hg_dec_format(sum[P_HIFMI], 2,
-		    buf));
-		fprintf(out, " hifob_pay %s", hg_dec_format(sum[P_HIFOB], 2,
-		    buf));
-		fprintf(out, " maf_pay %s", hg_dec_format(sum[P_MAF], 2, buf));
-		fprintf(out, " fund_pay_sumamt %s", hg_dec_format(sum[P_FUND],
-		    2, buf));
-		fprintf(out, " psn_cash_pay %s\n", hg_dec_format(sum[P_CASH],
-		    2, buf));
-		return 0;
-	}
-	tot = json_object_new_object();
-	json_object_object_add(tot, "visits", json_object_new_int(nvisits));
-	json_object_object_add(tot, "settled_once",
-	    json_object_new_int(nsettled_once));
-	for (i = 0; i < P_NCOLS; i++)
-		if (i != P_ACTIVE)
-			json_object_object_add(tot, pnames[i], is_amount(i) ?
-			    hg_json_dec(sum[i], 2) :
-			    json_object_new_int64(sum[i]));
-	json_object_object_add(root, "visits", arr);
-	json_object_object_add(root, "totals", tot);
-	fprintf(out, "%s\n", json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
+		return sim_ldb_err(l, err, "setls");
 	return 0;
 }

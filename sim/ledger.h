@@ -126,6 +126,12 @@ int	sim_ledger_visit_get(struct sim_ledger *l, const char *mdtrt_id,
 int	sim_ledger_visit_find(struct sim_ledger *l, const char *psn_no,
 	    const char *fixmedins_code, const char *ipt_no,
 	    struct sim_visit *v, int *found, struct hg_err *err);
+/* The visits of psn_no at the hospital not cancelled, admitted within
+ * [begn, end] ("" = no bound; canonical "yyyy-MM-dd HH:mm:ss"), oldest
+ * first.  *out is allocated (free()). */
+int	sim_ledger_visits_of(struct sim_ledger *l, const char *psn_no,
+	    const char *fixmedins_code, const char *begn, const char *end,
+	    struct sim_visit **out, size_t *n, struct hg_err *err);
 int	sim_ledger_visit_update(struct sim_ledger *l, const struct sim_visit *v,
 	    struct hg_err *err);
 
@@ -173,6 +179,27 @@ int	sim_ledger_stmt(struct sim_ledger *l, const char *fixmedins_code,
 	    const char *insutype, const char *clr_type, const char *optins,
 	    const char *begndate, const char *enddate, int mode,
 	    struct sim_stmt_totals *t, struct hg_err *err);
+
+/* 3202: the settlements in force (kind setl, neither cancelled nor
+ * reversed) over the dates, filtered as sim_ledger_stmt; oldest first,
+ * without output.  *out is allocated (free()). */
+int	sim_ledger_in_force(struct sim_ledger *l, const char *fixmedins_code,
+	    const char *clr_type, const char *optins, const char *begndate,
+	    const char *enddate, struct sim_setl_row **out, size_t *n,
+	    struct hg_err *err);
+
+/* Files of 9101 (kind "up") and 3202 (kind "result"), kept for 9102. */
+struct sim_file {
+	char	 file_qury_no[SIM_IDBUF];
+	char	 fixmedins_code[SIM_IDBUF];
+	char	 filename[SIM_NAMEBUF];
+	char	 kind[SIM_CODEBUF];
+	char	*content;			/* allocated */
+};
+int	sim_ledger_file_add(struct sim_ledger *l, const struct sim_file *f,
+	    const char *msgid, int64_t now, struct hg_err *err);
+int	sim_ledger_file_get(struct sim_ledger *l, const char *file_qury_no,
+	    struct sim_file *f, int *found, struct hg_err *err);
 
 /* `hisgate-platform-sim ledger`: every visit with its settlements in
  * force and per-fund totals, as a table or JSON. */

@@ -13,10 +13,12 @@
 
 #include "lib/log.h"
 #include "sim/conf.h"
+#include "sim/dialect.h"
 #include "sim/fault.h"
 #include "sim/ledger.h"
 #include "sim/platform.h"
 #include "sim/server.h"
+#include "sim/verify.h"
 
 #define COMP "sim"
 
@@ -30,7 +32,9 @@ usage(FILE *f)
 	    "[--seed N]\n"
 	    "           [--tls-cert FILE --tls-key FILE [--tls-client-ca "
 	    "FILE]]\n"
-	    "           [--log-level LEVEL] [--check]\n"
+	    "           [--dialect FILE] [--log-level LEVEL] [--check]\n"
+	    "           [--profile NAME [--profile-opt KEY=VALUE]...]\n"
+	    "       hisgate-platform-sim --texts\n"
 	    "       hisgate-platform-sim ledger --ledger FILE [--json]\n");
 }
 
@@ -108,12 +112,18 @@ main(int argc, char **argv)
 		{ "tls-client-ca", required_argument, NULL, 'A' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "dialect", required_argument, NULL, 'D' },
+		{ "texts", no_argument, NULL, 'T' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "profile-opt", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_server_opts so;
 	struct sim_server *srv = NULL;
 	struct sim_faults faults;
+	struct sim_dialect dialect;
+	struct sim_verify gate;
 	struct sim_fault f;
 	struct sim sim;
 	struct hg_err err;
@@ -127,7 +137,9 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "ledger") == 0)
 		return cmd_ledger(argc - 1, argv + 1);
 	memset(&so, 0, sizeof so);
+	memset(&dialect, 0, sizeof dialect);
 	memset(&sim, 0, sizeof sim);
+	sim_verify_init(&gate);
 	hg_err_clear(&err);
 	sim_faults_init(&faults, 0);
 	hg_log_init("hisgate-platform-sim", 0, level);
@@ -181,6 +193,24 @@ main(int argc, char **argv)
 		case 'k':
 			check = 1;
 			break;
+		case 'D':
+			sim_dialect_free(&dialect);
+			if (sim_dialect_load(optarg, &dialect, &err) == -1)
+				goto out;
+			sim_dialect = &dialect;
+			break;
+		case 'P':
+			if (sim_verify_profile(&gate, optarg, &err) == -1)
+				goto out;
+			break;
+		case 'O':
+			if (sim_verify_opt(&gate, optarg, &err) == -1)
+				goto out;
+			break;
+		case 'T':
+			sim_texts_print();
+			rc = 0;
+			goto out;
 		case 'h':
 			usage(stdout);
 			rc = 0;
@@ -197,6 +227,9 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (sim_verify_ready(&gate, &err) == -1)
+		goto out;
+	so.gate = &gate;
 	if (sim_conf_load_policy(&sim.conf, policy, &err) == -1 ||
 	    sim_conf_load_catalogue(&sim.conf, catalogue, &err) == -1)
 		goto out;
@@ -212,6 +245,12 @@ main(int argc, char **argv)
 		printf("%s: %zu policies, %zu hospitals; %s: %zu items; "
 		    "%zu insurance rows\n", policy, sim.conf.npol,
 		    sim.conf.nhosp, catalogue, sim.conf.ncat, sim.conf.npsn);
+		if (sim_dialect != NULL)
+			printf("dialect %s: repeated 2401 %s, repeated 2402 "
+			    "%s\n", dialect.name, dialect.repeat_2401 ==
+			    SIM_2401_ADMIT ? "admits again" : "refused",
+			    dialect.repeat_2402 == SIM_2402_ACCEPT ?
+			    "accepted" : "refused");
 		rc = 0;
 		goto out;
 	}
@@ -247,6 +286,12 @@ main(int argc, char **argv)
 	    sim.conf.name[0] ? sim.conf.name : "unnamed", so.tls_cert ?
 	    "HTTPS" : "HTTP", so.tls_client_ca ? " with client certificates" :
 	    "");
+	if (sim_dialect != NULL)
+		log_notice(COMP, "dialect %s: a repeated 2401 %s, a repeated "
+		    "2402 %s", dialect.name, dialect.repeat_2401 ==
+		    SIM_2401_ADMIT ? "admits again" : "is refused",
+		    dialect.repeat_2402 == SIM_2402_ACCEPT ? "is accepted" :
+		    "is refused");
 	sigwait(&set, &sig);
 	log_notice(COMP, "signal %d, stopping", sig);
 	rc = 0;
@@ -260,5 +305,8 @@ out:
 	}
 	sim_conf_free(&sim.conf);
 	sim_faults_free(&faults);
+	sim_dialect = NULL;
+	sim_dialect_free(&dialect);
+	sim_verify_free(&gate);
 	return rc;
 }

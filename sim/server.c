@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/nhsa.h"
 #include "lib/xmalloc.h"
+#include "sim/dialect.h"
 #include "sim/server.h"
 
 #define MAX_BODY	(32u << 20)	/* 2301 batches are large, not this */
@@ -47,6 +48,7 @@ struct sim_server {
 	char		*key;
 	char		*ca;
 	verify_fn	 verify;
+	struct sim_verify *gate;
 };
 
 struct conn {
@@ -246,13 +248,58 @@ log_result(const char *infno, struct json_object *root,
 	    fault != NULL ? " fault: " : "", fault != NULL ? fault : "");
 }
 
+static const char *
+header_of(void *arg, const char *name)
+{
+	return MHD_lookup_connection_value(arg, MHD_HEADER_KIND, name);
+}
+
+/* A gateway refusal: HTTP 401, the reason in Chinese (sim/verify.c). */
+static enum MHD_Result
+refuse(struct MHD_Connection *c, const struct hg_err *err)
+{
+	struct json_object *o = json_object_new_object();
+	enum MHD_Result ret;
+	char *text;
+
+	log_info(COMP, "gateway refused the request: %s", err->msg);
+	json_object_object_add(o, "code", json_object_new_string("401"));
+	json_object_object_add(o, "message", json_object_new_string(err->msg));
+	text = hg_nhsa_json_text(o);
+	json_object_put(o);
+	ret = send_text(c, 401, "application/json;charset=utf-8", text);
+	free(text);
+	return ret;
+}
+
+/* The gateway's checks.  Header profiles sign the bytes on the wire
+ * (gzipped or not); sm4sm2 wraps the envelope before gzip, so it is
+ * opened from the gunzipped text and *text becomes what it held. */
+static int
+gate(struct sim_server *srv, struct MHD_Connection *c, const struct conn *rq,
+    const char **text, size_t *len, char **opened, struct hg_err *err)
+{
+	const char *p = srv->gate->profile;
+	int wrapped = p != NULL && strcmp(p, "sm4sm2") == 0;
+
+	if (sim_verify_request(srv->gate, header_of, c, wrapped ? *text :
+	    rq->body != NULL ? rq->body : "", wrapped ? *len : rq->len,
+	    hg_wall_ms(), opened, err) == -1)
+		return -1;
+	if (*opened != NULL) {
+		*text = *opened;
+		*len = strlen(*opened);
+	}
+	return sim_verify_envelope(srv->gate, *text, *len, err);
+}
+
 static enum MHD_Result
 finish(struct sim_server *srv, struct MHD_Connection *c, struct conn *rq)
 {
 	struct json_object *root = NULL, *resp = NULL;
 	struct sim_plan plan;
 	struct hg_err err;
-	char *plain = NULL;
+	char *plain = NULL, *opened = NULL;
 	const char *text, *infno = "";
 	size_t len;
 	enum MHD_Result ret;
@@ -270,6 +317,12 @@ finish(struct sim_server *srv, struct MHD_Connection *c, struct conn *rq)
 			    "Content-Encoding: gzip, but the body is not "
 			    "gzip\n");
 		text = plain;
+	}
+	if (srv->gate != NULL && gate(srv, c, rq, &text, &len, &opened,
+	    &err) == -1) {
+		free(plain);
+		free(opened);
+		return refuse(c, &err);
 	}
 	if (hg_json_parse(text, &root, &err) == 0 &&
 	    json_object_is_type(root, json_type_object) &&
@@ -298,7 +351,8 @@ finish(struct sim_server *srv, struct MHD_Connection *c, struct conn *rq)
 		ret = drop(c);
 		goto out;
 	case SIM_F_INFCODE1:
-		resp = sim_syserr(srv->sim, "系统异常:数据库连接超时,请稍后重试",
+		resp = sim_syserr(srv->sim, sim_text("syserr_before",
+		    "系统异常:数据库连接超时,请稍后重试"),
 		    rq->recv_ms, hg_wall_ms());
 		log_result(infno, root, resp, plan.spec);
 		ret = send_json(c, resp);
@@ -315,9 +369,30 @@ finish(struct sim_server *srv, struct MHD_Connection *c, struct conn *rq)
 		ret = drop(c);
 		goto out;
 	}
+	if (plan.kind == SIM_F_TIMEOUT_AFTER_COMMIT) {
+		log_info(COMP, "%s: processed (committed=%d), answer held "
+		    "%lld ms, then the connection dropped", infno, committed,
+		    (long long)plan.hold_ms);
+		usleep((useconds_t)(plan.hold_ms * 1000));
+		ret = drop(c);
+		goto out;
+	}
+	if (plan.kind == SIM_F_HTTP500_AFTER_COMMIT ||
+	    plan.kind == SIM_F_HTTP502_AFTER_COMMIT ||
+	    plan.kind == SIM_F_HTTP503_AFTER_COMMIT) {
+		log_info(COMP, "%s: processed (committed=%d), answered HTTP %.3s "
+		    "instead", infno, committed,
+		    sim_fault_kind_name(plan.kind) + 4);
+		ret = send_text(c, plan.kind == SIM_F_HTTP500_AFTER_COMMIT ?
+		    500 : plan.kind == SIM_F_HTTP502_AFTER_COMMIT ? 502 : 503,
+		    "text/html", "<html><body><h1>Gateway error</h1>"
+		    "</body></html>\n");
+		goto out;
+	}
 	if (plan.kind == SIM_F_INFCODE1_AFTER_COMMIT) {
 		json_object_put(resp);
-		resp = sim_syserr(srv->sim, "系统异常:交易处理超时,结果未知",
+		resp = sim_syserr(srv->sim, sim_text("syserr_after",
+		    "系统异常:交易处理超时,结果未知"),
 		    rq->recv_ms, hg_wall_ms());
 	}
 	ret = send_json(c, resp);
@@ -325,6 +400,7 @@ out:
 	json_object_put(resp);
 	json_object_put(root);
 	free(plain);
+	free(opened);
 	return ret;
 }
 
@@ -418,6 +494,7 @@ sim_server_start(const struct sim_server_opts *o, struct sim *sim,
 	*out = NULL;
 	srv->sim = sim;
 	srv->faults = faults;
+	srv->gate = o->gate;
 	if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
 		hg_fail(err, "--tls-cert and --tls-key go together");
 		goto fail;

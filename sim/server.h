@@ -7,6 +7,7 @@
 #include "lib/err.h"
 #include "sim/fault.h"
 #include "sim/platform.h"
+#include "sim/verify.h"
 
 struct sim_server;
 
@@ -15,6 +16,7 @@ struct sim_server_opts {
 	const char	*tls_cert;	/* PEM files, or NULL for plain HTTP */
 	const char	*tls_key;
 	const char	*tls_client_ca;	/* require a client cert from this CA */
+	struct sim_verify *gate;	/* gateway profile checks, or NULL */
 };
 
 /* Bind, start serving; *port gets the port actually bound. */

@@ -1,8 +1,12 @@
 #!/bin/bash
 # Kill test (nothing lost, nothing doubled): 1,000 GBK bills of 50 lines
 # each are dropped while the agent is killed with SIGKILL at random
-# moments and restarted.  In the end every bill is in the outbox exactly
-# once, every file is in done/, and the SQLite file is intact.
+# moments and restarted.  Every fifth file is not renamed in but written
+# in place by a writer that pauses mid-file with the file open (so the
+# agent may read it, or be killed and restarted, while it is half
+# written).  In the end every bill is in the outbox exactly once, every
+# file is in done/ whole (nothing in it left unread), and the SQLite file
+# is intact.
 #   HG_SEED=N t/crash.sh     replays one schedule
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 
@@ -22,23 +26,40 @@ mkdir -p "$stage"
 is "the generator wrote $FILES files" "$(count_files "$stage" '*.csv')" $FILES
 
 files=("$stage"/*.csv)
-next=0
+next=0 nslow=0 writers=""
 per=$(((FILES + KILLS - 1) / KILLS))
 for ((k = 1; k <= KILLS; k++)); do
 	start_agent "$D"
 	for ((j = 0; j < per && next < FILES; j++, next++)); do
-		mv "${files[$next]}" "$D/in/"
+		if [ $((next % 5)) -eq 4 ]; then
+			"$PY" "$top_srcdir/t/slow-writer" --parts 3 \
+			    --pause "0.$((3 + RANDOM % 7))" "${files[$next]}" \
+			    "$D/in/$(basename "${files[$next]}")" &
+			writers="$writers $!"
+			nslow=$((nslow + 1))
+		else
+			cp "${files[$next]}" "$D/in/.tmp" &&
+			    mv "$D/in/.tmp" "$D/in/$(basename "${files[$next]}")"
+		fi
 	done
 	sleep "0.$((50 + RANDOM % 450))"
 	kill -9 "$agent_pid" 2>/dev/null
 	wait "$agent_pid" 2>/dev/null
 done
-ok "dropped $FILES files while killing the agent $KILLS times"
+bg_pids="$bg_pids $writers"
+# shellcheck disable=SC2086
+wait $writers
+ok "dropped $FILES files ($nslow written with pauses) while killing the agent $KILLS times"
 
 start_agent "$D"
 check "every file ends in done/" \
     wait_until 300 sh -c "[ \$(find '$D/in/done' -name '*.csv' | wc -l) -eq $FILES ]"
 stop_agent
+unread=0
+for f in "${files[@]}"; do
+	cmp -s "$f" "$D/in/done/$(basename "$f")" || unread=$((unread + 1))
+done
+is "every file in done/ is whole, as its writer left it" "$unread" 0
 is "nothing is left in the drop directory" "$(count_files "$D/in" '*.csv')" 0
 is "nothing was rejected" "$(find "$D/in" -path '*rejected*' -type f | wc -l)" 0
 

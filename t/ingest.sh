@@ -77,19 +77,24 @@ is "with the corrected total" "$(py 'd[0]["total"]' <<<"$list")" 160.8
 show=$("$HISGATE" queue show 1 --json -c "$D/hisgate.conf")
 check "history records the replacement" grep -q 'version 2' <<<"$show"
 
-# an unmapped local code: accepted, invalid with the reason, file rejected
+# an unmapped local code: accepted, invalid with the reason; the file's
+# bills are all in the outbox, so it goes to done/ with its .err beside it
 sed -e 's/ZY2024000123/ZY2024000200/' -e 's/,XJ01DCA040B002010100001,/,,/' \
     "$DATA/sample-6a.csv" >"$T/unmapped.csv"
 gbk "$T/unmapped.csv" "$T/bills-0302.csv"
 drop "$T/bills-0302.csv" "$D/in"
-check "a file with an invalid bill goes to rejected/" \
-    wait_until 20 test -f "$D/in/rejected/bills-0302.csv"
-check "its .err names line, field and 未对码" \
-    grep -q '^2:.*med_list_codg: 未对码: YP000456 注射用头孢呋辛钠' \
-    "$D/in/rejected/bills-0302.csv.err"
+check "a file whose invalid bill is committed goes to done/" \
+    wait_until 20 test -f "$D/in/done/bills-0302.csv"
+check "its .err names line, the file's column, the field and 未对码" \
+    grep -q '^2:21: 医保目录编码 (med_list_codg): 未对码: YP000456 注射用头孢呋辛钠' \
+    "$D/in/done/bills-0302.csv.err"
+check "nothing in rejected/" [ ! -e "$D/in/rejected/bills-0302.csv" ]
 list=$("$HISGATE" queue list --state invalid --json -c "$D/hisgate.conf")
 is "the bill waits as invalid" "$(py 'len(d)' <<<"$list")" 1
 check "with its reason" grep -q '未对码: YP000456' <<<"$list"
+show=$("$HISGATE" queue show "$(py 'd[0]["id"]' <<<"$list")" -c "$D/hisgate.conf")
+check "queue show names the file's column too" \
+    grep -q 'line 2: 医保目录编码 (med_list_codg): 未对码: YP000456' <<<"$show"
 
 out=$("$HISGATE" doctor -c "$D/hisgate.conf" 2>&1)
 is "doctor: no problem, only warnings" "$?" 0

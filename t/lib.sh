@@ -79,6 +79,9 @@ agent: {
   poll_ms = 200;
 };
 EOC
+	# an empty table (header only): check-config wants the file
+	[ -e "$d/mapping.csv" ] ||
+	    printf 'local_code,national_code,name\n' >"$d/mapping.csv"
 	cat >"$d/adapters.d/his.conf" <<EOC
 type = "csvdrop";
 dir = "$d/in";
@@ -162,3 +165,60 @@ drop() { cp "$1" "$2/.tmp.$(basename "$1")" && mv "$2/.tmp.$(basename "$1")" "$2
 py() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 count_files() { find "$1" -maxdepth 1 -type f -name "${2:-*}" | wc -l; }
+
+# listen_port DIR WHAT: wait for the agent's "WHAT listening on
+# 127.0.0.1:PORT" log line (adapters that listen on port 0) and print PORT
+listen_port() {
+	wait_until 20 grep -qs "$2 listening on 127.0.0.1:" "$1/agent.log" ||
+	    bail "the $2 adapter did not listen: $(tail -5 "$1/agent.log")"
+	sed -n "s/.*$2 listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p" \
+	    "$1/agent.log" | tail -1
+}
+
+# queue_of DIR: `queue list --json` of the agent config in DIR;
+# bills_of DIR IPT_NO: how many bills have that ipt_no
+queue_of() { "$HISGATE" queue list --json -c "$1/hisgate.conf" 2>/dev/null; }
+bills_of() { queue_of "$1" | py "len([b for b in d if b['ipt_no'] == '$2'])"; }
+
+# lock_outbox DIR SECONDS: hold an exclusive lock on DIR/outbox.db in the
+# background (so commits fail with "busy"); sets locker to its pid
+lock_outbox() {
+	"$PY" - "$1/outbox.db" "$2" <<'EOP' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+time.sleep(float(sys.argv[2]))
+c.execute("COMMIT")
+EOP
+	locker=$!
+	bg_pids="$bg_pids $locker"
+	sleep 0.5
+}
+
+# worked_csv FILE: the worked example (51423.22; the simulator engineer's
+# 2301 fixture) as a UTF-8 HIS export, 王芳 in 胸外科
+worked_csv() {
+"$PY" - "$DATA/worked-example-2301.json" "$top_srcdir/etc/sim/catalogue.csv" \
+    >"$1" <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+lv = {}
+for line in open(sys.argv[2], encoding="utf-8"):
+    if line.startswith("#") or line.startswith("code,"):
+        continue
+    f = line.rstrip("\n").split(",")
+    lv[f[0]] = f[2]
+print("住院号,姓名,性别,身份证号,医保卡号,入院时间,出院时间,主要诊断编码,"
+      "主要诊断名称,科室编码,科室名称,明细序号,费用时间,院内项目编码,项目名称,"
+      "规格,单位,数量,单价,金额,医保目录编码,收费类别,甲乙类")
+for i, f in enumerate(d["feedetail"], 1):
+    print(",".join([
+        "ZY2024000777", "王芳", "女", "11010519491231002X", "A12345678",
+        "2024-03-01 08:00:00", "2024-03-05 10:00:00", "C34.100",
+        "肺恶性肿瘤", "0312", "胸外科", str(i), f["fee_ocur_time"],
+        f["medins_list_codg"], f["memo"], "", "",
+        "%.4f" % f["cnt"], "%.6f" % f["pric"],
+        "%.2f" % f["det_item_fee_sumamt"], f["med_list_codg"], "",
+        lv.get(f["med_list_codg"], "")]))
+EOP
+}

@@ -60,7 +60,10 @@ mock_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
 		if (m->check != NULL)
 			m->check(bills[i], &v[i].problems, &v[i].nproblems,
 			    m->check_arg);
-		v[i].state = v[i].nproblems ? HG_V_INVALID : HG_V_READY;
+		/* as the outbox: what the adapter could not read keeps
+		 * the bill invalid */
+		v[i].state = v[i].nproblems || bills[i]->problems != NULL ?
+		    HG_V_INVALID : HG_V_READY;
 		for (j = 0; j < m->nrules; j++) {
 			if (strcmp(m->rules[j].key, key) != 0)
 				continue;

@@ -1,12 +1,15 @@
 #!/bin/bash
-# The Debian package, as a hospital's administrator gets it: built from
-# the release tarball with dpkg-buildpackage, its contents checked, then
-# (as root, with HG_PACKAGE_INSTALL=1: script/test sets it on a machine
-# where /usr/bin/hisgate is not already there) installed with dpkg, the
-# daemon's user, directories and configuration checked, the agent run
-# from the installed files against the installed simulator, and purged.
+# The Debian packages, as a hospital's administrator gets them: built from
+# the release tarball with dpkg-buildpackage, their contents and lintian
+# checked; then (as root, with HG_PACKAGE_INSTALL=1: script/test sets it
+# on a machine where /usr/bin/hisgate is not already there) their life at a
+# hospital, debian/tests/lifecycle (apt-get install, settle, upgrade,
+# remove, purge, reinstall): in a fresh debootstrapped Debian 12 root when
+# debootstrap is there and HG_PACKAGE_CHROOT is not 0, else on this host.
 #
 #   TARBALL=path/hisgate-X.tar.gz t/package.sh
+#   HG_PACKAGE_CHROOT_BASE=/work/chroot-P   copy this minbase root instead
+#                                           of debootstrapping one
 #
 # Not part of `make check`: it builds the whole package (script/test runs
 # it after distcheck, with the tarball distcheck made).
@@ -23,93 +26,123 @@ src=$(find "$T" -mindepth 1 -maxdepth 1 -type d -name 'hisgate-*' | head -1)
 [ -n "$src" ] || bail "no hisgate-* directory in $TARBALL"
 if (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" \
     dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1; then
-	ok "dpkg-buildpackage builds the package from the release tarball"
+	ok "dpkg-buildpackage builds the packages from the release tarball"
 else
-	not_ok "dpkg-buildpackage builds the package from the release tarball"
+	not_ok "dpkg-buildpackage builds the packages from the release tarball"
 	tail -30 "$T/build.log" | sed 's/^/#   /'
 	bail "no package"
 fi
 deb=$(find "$T" -maxdepth 1 -name 'hisgate_*.deb' | head -1)
+simdeb=$(find "$T" -maxdepth 1 -name 'hisgate-platform-sim_*.deb' | head -1)
 check "one hisgate_*.deb" [ -f "$deb" ]
+check "one hisgate-platform-sim_*.deb" [ -f "$simdeb" ]
 check "the package's unit tests ran during the build" \
     grep -q '^# PASS: *[1-9]' "$T/build.log"
+# DEB_BUILD_OPTIONS=nocheck: the same test step runs nothing
+out=$(cd "$src" && DEB_BUILD_OPTIONS=nocheck debian/rules override_dh_auto_test 2>&1)
+check "DEB_BUILD_OPTIONS=nocheck skips the tests" \
+    bash -c "! grep -q 'PASS\|test_' <<<'$out'"
 
 # --- contents ----------------------------------------------------------------
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
-for f in /usr/bin/hisgate /usr/bin/hisgate-platform-sim \
-    /usr/share/man/man8/hisgate.8.gz /usr/share/man/man5/hisgate.conf.5.gz \
-    /usr/share/man/man8/hisgate-platform-sim.8.gz \
+simc=$(dpkg-deb -c "$simdeb" | awk '{print $6}' | sed 's|^\./|/|')
+for f in /usr/bin/hisgate /usr/share/man/man8/hisgate.8.gz \
+    /usr/share/man/man5/hisgate.conf.5.gz /usr/share/man/man5/hisgate-audit.5.gz \
+    /etc/hisgate/audit.d/rules.conf \
     /lib/systemd/system/hisgate.service /etc/hisgate/hisgate.conf \
-    /etc/hisgate/adapters.d/his-export.conf.example \
+    /usr/lib/sysusers.d/hisgate.conf /usr/lib/tmpfiles.d/hisgate.conf \
+    /usr/share/doc/hisgate/examples/his-export.conf.example \
+    /usr/share/doc/hisgate/examples/mapping.csv.example \
+    /usr/share/doc/hisgate/examples/drop-dirs.conf \
+    /usr/share/doc/hisgate/README.md.gz /usr/share/doc/hisgate/copyright; do
+	check "hisgate holds $f" grep -qx "$f" <<<"$contents"
+done
+for f in /usr/bin/hisgate-platform-sim \
+    /usr/share/man/man8/hisgate-platform-sim.8.gz \
     /usr/share/hisgate/sim/policy.ini /usr/share/hisgate/sim/catalogue.csv \
     /usr/share/hisgate/sim/registry.csv; do
-	check "the package holds $f" grep -qx "$f" <<<"$contents"
+	check "hisgate-platform-sim holds $f" grep -qx "$f" <<<"$simc"
 done
-check "/etc/hisgate/hisgate.conf is a conffile" bash -c \
-    "dpkg-deb -e '$deb' '$T/control' && grep -qx /etc/hisgate/hisgate.conf '$T/control/conffiles'"
+check "the simulator is not in hisgate" bash -c \
+    "! grep -q 'hisgate-platform-sim\|/usr/share/hisgate/sim' <<<'$contents'"
+check "no .example in /etc" bash -c "! grep -q '^/etc/.*example' <<<'$contents'"
+dpkg-deb -e "$deb" "$T/control"
+is "the conffiles are hisgate.conf and the audit's rule tables" \
+    "$(grep -cv '^/etc/hisgate/hisgate.conf$\|^/etc/hisgate/audit.d/' "$T/control/conffiles")" 0
+check "hisgate.conf is a conffile" grep -qx /etc/hisgate/hisgate.conf "$T/control/conffiles"
 check "it depends on the libraries it links (shlibs)" bash -c \
     "dpkg-deb -f '$deb' Depends | grep -q libcurl4"
 unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./lib/systemd/system/hisgate.service)
 check "the service waits for readiness (Type=notify)" grep -q '^Type=notify' <<<"$unit"
 check "the service runs as the hisgate user" grep -q '^User=hisgate' <<<"$unit"
+if command -v lintian >/dev/null; then
+	lintian --tag-display-limit 0 "$T"/hisgate_*.changes >"$T/lintian.log" 2>&1
+	grep -v 'running with root privileges' "$T/lintian.log" | sed 's/^/#   /'
+	is "lintian: 0 errors" "$(grep -c '^E: ' "$T/lintian.log")" 0
+	is "lintian: 0 warnings" "$(grep -c '^W: ' "$T/lintian.log")" 0
+else
+	ok "# SKIP lintian is not installed (script/bootstrap installs it)"
+fi
 
-# --- install, run, purge (root on a machine without hisgate) ----------------
+# --- install, settle, upgrade, remove, purge, reinstall (root) -----------------
 if [ "${HG_PACKAGE_INSTALL:-0}" != 1 ] || [ "$(id -u)" -ne 0 ]; then
 	ok "# SKIP install: needs root and HG_PACKAGE_INSTALL=1 (script/test sets it where hisgate is not installed)"
 	done_testing
 	exit
 fi
-if DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >"$T/install.log" 2>&1; then
-	ok "dpkg -i installs it"
+life=$src/debian/tests/lifecycle
+# lifecycle's TAP lines become this test's
+relay() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "${line#ok [0-9]* - }" ;;
+		"not ok "*) not_ok "${line#not ok [0-9]* - }" ;;
+		"1.."*) ;;
+		*) echo "$line" ;;
+		esac
+	done
+}
+if [ "${HG_PACKAGE_CHROOT:-1}" != 0 ] && command -v debootstrap >/dev/null; then
+	R=$T/root
+	start=$(date +%s)
+	if [ -n "${HG_PACKAGE_CHROOT_BASE:-}" ]; then
+		cp -a "$HG_PACKAGE_CHROOT_BASE" "$R" || bail "cannot copy $HG_PACKAGE_CHROOT_BASE"
+	else
+		debootstrap --variant=minbase bookworm "$R" \
+		    "${HG_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$T/debootstrap.log" 2>&1 ||
+		    { tail -5 "$T/debootstrap.log"; bail "debootstrap failed"; }
+	fi
+	# only /proc: debootstrap made the /dev nodes apt needs, and a bind
+	# mount of the host's /dev under $T would be in reach of rm -rf
+	umount_all() { umount "$R/proc" 2>/dev/null; }
+	trap 'umount_all; cleanup' EXIT
+	mount -t proc proc "$R/proc" || bail "cannot mount /proc in $R"
+	cp /etc/resolv.conf "$R/etc/resolv.conf"
+	mkdir -p "$R/tmp/debs" "$R/tmp/src"
+	cp "$deb" "$simdeb" "$R/tmp/debs/"
+	cp -a "$src/debian" "$src/etc" "$R/tmp/src/"
+	if chroot "$R" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get -q update &&
+	    DEBIAN_FRONTEND=noninteractive apt-get -y -q install --no-install-recommends sqlite3' \
+	    >"$T/chroot-deps.log" 2>&1; then
+		ok "a fresh Debian 12 root (debootstrap --variant=minbase) with sqlite3"
+		relay < <(chroot "$R" env HG_DEB_DIR=/tmp/debs HG_SRC=/tmp/src \
+		    bash /tmp/src/debian/tests/lifecycle 2>&1)
+	else
+		not_ok "a fresh Debian 12 root (debootstrap --variant=minbase) with sqlite3"
+		tail -10 "$T/chroot-deps.log" | sed 's/^/#   /'
+	fi
+	umount_all
+	trap cleanup EXIT
+	echo "# the chroot run took $(($(date +%s) - start)) s"
+	grep -q " $R/" /proc/mounts || rm -rf "$R"
 else
-	not_ok "dpkg -i installs it"
-	sed 's/^/#   /' "$T/install.log"
-	# what dpkg needs: the package's dependencies (adduser and the
-	# libraries bootstrap installed for the build)
-	bail "not installed"
+	# on this host: lifecycle leaves it as found (no hisgate user it
+	# created, no package, no statoverride)
+	mkdir -p "$T/debs"
+	cp "$deb" "$simdeb" "$T/debs/"
+	relay < <(HG_DEB_DIR=$T/debs HG_SRC=$src bash "$life" 2>&1)
+	check "the host is left clean: no hisgate package, user or statoverride" \
+	    bash -c "! dpkg-query -W hisgate >/dev/null 2>&1 && ! dpkg-statoverride --list | grep -q hisgate && [ ! -e /usr/bin/hisgate ]"
 fi
-purge() { DEBIAN_FRONTEND=noninteractive dpkg --purge hisgate >>"$T/install.log" 2>&1; }
-check "the hisgate system user exists" bash -c "getent passwd hisgate >/dev/null"
-is "/var/lib/hisgate: owner and mode" "$(stat -c '%U:%G %a' /var/lib/hisgate)" "hisgate:hisgate 750"
-is "/etc/hisgate: readable by the group only" "$(stat -c '%U:%G %a' /etc/hisgate)" "root:hisgate 750"
-is "hisgate(8) is installed where man finds it" \
-    "$(ls /usr/share/man/man8/hisgate.8.gz 2>/dev/null)" /usr/share/man/man8/hisgate.8.gz
-out=$(runuser -u hisgate -- /usr/bin/hisgate check-config 2>&1)
-is "the shipped /etc/hisgate/hisgate.conf passes check-config as the hisgate user" "$?" 0
-[ -n "$out" ] && echo "$out" | sed 's/^/#   /'
-
-# The installed agent and simulator, run by hand as systemd would (no
-# systemd here): the simulator's shipped fixtures, a drop directory, one
-# GBK export, settled.
-D=$T/inst
-mkdir -p "$D/in" "$D/adapters.d"
-cat >"$D/hisgate.conf" <<EOC
-agent: { fixmedins_code = "H32010000001"; fixmedins_name = "示例市第一人民医院";
-  admdvs = "320100"; outbox = "$D/outbox.db"; adapters_dir = "$D/adapters.d";
-  mapping_file = "$D/mapping.csv"; };
-settle: { backoff_base_ms = 100; backoff_cap_ms = 500; };
-EOC
-printf 'type = "csvdrop";\ndir = "%s/in";\nstable_seconds = 0;\n' "$D" >"$D/adapters.d/his.conf"
-/usr/bin/hisgate-platform-sim --listen 127.0.0.1:0 \
-    --policy /usr/share/hisgate/sim/policy.ini \
-    --catalogue /usr/share/hisgate/sim/catalogue.csv \
-    --ledger "$D/ledger.db" >"$D/sim.log" 2>&1 &
-bg_pids="$bg_pids $!"
-wait_until 20 grep -qs 'listening on 127.0.0.1:' "$D/sim.log" ||
-    { purge; bail "the installed simulator did not start: $(cat "$D/sim.log")"; }
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$D/sim.log")
-printf 'platform: { url = "http://127.0.0.1:%s/"; };\n' "$port" >>"$D/hisgate.conf"
-/usr/bin/hisgate run --foreground -c "$D/hisgate.conf" >"$D/agent.log" 2>&1 &
-apid=$!
-bg_pids="$bg_pids $apid"
-iconv -f UTF-8 -t GB18030 "$DATA/sample-6a.csv" >"$D/.bills.csv" && mv "$D/.bills.csv" "$D/in/bills.csv"
-check "the installed agent settles a GBK export against the installed simulator" \
-    wait_until 60 bash -c "[ \"\$(sqlite3 '$D/outbox.db' 'SELECT state FROM bills' 2>/dev/null)\" = settled ]"
-kill -TERM "$apid"
-wait "$apid"
-is "the installed agent exits 0 on SIGTERM" "$?" 0
-
-purge
-is "dpkg --purge removes it" "$(dpkg-query -W -f='${Status}' hisgate 2>/dev/null)" ""
-check "and its configuration" [ ! -e /etc/hisgate/hisgate.conf ]
 done_testing

@@ -37,29 +37,7 @@ check "the secret is never printed" bash -c "! grep -q k3y <<<'$out'"
 
 # --- bills -----------------------------------------------------------------
 # The worked example: the simulator engineer's 2301 fixture as a HIS export.
-"$PY" - "$DATA/worked-example-2301.json" "$ETC/catalogue.csv" \
-    >"$T/worked.csv" <<'EOP'
-import json, sys
-d = json.load(open(sys.argv[1]))
-lv = {}
-for line in open(sys.argv[2], encoding="utf-8"):
-    if line.startswith("#") or line.startswith("code,"):
-        continue
-    f = line.rstrip("\n").split(",")
-    lv[f[0]] = f[2]
-print("住院号,姓名,性别,身份证号,医保卡号,入院时间,出院时间,主要诊断编码,"
-      "主要诊断名称,科室编码,科室名称,明细序号,费用时间,院内项目编码,项目名称,"
-      "规格,单位,数量,单价,金额,医保目录编码,收费类别,甲乙类")
-for i, f in enumerate(d["feedetail"], 1):
-    print(",".join([
-        "ZY2024000777", "王芳", "女", "11010519491231002X", "A12345678",
-        "2024-03-01 08:00:00", "2024-03-05 10:00:00", "C34.100",
-        "肺恶性肿瘤", "0312", "胸外科", str(i), f["fee_ocur_time"],
-        f["medins_list_codg"], f["memo"], "", "",
-        "%.4f" % f["cnt"], "%.6f" % f["pric"],
-        "%.2f" % f["det_item_fee_sumamt"], f["med_list_codg"], "",
-        lv.get(f["med_list_codg"], "")]))
-EOP
+worked_csv "$T/worked.csv"
 gbk "$T/worked.csv" "$T/bills-0305.csv"
 gbk "$DATA/sample-6a.csv" "$T/bills-0301.csv"
 # 张伟 with a code the platform's catalogue does not have: refused (-2)
@@ -143,14 +121,20 @@ check "the 2304 answer really was lost (sim log)" \
     grep -q 'connection dropped without an answer' "$T/sim.log"
 steps=$(sqlite3 "$D/outbox.db" "SELECT infno || ':' || state || ':' || coalesce(err_msg, '') FROM steps WHERE bill_id = $W ORDER BY id")
 n2304=$(grep -c '^2304:' <<<"$steps")
-is "one 2304 was sent for the worked example" "$n2304" 1
-check "its answer was recorded as found by 5203" grep -q '^2304:ok:found by 5203' <<<"$steps"
-check "the journal shows the 5203 query" grep -q '^5203:ok:' <<<"$steps"
-check "5203 came before anything else was sent" bash -c \
-    "sed -n '/^2304:/,\$p' <<<'$steps' | sed -n 2p | grep -q '^5203:'"
+# the lost 2304 is reversed by its msgid (2601), never looked up by msgid:
+# the interface's 5203 needs a setl_id the agent does not have then
+is "two 2304 were sent: the lost one and a new one" "$n2304" 2
+check "the lost one is recorded as reversed by 2601" \
+    grep -q '^2304:failed:reversed by 2601 ' <<<"$steps"
+check "the journal shows the 2601 reversal of it" grep -q '^2601:ok:' <<<"$steps"
+check "2601 came before anything else was sent" bash -c \
+    "sed -n '/^2304:/,\$p' <<<'$steps' | sed -n 2p | grep -q '^2601:'"
+check "then 2303 again before the new 2304" bash -c \
+    "sed -n '/^2601:/,\$p' <<<'$steps' | sed -n 2,3p | tr '\n' ' ' | grep -q '^2303:ok:.* 2304:ok:'"
+check "no 5203 was asked" bash -c "! grep -q '^5203:' <<<'$steps'"
 hist=$("$HISGATE" queue show "$W" -c "$D/hisgate.conf")
-check "history: in_doubt, then settled" bash -c \
-    "grep -q 'in_progress -> in_doubt' <<<'$hist' && grep -q 'in_doubt *-> settled' <<<'$hist'"
+check "history: in_doubt, in_progress again, then settled" bash -c \
+    "grep -q 'in_progress -> in_doubt' <<<'$hist' && grep -q 'in_doubt *-> in_progress' <<<'$hist' && grep -q 'in_progress *-> settled' <<<'$hist'"
 is "every step has an answer" \
     "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE state = 'sent'")" 0
 
@@ -210,8 +194,8 @@ is "ledger: the visit is in force once" "$(visit "$MS" settled <<<"$ledger")" 1
 is "ledger: with the corrected total" "$(visit "$MS" medfee_sumamt <<<"$ledger")" 160.8
 is "ledger: three settlements, two cancellations" \
     "$(visit "$MS" setl_cnt <<<"$ledger") $(visit "$MS" canc_cnt <<<"$ledger")" "3 2"
-check "the old items were deleted before the upload (2302 0000)" bash -c \
-    "sqlite3 '$D/outbox.db' \"SELECT infno FROM steps WHERE bill_id = $S ORDER BY id\" | tr '\n' ' ' | grep -q '2305 2302 2301 2402 2303 2304 \$'"
+check "the visit was reopened (2405) and its old items deleted before the upload (2302 0000)" bash -c \
+    "sqlite3 '$D/outbox.db' \"SELECT infno FROM steps WHERE bill_id = $S ORDER BY id\" | tr '\n' ' ' | grep -q '2305 2405 2302 2301 2402 2303 2304 \$'"
 # the day again: four settlements (one of them the worked example) and
 # two cancellations (refunds, refd_setl_flag 1), both passes match
 out=$("$HISGATE" reconcile -c "$D/hisgate.conf" 2>&1)
@@ -220,6 +204,46 @@ check "reconcile: settlements, cancelled ones included" \
     grep -q '^setl *390 *21 *410100 *4 *51898\.42 .* match$' <<<"$out"
 check "reconcile: the cancellations as refunds" \
     grep -q '^refund *390 *21 *410100 *2 *-314\.40 .* match$' <<<"$out"
+
+# --- a refund line ---------------------------------------------------------
+# The HIS lists the refund (明细序号 4: all 4 of line 1 given back) before
+# its original; the agent uploads the original first, the platform splits
+# the refund as the negation of its original, and the bill settles to the
+# fen: 157.20 - 50.00 = 107.20.
+"$PY" - "$DATA/sample-6a.csv" >"$T/refund.csv" <<'EOP'
+import sys
+rows = [l.rstrip("\n").split(",") for l in open(sys.argv[1], encoding="utf-8")]
+head, lines = rows[0], [r for r in rows[1:] if r[0] == "ZY2024000123"]
+print(",".join(head + ["原明细序号"]))
+ref = list(lines[0])
+ref[0] = "ZY2024000124"
+ref[11], ref[12] = "4", "2024-03-04 09:00:00"
+ref[17], ref[19] = "-4", "-50.00"
+print(",".join(ref + ["1"]))
+for r in lines:
+    r = list(r)
+    r[0] = "ZY2024000124"
+    print(",".join(r + [""]))
+EOP
+gbk "$T/refund.csv" "$T/bills-0124.csv"
+drop "$T/bills-0124.csv" "$D/in"
+check "the bill with a refund line is settled" wait_until 30 bash -c \
+    "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT state FROM bills WHERE ipt_no = 'ZY2024000124'\")\" = settled ]"
+RF=$(id_of ZY2024000124)
+is "its total: 157.20 - 50.00" "$("$HISGATE" slip "$RF" --json -c "$D/hisgate.conf" | py 'd["medfee_sumamt"]')" 107.2
+ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
+is "ledger: settled once, to the fen" \
+    "$(visit "$(field_of ZY2024000124 mdtrt_id)" medfee_sumamt <<<"$ledger") $(visit "$(field_of ZY2024000124 mdtrt_id)" setl_cnt <<<"$ledger")" "107.2 1"
+up=$(sqlite3 "$D/outbox.db" "SELECT request FROM steps WHERE bill_id = $RF AND infno = '2301' AND state = 'ok'")
+is "the upload carries the original before the refund line" \
+    "$(py '",".join(f["feedetl_sn"] for f in d["input"]["feedetail"])' <<<"$up")" "1,2,3,4"
+ans=$(sqlite3 "$D/outbox.db" "SELECT response FROM steps WHERE bill_id = $RF AND infno = '2301' AND state = 'ok'")
+is "the platform's split of the refund is its original's, negated" \
+    "$(py '[(r["det_item_fee_sumamt"], r["preselfpay_amt"], r["inscp_scp_amt"], r["fulamt_ownpay_amt"]) for r in d["output"]["result"] if r["feedetl_sn"] in ("1", "4")]' <<<"$ans" |
+    "$PY" -c 'import ast,sys; a,b=ast.literal_eval(sys.stdin.read()); print(all(float(x)==-float(y) for x,y in zip(a,b)))')" True
+setl=$(sqlite3 "$D/outbox.db" "SELECT setl_json FROM bills WHERE id = $RF")
+is "the settlement adds up: fund + patient + hospital = total" \
+    "$(py 'round(sum(float(d["setlinfo"].get(k, 0)) for k in ("fund_pay_sumamt", "psn_part_amt", "hosp_part_amt")), 2)' <<<"$setl")" 107.2
 
 stop_agent
 check "SIGTERM stops the agent and its workers" grep -q 'stopped' "$D/agent.log"
@@ -298,7 +322,7 @@ drop "$T/bills-0305.csv" "$D/in"
 check "sign-in: the bill after the sign-in expired settles too" wait_until 30 bash -c \
     "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT count(*) FROM bills WHERE state = 'settled'\")\" = 2 ]"
 check "sign-in: the agent saw it expire and signed in again" \
-    grep -q 'sign-in expired (.*签到已失效.*); signing in again' "$D/agent.log"
+    grep -q 'refused (infcode -2); signing in again and trying once more' "$D/agent.log"
 is "sign-in: the call it refused is journalled as failed, and sent again" \
     "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE err_msg LIKE '%签到已失效%' AND state = 'failed'")" 1
 is "sign-in: the simulator saw two sign-ins" \

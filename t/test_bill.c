@@ -123,11 +123,46 @@ START_TEST(test_masking)
 	ck_assert_str_eq(line, "bill for 110105********002X and "
 	    "110105*****1002 psn 41000000000000001234567890 amt 51423.22 "
 	    "damaged 101051*******002X time 20240301083000");
+	/* national catalogue codes of 15 digits (no month/day where an old
+	 * ID number has them) stay; an old ID number does not */
+	{
+		char codes[] = "001102000010000 003311010010000 "
+		    "320102850101123";
+
+		hg_mask_ids(codes);
+		ck_assert_str_eq(codes, "001102000010000 003311010010000 "
+		    "320102*****1123");
+	}
 	ck_assert_str_eq(hg_mask_name("王芳", buf, sizeof buf), "王*");
 	ck_assert_str_eq(hg_mask_name("欧阳娜娜", buf, sizeof buf), "欧***");
 	ck_assert_str_eq(hg_mask_name("Li", buf, sizeof buf), "L*");
 	ck_assert_str_eq(hg_mask_certno("11010519491231002X", buf,
 	    sizeof buf), "110105********002X");
+}
+END_TEST
+
+START_TEST(test_mask_text)
+{
+	char *s;
+
+	/* a platform's -2 text, as queue list and queue show print it */
+	s = hg_mask_text("证件号码[320102199001011232]未查询到参保人员信息",
+	    NULL);
+	ck_assert_str_eq(s, "证件号码[320102********1232]未查询到参保人员信息");
+	free(s);
+	s = hg_mask_text("人员姓名[王小芳]与证件号码[11010519491231002X]登记的"
+	    "姓名不一致; 王小芳", "王小芳");
+	ck_assert_str_eq(s, "人员姓名[王**]与证件号码[110105********002X]登记的"
+	    "姓名不一致; 王**");
+	free(s);
+	/* no name, an empty name, or none in the text: only the IDs */
+	s = hg_mask_text("psn 41000000000000001234567890 ok", "");
+	ck_assert_str_eq(s, "psn 41000000000000001234567890 ok");
+	free(s);
+	s = hg_mask_text("", "王芳");
+	ck_assert_str_eq(s, "");
+	free(s);
+	ck_assert_ptr_null(hg_mask_text(NULL, "王芳"));
 }
 END_TEST
 
@@ -201,6 +236,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_json_rejects);
 	tc = hg_tcase(s, "text", 10);
 	tcase_add_test(tc, test_masking);
+	tcase_add_test(tc, test_mask_text);
 	tcase_add_test(tc, test_time_parse);
 	tcase_add_test(tc, test_encoding);
 	tcase_add_test(tc, test_norm_id);

@@ -78,7 +78,12 @@ static const struct {
 	const char *text;
 	const char *msg;
 } bad[] = {
-	{ "dir = \"/x\";\nbogus = 1;\n", "a.conf:2: unknown key \"bogus\"" },
+	{ "dir = \"/x\";\nbogus = 1;\n", "a.conf:2: unknown key \"bogus\" "
+	  "(hisgate config-keys lists them all)" },
+	{ "dir = \"/x\";\nstable_secs = 1;\n", "a.conf:2: unknown key "
+	  "\"stable_secs\" (did you mean \"stable_seconds\"?)" },
+	{ "dir = \"/x\";\nencodnig = 1;\n", "a.conf:2: unknown key "
+	  "\"encodnig\" (did you mean \"encoding\"?)" },
 	{ "dir = \"/x\";\n\nstable_seconds = 99999;\n",
 	  "a.conf:3: stable_seconds: 99999 is out of range, expected 0 to 3600" },
 	{ "dir = 5;\n", "a.conf:1: dir: is an integer, expected a string" },

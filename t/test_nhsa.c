@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "lib/bill.h"
 #include "lib/jsonx.h"
@@ -205,10 +206,9 @@ START_TEST(test_input_nodes)
 	ck_assert_str_eq(hg_json_get_str(v, "fixmedins_setl_cnt"), "3");
 	json_object_put(o);
 
-	o = hg_nhsa_in_5203_msgid("p", "m", "H32010000001202403151030150007");
+	o = hg_nhsa_in_5203("p", "S1", "m");
 	json_object_object_get_ex(o, "data", &v);
-	ck_assert_str_eq(hg_json_get_str(v, "medins_setl_id"),
-	    "H32010000001202403151030150007");
+	ck_assert_str_eq(hg_json_get_str(v, "setl_id"), "S1");
 	json_object_put(o);
 	o = hg_nhsa_in_2601("p", "o", "2304");
 	json_object_object_get_ex(o, "data", &v);
@@ -307,6 +307,36 @@ START_TEST(test_msgid_clock_back_and_floor)
 	hg_nhsa_msgid_destroy(&g);
 	/* a's second is now + 1: after the floor */
 	ck_assert(strncmp(a + 12, b + 12, 14) > 0);
+}
+END_TEST
+
+/* Root (doctor, a CLI command before the first start) creating the state
+ * file gives it to the owner of its directory, the service user: the
+ * daemon must be able to open it later.  Only root can chown. */
+START_TEST(test_msgid_state_owner)
+{
+	struct hg_nhsa_msgid_gen g;
+	struct stat st;
+	char *dir, *path;
+
+	if (geteuid() != 0)
+		return;
+	dir = hg_tmpdir();
+	path = hg_xasprintf("%s/outbox.db.msgid", dir);
+	ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+	ck_assert_int_eq(hg_nhsa_msgid_init(&g, "H32010000001", path, 0,
+	    NULL), 0);
+	hg_nhsa_msgid_destroy(&g);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 65534);
+	ck_assert_uint_eq(st.st_gid, 65534);
+	/* an existing file is opened as it is */
+	ck_assert_int_eq(hg_nhsa_msgid_init(&g, "H32010000001", path, 0,
+	    NULL), 0);
+	hg_nhsa_msgid_destroy(&g);
+	free(path);
+	hg_rmtree(dir);
+	free(dir);
 }
 END_TEST
 
@@ -744,6 +774,129 @@ START_TEST(test_response_builder)
 }
 END_TEST
 
+START_TEST(test_is_query)
+{
+	static const char *const q[] = { "1101", "2303", "5201", "5203",
+	    "3201", "3202", "9001" };
+	static const char *const c[] = { "2401", "2404", "2405", "2301",
+	    "2302", "2402", "2304", "2305", "2601", "9101" };
+	size_t i;
+
+	for (i = 0; i < sizeof q / sizeof q[0]; i++)
+		ck_assert_msg(hg_nhsa_is_query(q[i]), "%s only asks", q[i]);
+	/* these change the platform: their "sent" record must reach the
+	 * disk before they leave */
+	for (i = 0; i < sizeof c / sizeof c[0]; i++)
+		ck_assert_msg(!hg_nhsa_is_query(c[i]), "%s changes the "
+		    "platform", c[i]);
+}
+END_TEST
+
+START_TEST(test_visits)
+{
+	struct hg_nhsa_visit v, *rows;
+	struct hg_nhsa_visit_req req;
+	struct json_object *o, *d, *out, *arr;
+	char m[HG_NHSA_IDBUF], p[HG_NHSA_IDBUF], om[HG_NHSA_IDBUF];
+	char oi[HG_NHSA_CODEBUF];
+	struct hg_err err;
+	size_t n;
+
+	/* 5201 request: optional times left out when not given */
+	o = hg_nhsa_in_5201("P1", "2024-03-01 08:00:00", NULL);
+	ck_assert_str_eq(hg_nhsa_input_node("5201"), "data");
+	json_object_object_get_ex(o, "data", &d);
+	ck_assert_str_eq(hg_json_get_str(d, "psn_no"), "P1");
+	ck_assert(!json_object_object_get_ex(d, "endtime", NULL));
+	ck_assert_int_eq(hg_nhsa_visit_req_parse(d, &req, &err), 0);
+	ck_assert_str_eq(req.begntime, "2024-03-01 08:00:00");
+	ck_assert_str_eq(req.endtime, "");
+	json_object_put(o);
+	o = hg_nhsa_in_5201("", NULL, NULL);
+	json_object_object_get_ex(o, "data", &d);
+	ck_assert_int_eq(hg_nhsa_visit_req_parse(d, &req, &err), -1);
+	ck_assert_str_eq(err.msg, "人员编号[psn_no]不能为空");
+	json_object_put(o);
+
+	/* 5201 answer: built by the receiver, read back by the agent */
+	memset(&v, 0, sizeof v);
+	snprintf(v.mdtrt_id, sizeof v.mdtrt_id, "M1");
+	snprintf(v.psn_no, sizeof v.psn_no, "P1");
+	snprintf(v.ipt_otp_no, sizeof v.ipt_otp_no, "ZY001");
+	snprintf(v.inhosp_stas, sizeof v.inhosp_stas, "1");
+	snprintf(v.begntime, sizeof v.begntime, "2024-03-01 08:00:00");
+	out = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_array_add(arr, hg_nhsa_visit_json(&v));
+	snprintf(v.mdtrt_id, sizeof v.mdtrt_id, "M2");
+	snprintf(v.inhosp_stas, sizeof v.inhosp_stas, "0");
+	snprintf(v.endtime, sizeof v.endtime, "2024-03-05 10:00:00");
+	json_object_array_add(arr, hg_nhsa_visit_json(&v));
+	json_object_object_add(out, "mdtrtinfo", arr);
+	ck_assert_int_eq(hg_nhsa_out_5201(out, &rows, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(rows[0].mdtrt_id, "M1");
+	ck_assert_str_eq(rows[0].inhosp_stas, "1");
+	ck_assert_str_eq(rows[0].endtime, "");
+	ck_assert_str_eq(rows[1].ipt_otp_no, "ZY001");
+	ck_assert_str_eq(rows[1].endtime, "2024-03-05 10:00:00");
+	ck_assert_ptr_eq(hg_nhsa_visit_find(rows, n, "M2"), &rows[1]);
+	ck_assert_ptr_null(hg_nhsa_visit_find(rows, n, "M3"));
+	free(rows);
+	/* a row without its state names the row and the field */
+	json_object_object_del(json_object_array_get_idx(arr, 1),
+	    "inhosp_stas");
+	ck_assert_int_eq(hg_nhsa_out_5201(out, &rows, &n, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "mdtrtinfo[1]"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "inhosp_stas"));
+	ck_assert_ptr_null(rows);
+	hg_nhsa_put_str(json_object_array_get_idx(arr, 1), "inhosp_stas",
+	    "9");
+	ck_assert_int_eq(hg_nhsa_out_5201(out, &rows, &n, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "neither"));
+	json_object_put(out);
+	/* no visit at all: no mdtrtinfo, or output null */
+	out = json_object_new_object();
+	ck_assert_int_eq(hg_nhsa_out_5201(out, &rows, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(rows);
+	json_object_put(out);
+	ck_assert_int_eq(hg_nhsa_out_5201(NULL, &rows, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(rows);
+	out = json_object_new_object();
+	json_object_object_add(out, "mdtrtinfo", json_object_new_string("x"));
+	ck_assert_int_eq(hg_nhsa_out_5201(out, &rows, &n, &err), -1);
+	json_object_put(out);
+
+	/* 2404 / 2405 */
+	o = hg_nhsa_in_2404("M1", "P1");
+	json_object_object_get_ex(o, "data", &d);
+	ck_assert_int_eq(hg_nhsa_visit_ref_parse(d, m, p, &err), 0);
+	ck_assert_str_eq(m, "M1");
+	ck_assert_str_eq(p, "P1");
+	json_object_put(o);
+	o = hg_nhsa_in_2405("", "P1");
+	json_object_object_get_ex(o, "data", &d);
+	ck_assert_int_eq(hg_nhsa_visit_ref_parse(d, m, p, &err), -1);
+	ck_assert_str_eq(err.msg, "就诊ID[mdtrt_id]不能为空");
+	json_object_put(o);
+
+	/* 2601 read back */
+	o = hg_nhsa_in_2601("P1", "H32010000001202403151030150007", "2304");
+	json_object_object_get_ex(o, "data", &d);
+	ck_assert_int_eq(hg_nhsa_revs_req_parse(d, p, om, oi, &err), 0);
+	ck_assert_str_eq(om, "H32010000001202403151030150007");
+	ck_assert_str_eq(oi, "2304");
+	json_object_put(o);
+	o = hg_nhsa_in_2601("P1", "x", "");
+	json_object_object_get_ex(o, "data", &d);
+	ck_assert_int_eq(hg_nhsa_revs_req_parse(d, p, om, oi, &err), -1);
+	ck_assert_str_eq(err.msg, "原交易编号[oinfno]不能为空");
+	json_object_put(o);
+}
+END_TEST
+
 Suite *
 hg_test_suite(void)
 {
@@ -757,6 +910,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_msgid_unique_loop);
 	tcase_add_test(tc, test_msgid_clock_back_and_floor);
 	tcase_add_test(tc, test_msgid_state_file);
+	tcase_add_test(tc, test_msgid_state_owner);
 	tc = hg_tcase(s, "response", 10);
 	tcase_add_loop_test(tc, test_infcode, 0, sizeof codes /
 	    sizeof codes[0]);
@@ -770,5 +924,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_fee_result_roundtrip);
 	tcase_add_test(tc, test_requests_roundtrip);
 	tcase_add_test(tc, test_outputs);
+	tcase_add_test(tc, test_is_query);
+	tcase_add_test(tc, test_visits);
 	return s;
 }

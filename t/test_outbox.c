@@ -372,6 +372,30 @@ START_TEST(test_readonly_open)
 }
 END_TEST
 
+START_TEST(test_missing_dir)
+{
+	struct hg_outbox *ob = (struct hg_outbox *)1;
+	struct hg_err err;
+	char *path = hg_xasprintf("%s/nodir/outbox.db", tmp);
+	int flags[] = { 0, HG_OB_READONLY };
+	size_t i;
+
+	/* Once a crash (exit 139): the half-built handle was closed. */
+	hg_outbox_service_user("hisagent");
+	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		ck_assert_int_eq(hg_outbox_open(path, flags[i], &ob, &err), -1);
+		ck_assert_ptr_null(ob);
+		ck_assert_int_eq(err.kind, HG_EPERM);
+		ck_assert_msg(strstr(err.msg, path) != NULL &&
+		    strstr(err.msg, "nodir does not exist") != NULL &&
+		    strstr(err.msg, "install -d -m 0750 -o hisagent -g "
+		    "hisagent ") != NULL, "%s", err.msg);
+	}
+	hg_outbox_service_user("hisgate");
+	free(path);
+}
+END_TEST
+
 /* --- put ------------------------------------------------------------- */
 
 START_TEST(test_put_new)
@@ -1374,6 +1398,7 @@ hg_test_suite(void)
 	    sizeof open_flags / sizeof open_flags[0]);
 	tcase_add_test(tc, test_not_outbox);
 	tcase_add_test(tc, test_readonly_open);
+	tcase_add_test(tc, test_missing_dir);
 
 	tc = hg_tcase(s, "put", 30);
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -171,6 +171,44 @@ START_TEST(test_item_a)
 }
 END_TEST
 
+/* A refund line takes back exactly what its original gave, component by
+ * component, and a partial refund splits like any line of its amount. */
+START_TEST(test_item_refund)
+{
+	struct sim_catitem its[4];
+	struct sim_split o, f, p;
+	int i;
+
+	its[0] = item(SIM_LV_A, NULL, NULL);
+	its[1] = item(SIM_LV_B, NULL, "0.15");
+	its[2] = item(SIM_LV_C, NULL, NULL);
+	its[3] = item(SIM_LV_B, "10.00", NULL);
+	for (i = 0; i < 4; i++) {
+		/* 40 x 12.50 = 500.00, refunded whole, then 3 of them */
+		sim_item_split(&its[i], R("0.10"), Y("500.00"), 400000,
+		    12500000, &o);
+		sim_item_split(&its[i], R("0.10"), Y("-500.00"), -400000,
+		    12500000, &f);
+		ck_assert_int_eq(f.fulamt, -o.fulamt);
+		ck_assert_int_eq(f.overlmt, -o.overlmt);
+		ck_assert_int_eq(f.presel, -o.presel);
+		ck_assert_int_eq(f.inscp, -o.inscp);
+		sim_item_split(&its[i], R("0.10"), Y("-37.50"), -30000,
+		    12500000, &p);
+		ck_assert_int_eq(p.fulamt + p.overlmt + p.presel + p.inscp,
+		    Y("-37.50"));
+	}
+	/* 乙 at 15 %: 37.50 x 0.15 = 5.625 rounds away from zero, both ways */
+	sim_item_split(&its[1], R("0.10"), Y("-37.50"), -30000, 12500000, &p);
+	ck_assert_int_eq(p.presel, Y("-5.63"));
+	ck_assert_int_eq(p.inscp, Y("-31.87"));
+	/* over the cap: (12.50 - 10.00) x -3 = -7.50 */
+	sim_item_split(&its[3], R("0.10"), Y("-37.50"), -30000, 12500000, &p);
+	ck_assert_int_eq(p.overlmt, Y("-7.50"));
+	ck_assert_int_eq(p.presel, Y("-3.00"));
+}
+END_TEST
+
 START_TEST(test_item_invariant)
 {
 	struct sim_catitem it;
@@ -847,15 +885,12 @@ plat_close(struct plat *p)
 	free(p->dir);
 }
 
-/* Admit, upload the worked example, discharge; returns the mdtrt_id. */
 static void
-admit_and_upload(struct plat *p, const char *ipt_no, char *mdtrt_id)
+admit_visit(struct plat *p, const char *ipt_no, char *mdtrt_id)
 {
-	struct json_object *in, *m, *arr, *it, *fd;
+	struct json_object *in, *m;
 	struct hg_nhsa_resp r;
 	struct hg_err err;
-	char *path, *text;
-	size_t i;
 
 	in = json_object_new_object();
 	m = json_object_new_object();
@@ -871,7 +906,37 @@ admit_and_upload(struct plat *p, const char *ipt_no, char *mdtrt_id)
 	ok(p, "2401", in, &r);
 	ck_assert_int_eq(hg_nhsa_out_2401(r.output, mdtrt_id, &err), 0);
 	hg_nhsa_resp_free(&r);
+}
 
+static void
+discharge_visit(struct plat *p, const char *mdtrt_id)
+{
+	struct json_object *in, *m;
+	struct hg_nhsa_resp r;
+
+	in = json_object_new_object();
+	m = json_object_new_object();
+	hg_nhsa_put_str(m, "mdtrt_id", mdtrt_id);
+	hg_nhsa_put_str(m, "psn_no", "41000000000000001234567890");
+	hg_nhsa_put_str(m, "insutype", "390");
+	hg_nhsa_put_str(m, "endtime", "2024-03-15 10:00:00");
+	hg_nhsa_put_str(m, "dscg_way", "1");
+	json_object_object_add(in, "dscginfo", m);
+	ok(p, "2402", in, &r);
+	hg_nhsa_resp_free(&r);
+}
+
+/* Admit, upload the worked example, discharge; returns the mdtrt_id. */
+static void
+admit_and_upload(struct plat *p, const char *ipt_no, char *mdtrt_id)
+{
+	struct json_object *arr, *it, *fd;
+	struct hg_nhsa_resp r;
+	struct hg_err err;
+	char *path, *text;
+	size_t i;
+
+	admit_visit(p, ipt_no, mdtrt_id);
 	path = srcpath("t/data/worked-example-2301.json");
 	text = slurp(path);
 	ck_assert_int_eq(hg_json_parse(text, &fd, &err), 0);
@@ -884,17 +949,7 @@ admit_and_upload(struct plat *p, const char *ipt_no, char *mdtrt_id)
 	hg_nhsa_resp_free(&r);
 	free(text);
 	free(path);
-
-	in = json_object_new_object();
-	m = json_object_new_object();
-	hg_nhsa_put_str(m, "mdtrt_id", mdtrt_id);
-	hg_nhsa_put_str(m, "psn_no", "41000000000000001234567890");
-	hg_nhsa_put_str(m, "insutype", "390");
-	hg_nhsa_put_str(m, "endtime", "2024-03-15 10:00:00");
-	hg_nhsa_put_str(m, "dscg_way", "1");
-	json_object_object_add(in, "dscginfo", m);
-	ok(p, "2402", in, &r);
-	hg_nhsa_resp_free(&r);
+	discharge_visit(p, mdtrt_id);
 }
 
 static struct json_object *
@@ -982,14 +1037,21 @@ START_TEST(test_platform_cancel_exact)
 	ck_assert_int_eq(s3.hifmi_pay, Y("9725.80"));
 	ck_assert_int_eq(hg_nhsa_setl_check(&s3, &err), 0);
 
-	/* 5203 by the 2304 msgid finds the settlement in force */
-	ok(&p, "5203", hg_nhsa_in_5203_msgid("41000000000000001234567890", m1,
-	    s2.medins_setl_id), &r);
+	/* 5203 by setl_id finds the settlement in force; without a setl_id
+	 * (a lookup by the 2304 msgid) it is refused, as in the interface */
+	ok(&p, "5203", hg_nhsa_in_5203("41000000000000001234567890",
+	    s2.setl_id, m1), &r);
 	ck_assert_int_eq(hg_nhsa_out_setl(r.output, &c, &err), 0);
 	hg_nhsa_resp_free(&r);
 	ck_assert_str_eq(c.setl_id, s2.setl_id);
+	ck_assert_str_eq(c.medins_setl_id, s2.medins_setl_id);
 	ck_assert_str_eq(c.setl_type, "1");
 	ck_assert_str_eq(c.refd_setl_flag, "0");
+	plat_send(&p, "5203", hg_nhsa_in_5203("41000000000000001234567890", "",
+	    m1), &r);
+	ck_assert_int_eq(r.infcode, -2);
+	ck_assert_str_eq(r.err_msg, "结算ID[setl_id]不能为空");
+	hg_nhsa_resp_free(&r);
 	ok(&p, "5203", hg_nhsa_in_5203("41000000000000001234567890",
 	    s1.setl_id, m1), &r);
 	ck_assert_int_eq(hg_nhsa_out_setl(r.output, &c, &err), 0);
@@ -1051,6 +1113,110 @@ START_TEST(test_platform_reversal)
 }
 END_TEST
 
+/* The worked example's batch with refund lines (negative cnt, the
+ * original named by init_feedetl_sn). */
+static struct json_object *
+refund_batch(const char *mdtrt_id, const char *const *extra, size_t nextra,
+    int refund_first)
+{
+	struct json_object *fd, *arr, *it, *copy;
+	struct hg_err err;
+	char *path = srcpath("t/data/worked-example-2301.json"), *text;
+	size_t i;
+
+	text = slurp(path);
+	ck_assert_int_eq(hg_json_parse(text, &fd, &err), 0);
+	free(text);
+	free(path);
+	json_object_object_get_ex(fd, "feedetail", &arr);
+	for (i = 0; i < json_object_array_length(arr); i++)
+		hg_nhsa_put_str(json_object_array_get_idx(arr, i), "mdtrt_id",
+		    mdtrt_id);
+	for (i = 0; i < nextra; i++) {
+		/* extra: "SN ORIGINAL CNT AMOUNT", priced as FD000015 */
+		char sn[16], orig[16], cnt[16], amt[16];
+
+		ck_assert_int_eq(sscanf(extra[i], "%15s %15s %15s %15s", sn,
+		    orig, cnt, amt), 4);
+		it = json_object_array_get_idx(arr, 14);
+		ck_assert_str_eq(hg_json_get_str(it, "feedetl_sn"), "FD000015");
+		copy = NULL;
+		ck_assert_int_eq(json_object_deep_copy(it, &copy, NULL), 0);
+		hg_nhsa_put_str(copy, "feedetl_sn", sn);
+		hg_nhsa_put_str(copy, "init_feedetl_sn", orig);
+		json_object_object_add(copy, "cnt",
+		    json_object_new_double_s(atof(cnt), cnt));
+		json_object_object_add(copy, "det_item_fee_sumamt",
+		    json_object_new_double_s(atof(amt), amt));
+		if (refund_first)
+			json_object_array_put_idx(arr, 0, copy);
+		else
+			json_object_array_add(arr, copy);
+	}
+	return fd;
+}
+
+START_TEST(test_platform_refund_same_batch)
+{
+	static const char *const one[] = { "FD000023 FD000015 -4 -50.00" };
+	static const char *const absent[] = { "FD000023 FD009999 -4 -50.00" };
+	static const char *const positive[] = { "FD000023 FD000015 4 50.00" };
+	struct plat p;
+	struct hg_nhsa_resp r;
+	struct hg_nhsa_setl s;
+	struct hg_err err;
+	char m1[HG_NHSA_IDBUF];
+	struct sim_split sum;
+	int64_t total, count;
+
+	plat_open(&p);
+	admit_visit(&p, "ZYR1", m1);
+
+	/* the original after its refund in the batch: refused, saying so */
+	plat_send(&p, "2301", refund_batch(m1, one, 1, 1), &r);
+	ck_assert_int_eq(r.cls, HG_NHSA_BIZERR);
+	ck_assert_msg(strstr(r.err_msg, "原费用明细流水号[FD000015]在本批次中"
+	    "位于其后") != NULL, "%s", r.err_msg);
+	hg_nhsa_resp_free(&r);
+	plat_send(&p, "2301", refund_batch(m1, absent, 1, 0), &r);
+	ck_assert_str_eq(r.err_msg, "原费用明细流水号[FD009999]不存在");
+	hg_nhsa_resp_free(&r);
+	plat_send(&p, "2301", refund_batch(m1, positive, 1, 0), &r);
+	ck_assert_int_eq(r.cls, HG_NHSA_BIZERR);
+	ck_assert(strstr(r.err_msg, "应为负数") != NULL);
+	hg_nhsa_resp_free(&r);
+	/* nothing of the refused batches was stored */
+	ck_assert_int_eq(sim_ledger_items_sum(p.sim.ledger, m1, &total, &sum,
+	    &count, &err), 0);
+	ck_assert_int_eq(count, 0);
+
+	/* original first, refund after it: accepted, 4 x 12.50 taken back */
+	ok(&p, "2301", refund_batch(m1, one, 1, 0), &r);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(
+	    r.output, "result")), 23);
+	hg_nhsa_resp_free(&r);
+	discharge_visit(&p, m1);
+	plat_send(&p, "2304", setl_input(m1, "51423.22"), &r);
+	ck_assert_str_eq(r.err_msg, "医疗费总额[51423.22]与已上传费用明细合计"
+	    "[51373.22]不一致");
+	hg_nhsa_resp_free(&r);
+	ok(&p, "2304", setl_input(m1, "51373.22"), &r);
+	ck_assert_int_eq(hg_nhsa_out_setl(r.output, &s, &err), 0);
+	hg_nhsa_resp_free(&r);
+	/* the 乙 line's 10 % goes back with it: 50.00 = 5.00 + 45.00 */
+	ck_assert_int_eq(s.preselfpay_amt, Y("1372.26"));
+	ck_assert_int_eq(s.inscp_scp_amt, Y("47021.96"));
+	ck_assert_int_eq(s.fulamt_ownpay_amt, Y("2979.00"));
+	/* (47021.96 - 1000.00) x 0.75 */
+	ck_assert_int_eq(s.hifp_pay, Y("34516.47"));
+	/* base 47021.96 - 34516.47 + 1372.26 = 13877.75; 5877.75 x 0.70 */
+	ck_assert_int_eq(s.hifmi_pay, Y("4114.43"));
+	ck_assert_int_eq(s.psn_cash_pay, Y("12742.32"));
+	ck_assert_int_eq(hg_nhsa_setl_check(&s, &err), 0);
+	plat_close(&p);
+}
+END_TEST
+
 Suite *
 hg_test_suite(void)
 {
@@ -1062,6 +1228,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_item_over_cap);
 	tcase_add_test(tc, test_item_b);
 	tcase_add_test(tc, test_item_a);
+	tcase_add_test(tc, test_item_refund);
 	tcase_add_test(tc, test_item_invariant);
 	tc = hg_tcase(s, "bill", 10);
 	tcase_add_test(tc, test_worked_example_totals);
@@ -1081,5 +1248,6 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_ledger_cancel);
 	tcase_add_test(tc, test_platform_cancel_exact);
 	tcase_add_test(tc, test_platform_reversal);
+	tcase_add_test(tc, test_platform_refund_same_batch);
 	return s;
 }

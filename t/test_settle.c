@@ -274,35 +274,78 @@ END_TEST
 
 START_TEST(test_next_table)
 {
+#define V(...)	((struct hg_settle_view){ __VA_ARGS__ })
 	static const struct {
 		struct hg_settle_view v;
 		enum hg_settle_action want;
 		const char *why;
 	} t[] = {
-		{ { 0, 0, 0, 0, 0, 0, 0, 0, 0 }, HG_ACT_1101, "fresh bill" },
-		{ { 1, 0, 0, 0, 0, 0, 3, 0, 0 }, HG_ACT_2401, "person known" },
-		{ { 1, 0, 1, 0, 0, 0, 3, 0, 0 }, HG_ACT_2401,
-		  "admission answer lost: ask again (adopts the visit)" },
-		{ { 1, 1, 0, 0, 0, 0, 3, 0, 0 }, HG_ACT_2301, "visit open" },
-		{ { 1, 1, 0, 0, 0, 0, 1, 0, 0 }, HG_ACT_2301, "one chunk left" },
-		{ { 1, 1, 0, 0, 0, 1, 2, 0, 0 }, HG_ACT_2302,
+		{ V(.have_psn = 0), HG_ACT_1101, "fresh bill" },
+		{ V(.have_psn = 1, .fees_missing = 3), HG_ACT_2401,
+		  "person known" },
+		{ V(.have_psn = 1, .open_2401 = 1, .fees_missing = 3),
+		  HG_ACT_5201, "admission answer lost: ask the visits, never "
+		  "a blind second 2401" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .fees_missing = 3),
+		  HG_ACT_2301, "visit open" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .fees_missing = 1),
+		  HG_ACT_2301, "one chunk left" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .fees_dirty = 1,
+		  .fees_missing = 2), HG_ACT_2302,
 		  "an upload whose answer was lost: delete all first" },
-		{ { 1, 1, 0, 0, 0, 1, 0, 1, 1 }, HG_ACT_2302,
-		  "dirty beats discharged and presettled" },
-		{ { 1, 1, 0, 0, 0, 0, 0, 0, 0 }, HG_ACT_2402, "all uploaded" },
-		{ { 1, 1, 0, 0, 0, 0, 0, 1, 0 }, HG_ACT_2303, "discharged" },
-		{ { 1, 1, 0, 0, 0, 0, 0, 1, 1 }, HG_ACT_2304, "presettled" },
-		{ { 1, 1, 0, 1, 0, 0, 0, 1, 1 }, HG_ACT_RESOLVE_2304,
-		  "2304 answer lost: 5203, never a second 2304" },
-		{ { 1, 1, 0, 1, 0, 1, 5, 0, 0 }, HG_ACT_RESOLVE_2304,
+		{ V(.have_psn = 1, .have_mdtrt = 1, .fees_dirty = 1,
+		  .presettled = 1), HG_ACT_2302,
+		  "dirty beats presettled" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .fees_dirty = 1,
+		  .discharged = 1), HG_ACT_2405,
+		  "new items for a discharged visit: reopen it first" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .fees_missing = 2,
+		  .discharged = 1), HG_ACT_2405, "the same for missing items" },
+		{ V(.have_psn = 1, .have_mdtrt = 1), HG_ACT_2402,
+		  "all uploaded" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .discharged = 1),
+		  HG_ACT_2303, "discharged" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .discharged = 1,
+		  .presettled = 1), HG_ACT_2304, "presettled" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .open_dscg = 1),
+		  HG_ACT_5201, "a discharge answer lost: ask whether it is" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .close_mdtrt = "M2",
+		  .fees_missing = 3), HG_ACT_2404,
+		  "a second open visit of this bill: close it first" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .ask_visits = 1,
+		  .close_mdtrt = "M2"), HG_ACT_5201,
+		  "a 2404 answer lost: ask again" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .open_2304 = 1,
+		  .discharged = 1, .presettled = 1), HG_ACT_RESOLVE_2304,
+		  "2304 answer lost: reverse it (2601), never a second 2304" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .open_2304 = 1,
+		  .fees_dirty = 1, .fees_missing = 5), HG_ACT_RESOLVE_2304,
 		  "in doubt beats everything" },
-		{ { 0, 0, 0, 1, 0, 0, 0, 0, 0 }, HG_ACT_RESOLVE_2304,
+		{ V(.open_2304 = 1), HG_ACT_RESOLVE_2304,
 		  "in doubt even when the row lost track" },
-		{ { 1, 1, 0, 0, 1, 0, 0, 1, 1 }, HG_ACT_FINISH,
+		{ V(.have_psn = 1, .have_mdtrt = 1, .ok_2304 = 1,
+		  .discharged = 1, .presettled = 1), HG_ACT_FINISH,
 		  "answered ok but not recorded: record, never resend" },
-		{ { 1, 1, 0, 1, 1, 0, 0, 1, 1 }, HG_ACT_RESOLVE_2304,
+		{ V(.have_psn = 1, .have_mdtrt = 1, .open_2304 = 1,
+		  .ok_2304 = 1), HG_ACT_RESOLVE_2304,
 		  "one answered, another in doubt: resolve first" },
+		{ V(.have_psn = 1, .refused_2401 = 1), HG_ACT_5201,
+		  "2401 refused after a lost one: ask whether that one "
+		  "landed, never read the text" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .discharged = 1,
+		  .late_2401 = 1), HG_ACT_5201,
+		  "a lost 2401 may have landed late: look before settling" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .discharged = 1,
+		  .presettled = 1, .late_2401 = 1), HG_ACT_5201,
+		  "... before 2304 too" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .fees_missing = 2,
+		  .late_2401 = 1), HG_ACT_2301,
+		  "the uploads do not wait for that look" },
+		{ V(.have_psn = 1, .have_mdtrt = 1, .open_2304 = 1,
+		  .stuck = 1), HG_ACT_PERSON,
+		  "tries spent: a person, even in doubt" },
 	};
+#undef V
 	size_t i;
 
 	for (i = 0; i < sizeof t / sizeof t[0]; i++)
@@ -354,23 +397,80 @@ upload(const struct hg_bill *b, size_t first, size_t n)
 }
 
 struct jr {
-	struct hg_step	 v[16];
+	struct hg_step	 v[32];
 	size_t		 n;
-	char		*keep[16];
+	char		*keep[32];
+	char		*keep_resp[32];
 };
 
-static void
+/* The answer of an upload as the platform gives it: one result row per
+ * item it received (nres of them). */
+static char *
+upload_answer(size_t nres)
+{
+	struct json_object *o = json_object_new_object(), *out, *arr;
+	char *s;
+	size_t i;
+
+	out = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < nres; i++)
+		json_object_array_add(arr, json_object_new_object());
+	json_object_object_add(out, "result", arr);
+	json_object_object_add(o, "infcode", json_object_new_int(0));
+	json_object_object_add(o, "output", out);
+	s = hg_nhsa_json_text(o);
+	json_object_put(o);
+	return s;
+}
+
+static size_t
+items_in(const char *request)
+{
+	struct json_object *o = json_tokener_parse(request);
+	size_t n;
+
+	n = json_object_array_length(json_object_object_get(
+	    json_object_object_get(o, "input"), "feedetail"));
+	json_object_put(o);
+	return n;
+}
+
+/* A journal step; an upload answered ok gets an answer that lists what
+ * it carried. */
+static struct hg_step *
 add(struct jr *j, const char *infno, const char *state, char *request)
 {
 	struct hg_step *s = &j->v[j->n];
 
+	ck_assert_uint_lt(j->n, 32);
 	memset(s, 0, sizeof *s);
 	s->id = (long long)j->n + 1;
 	s->infno = (char *)infno;
 	s->state = (char *)state;
 	s->request = request;
+	s->sent_ms = 1000 * s->id;
 	j->keep[j->n] = request;
+	j->keep_resp[j->n] = NULL;
+	if (strcmp(infno, "2301") == 0 && strcmp(state, HG_STEP_OK) == 0 &&
+	    request != NULL)
+		s->response = j->keep_resp[j->n] =
+		    upload_answer(items_in(request));
 	j->n++;
+	return s;
+}
+
+/* A step with a given request and answer text (both copied). */
+static struct hg_step *
+add_text(struct jr *j, const char *infno, const char *state,
+    const char *request, const char *response)
+{
+	struct hg_step *s = add(j, infno, state, request ?
+	    hg_xstrdup(request) : NULL);
+
+	if (response != NULL)
+		s->response = j->keep_resp[j->n - 1] = hg_xstrdup(response);
+	return s;
 }
 
 static void
@@ -378,8 +478,10 @@ jr_free(struct jr *j)
 {
 	size_t i;
 
-	for (i = 0; i < j->n; i++)
+	for (i = 0; i < j->n; i++) {
 		free(j->keep[i]);
+		free(j->keep_resp[i]);
+	}
 }
 
 /* The view with a claim's memo must be the view without one. */
@@ -455,6 +557,19 @@ START_TEST(test_view_fees)
 	hg_settle_view(&row, changed, j.v, j.n, NULL, &v);
 	ck_assert(v.fees_dirty);
 	hg_bill_free(changed);
+	/* an answer that lists fewer items than the upload carried: what
+	 * is up there is not known exactly */
+	add(&j, "2302", HG_STEP_OK, NULL);
+	add(&j, "2301", HG_STEP_OK, upload(b, 0, 3));
+	free(j.keep_resp[j.n - 1]);
+	j.v[j.n - 1].response = j.keep_resp[j.n - 1] = upload_answer(2);
+	view(&row, b, &j, &memo, &v);
+	ck_assert(v.fees_dirty);
+	hg_settle_memo_free(&memo);
+	add(&j, "2302", HG_STEP_OK, NULL);
+	add(&j, "2301", HG_STEP_OK, upload(b, 0, 5));
+	view(&row, b, &j, &memo, &v);
+	ck_assert(!v.fees_dirty);
 	/* an upload twice (an answer recorded twice by mistake) is dirty */
 	add(&j, "2301", HG_STEP_OK, upload(b, 0, 1));
 	view(&row, b, &j, &memo, &v);
@@ -510,22 +625,303 @@ START_TEST(test_view_2304)
 	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.ok_2304 && !v.presettled && v.discharged);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2303);
-	/* "not found" by 5203: failed, a new 2304 may go */
+	/* reversed by 2601 (or its reversal refused): failed; settled
+	 * again from the pre-settlement on, with a new msgid */
 	add(&j, "2303", HG_STEP_OK, NULL);
 	add(&j, "2304", HG_STEP_FAILED, NULL);
 	view(&row, b, &j, &memo, &v);
+	ck_assert(!v.open_2304 && !v.presettled);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2303);
+	add(&j, "2303", HG_STEP_OK, NULL);
+	view(&row, b, &j, &memo, &v);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2304);
-	/* an upload after discharge needs a new 2402 */
+	/* new items for the discharged visit: reopen (2405), then delete,
+	 * upload and discharge again */
+	hg_set_str(&b->fees[0].local_code, "CW0002");
+	hg_settle_memo_free(&memo);	/* a memo is for one bill as claimed */
+	view(&row, b, &j, &memo, &v);
+	ck_assert(v.discharged && v.fees_dirty);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2405);
+	add(&j, "2405", HG_STEP_UNKNOWN, NULL);
+	view(&row, b, &j, &memo, &v);
+	ck_assert(v.open_dscg);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_5201);
+	j.v[j.n - 1].state = (char *)HG_STEP_OK;	/* 5201: in hospital */
+	view(&row, b, &j, &memo, &v);
+	ck_assert(!v.discharged && !v.open_dscg);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2302);
 	add(&j, "2302", HG_STEP_OK, NULL);
 	add(&j, "2301", HG_STEP_OK, upload(b, 0, 1));
 	view(&row, b, &j, &memo, &v);
 	ck_assert(!v.discharged && !v.presettled && !v.fees_dirty);
 	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2402);
+	/* the discharge's answer lost: ask, never a blind second 2402 */
+	add(&j, "2402", HG_STEP_UNKNOWN, NULL);
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_5201);
+	j.v[j.n - 1].state = (char *)HG_STEP_OK;	/* 5201: discharged */
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2303);
 	/* a lost 2401 answer with no mdtrt_id */
 	row.mdtrt_id = NULL;
 	add(&j, "2401", HG_STEP_UNKNOWN, NULL);
 	view(&row, b, &j, &memo, &v);
 	ck_assert(v.open_2401 && !v.have_mdtrt);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_5201);
+	hg_settle_memo_free(&memo);
+	jr_free(&j);
+	hg_bill_free(b);
+}
+END_TEST
+
+/* A 5201 answer listing visits (mdtrt_id:ipt_otp_no:inhosp_stas,...). */
+static char *
+visits_answer(const char *spec)
+{
+	struct json_object *o = json_object_new_object(), *out, *arr;
+	struct hg_nhsa_visit v;
+	char *copy = hg_xstrdup(spec), *tok, *save = NULL, *s;
+
+	out = json_object_new_object();
+	arr = json_object_new_array();
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		memset(&v, 0, sizeof v);
+		sscanf(tok, "%63[^:]:%63[^:]:%15s", v.mdtrt_id, v.ipt_otp_no,
+		    v.inhosp_stas);
+		snprintf(v.psn_no, sizeof v.psn_no, "P1");
+		json_object_array_add(arr, hg_nhsa_visit_json(&v));
+	}
+	json_object_object_add(out, "mdtrtinfo", arr);
+	json_object_object_add(o, "infcode", json_object_new_int(0));
+	json_object_object_add(o, "output", out);
+	s = hg_nhsa_json_text(o);
+	json_object_put(o);
+	free(copy);
+	return s;
+}
+
+static char *
+close_request(const char *mdtrt_id)
+{
+	struct json_object *o = json_object_new_object();
+	char *s;
+
+	json_object_object_add(o, "input", hg_nhsa_in_2404(mdtrt_id, "P1"));
+	s = hg_nhsa_json_text(o);
+	json_object_put(o);
+	return s;
+}
+
+/* Refund lines go after the line they refer to, whatever the bill's
+ * order; everything else keeps the bill's order. */
+START_TEST(test_upload_order)
+{
+	struct hg_bill *b = mkbill(6);
+	size_t order[6], i;
+	char got[32];
+
+	/* 1: refund of 4; 2: refund of 1 (a chain); 6: refund of a line the
+	 * bill does not have */
+	hg_set_str(&b->fees[0].init_sn, "4");
+	hg_set_str(&b->fees[1].init_sn, "1");
+	hg_set_str(&b->fees[5].init_sn, "99");
+	hg_settle_upload_order(b, order);
+	for (i = 0; i < 6; i++)
+		got[i] = (char)('1' + order[i]);
+	got[6] = '\0';
+	ck_assert_str_eq(got, "345612");
+	/* a cycle (1 refunds 2, 2 refunds 1): all placed once, bill order */
+	hg_set_str(&b->fees[1].init_sn, "1");
+	hg_set_str(&b->fees[0].init_sn, "2");
+	hg_set_str(&b->fees[5].init_sn, NULL);
+	hg_settle_upload_order(b, order);
+	for (i = 0; i < 6; i++)
+		got[i] = (char)('1' + order[i]);
+	got[6] = '\0';
+	ck_assert_str_eq(got, "345612");
+	hg_bill_free(b);
+}
+END_TEST
+
+/* After a lost 2401 on a platform that admits again: the bill's visit is
+ * adopted and every other open one with its ipt_no is closed (2404),
+ * whatever order the platform lists them in; a lost 2404 asks again. */
+START_TEST(test_view_visits)
+{
+	struct hg_settle_memo memo = { 0 };
+	struct hg_bill *b = mkbill(1);
+	struct hg_row row;
+	struct hg_settle_view v;
+	struct jr j;
+	char *ans, *req;
+
+	memset(&row, 0, sizeof row);
+	row.psn_no = (char *)"P1";
+	row.ipt_no = (char *)"ZY1";
+	memset(&j, 0, sizeof j);
+	add(&j, "2401", HG_STEP_UNKNOWN, NULL);
+	add(&j, "2401", HG_STEP_UNKNOWN, NULL);
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_5201);
+	/* adopted M1 (settle_lost.c); M3 is another stay, M4 discharged */
+	ans = visits_answer("M2:ZY1:1,M3:ZY9:1,M1:ZY1:1,M4:ZY1:0");
+	add_text(&j, "5201", HG_STEP_OK, NULL, ans);
+	row.mdtrt_id = (char *)"M1";
+	view(&row, b, &j, &memo, &v);
+	ck_assert_str_eq(v.close_mdtrt, "M2");
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2404);
+	/* the 2404's answer lost: ask again before anything else */
+	add(&j, "2404", HG_STEP_UNKNOWN, close_request("M2"));
+	view(&row, b, &j, &memo, &v);
+	ck_assert(v.ask_visits);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_5201);
+	/* M2 still listed open: closed again */
+	add_text(&j, "5201", HG_STEP_OK, NULL, ans);
+	view(&row, b, &j, &memo, &v);
+	ck_assert(!v.ask_visits);
+	ck_assert_str_eq(v.close_mdtrt, "M2");
+	req = close_request("M2");
+	add_text(&j, "2404", HG_STEP_OK, req, NULL);
+	free(req);
+	view(&row, b, &j, &memo, &v);
+	ck_assert_str_eq(v.close_mdtrt, "");
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2301);
+	/* a later 5201 no longer lists M2 (cancelled visits are not) */
+	free(ans);
+	ans = visits_answer("M1:ZY1:1");
+	add_text(&j, "5201", HG_STEP_OK, NULL, ans);
+	view(&row, b, &j, &memo, &v);
+	ck_assert_str_eq(v.close_mdtrt, "");
+	free(ans);
+	hg_settle_memo_free(&memo);
+	jr_free(&j);
+	hg_bill_free(b);
+}
+END_TEST
+
+/* A lost 2401 that lands after the 5201 that resolved it: refused (a
+ * platform that refuses a repeated admission) or admitted twice. */
+START_TEST(test_view_late_admission)
+{
+	static const char refusal[] = "{\"infcode\":-2,\"err_msg\":\"x\"}";
+	struct hg_settle_memo memo = { 0 };
+	struct hg_bill *b = mkbill(1);
+	struct hg_row row;
+	struct hg_settle_view v;
+	struct jr j;
+	char *ans;
+
+	memset(&row, 0, sizeof row);
+	row.psn_no = (char *)"P1";
+	row.ipt_no = (char *)"ZY1";
+	memset(&j, 0, sizeof j);
+	/* a 2401 that never left is not looked for */
+	add(&j, "2401", HG_STEP_FAILED, NULL);
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(v.lost_2401_ms, 0);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2401);
+	/* one lost (2000), 5201 lists nothing (3000): resolved failed */
+	add(&j, "2401", HG_STEP_UNKNOWN, NULL);
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(v.lost_2401_ms, 2000);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_5201);
+	ans = visits_answer("M3:ZY9:1");
+	add_text(&j, "5201", HG_STEP_OK, NULL, ans);
+	free(ans);
+	j.v[1].state = (char *)HG_STEP_FAILED;
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(v.lost_2401_ms, 2000);
+	ck_assert(!v.refused_2401);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2401);
+	/* the next one refused (4000): the lost one may have landed */
+	add_text(&j, "2401", HG_STEP_FAILED, NULL, refusal);
+	view(&row, b, &j, &memo, &v);
+	ck_assert(v.refused_2401);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_5201);
+	/* asked (5000): whatever it says, not asked again for it */
+	ans = visits_answer("M1:ZY1:1");
+	add_text(&j, "5201", HG_STEP_OK, NULL, ans);
+	free(ans);
+	view(&row, b, &j, &memo, &v);
+	ck_assert(!v.refused_2401);
+	/* adopted M1; the late look is due until 5201 is asked at 2000 +
+	 * late_ms or after */
+	row.mdtrt_id = (char *)"M1";
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(v.asked_ms, 5000);
+	hg_settle_late(&v, 3000);
+	ck_assert(!v.late_2401);
+	hg_settle_late(&v, 3001);
+	ck_assert(v.late_2401);
+	jr_free(&j);
+
+	/* admitted twice: the lost one lands after the second 2401 */
+	memset(&j, 0, sizeof j);
+	row.mdtrt_id = NULL;
+	add(&j, "2401", HG_STEP_FAILED, NULL);		/* lost, resolved */
+	ans = visits_answer("");
+	add_text(&j, "5201", HG_STEP_OK, NULL, ans);
+	free(ans);
+	add_text(&j, "2401", HG_STEP_OK, NULL, "{\"infcode\":0}");
+	row.mdtrt_id = (char *)"M2";
+	view(&row, b, &j, &memo, &v);
+	ck_assert_int_eq(v.lost_2401_ms, 1000);
+	hg_settle_late(&v, 5000);
+	ck_assert(v.late_2401);
+	ck_assert_str_eq(v.close_mdtrt, "");
+	ans = visits_answer("M1:ZY1:1,M2:ZY1:1");
+	add_text(&j, "5201", HG_STEP_OK, NULL, ans);	/* at 4000 */
+	free(ans);
+	j.v[3].sent_ms = 7000;
+	view(&row, b, &j, &memo, &v);
+	hg_settle_late(&v, 5000);
+	ck_assert(!v.late_2401);
+	ck_assert_str_eq(v.close_mdtrt, "M1");
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_2404);
+	hg_settle_memo_free(&memo);
+	jr_free(&j);
+	hg_bill_free(b);
+}
+END_TEST
+
+/* Bounded tries: lost answers to the resolving calls in a row, counted
+ * from when a person last sent the bill back. */
+START_TEST(test_view_bounds)
+{
+	struct hg_settle_memo memo = { 0 };
+	struct hg_bill *b = mkbill(1);
+	struct hg_row row;
+	struct hg_settle_view v;
+	struct jr j;
+	int i;
+
+	memset(&row, 0, sizeof row);
+	row.psn_no = (char *)"P1";
+	row.mdtrt_id = (char *)"M1";
+	memset(&j, 0, sizeof j);
+	add(&j, "2301", HG_STEP_OK, upload(b, 0, 1));
+	add(&j, "2402", HG_STEP_OK, NULL);
+	add(&j, "2303", HG_STEP_OK, NULL);
+	add(&j, "2304", HG_STEP_UNKNOWN, NULL);
+	for (i = 0; i < HG_SETTLE_MAX_LOST_RUN - 1; i++) {
+		add(&j, "2601", HG_STEP_UNKNOWN, NULL);
+		/* one that never left counts neither way */
+		add(&j, "2601", HG_STEP_FAILED, NULL);
+	}
+	view(&row, b, &j, &memo, &v);
+	ck_assert(!v.stuck);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_RESOLVE_2304);
+	add(&j, "2601", HG_STEP_UNKNOWN, NULL);
+	view(&row, b, &j, &memo, &v);
+	ck_assert(v.stuck);
+	ck_assert_ptr_nonnull(strstr(v.stuck_why, "5 calls in a row"));
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_PERSON);
+	/* a person sent it back: the count starts again */
+	memo.since_ms = j.v[j.n - 1].sent_ms + 1;
+	hg_settle_view(&row, b, j.v, j.n, &memo, &v);
+	ck_assert(!v.stuck);
+	ck_assert_int_eq(hg_settle_next(&v), HG_ACT_RESOLVE_2304);
 	hg_settle_memo_free(&memo);
 	jr_free(&j);
 	hg_bill_free(b);
@@ -801,6 +1197,10 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_next_table);
 	tcase_add_test(tc, test_view_fees);
 	tcase_add_test(tc, test_view_2304);
+	tcase_add_test(tc, test_view_visits);
+	tcase_add_test(tc, test_view_late_admission);
+	tcase_add_test(tc, test_view_bounds);
+	tcase_add_test(tc, test_upload_order);
 	tc = hg_tcase(s, "journal", 60);
 	tcase_add_checked_fixture(tc, ob_setup, ob_teardown);
 	tcase_add_test(tc, test_journal_fence);

@@ -1,0 +1,342 @@
+/* The audit on the agent's side: the tables of one directory, read once
+ * by each process that audits (the daemon at its first bill, hisgate
+ * audit), check-config, and the gate of the settle path. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent/audit.h"
+#include "lib/log.h"
+#include "lib/money.h"
+#include "lib/timeconv.h"
+#include "lib/xmalloc.h"
+#include "queue/audit_store.h"
+
+#define COMP	"audit"
+
+int
+hg_audit_tables_load(const struct hg_config *cfg, struct hg_audit_tables *t,
+    struct hg_conf_errs *errs)
+{
+	struct stat st;
+
+	hg_audit_tables_init(t);
+	if (stat(cfg->agent.audit_dir, &st) == -1 && errno == ENOENT)
+		return 0;
+	hg_audit_load_dir(t, cfg->agent.audit_dir, errs);
+	return 1;
+}
+
+void
+hg_audit_confcheck(const struct hg_config *cfg, struct hg_conf_errs *errs,
+    struct hg_conf_errs *warns)
+{
+	struct hg_audit_tables t;
+	const char *file;
+	int line;
+
+	if (hg_audit_tables_load(cfg, &t, errs) == 0) {
+		line = hg_config_where(cfg, "agent.audit_dir", &file);
+		hg_conf_errs_add(warns, file, line, "warning: audit_dir %s does "
+		    "not exist: bills are settled without the pre-settlement "
+		    "audit (hisgate-audit(5))", cfg->agent.audit_dir);
+	}
+	hg_audit_tables_free(&t);
+}
+
+/* The daemon's tables: read at the first bill, kept for the process. */
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int		 loaded, on;
+	struct hg_audit_tables t;
+} run;
+
+static const struct hg_audit_tables *
+run_tables(const struct hg_config *cfg)
+{
+	struct hg_conf_errs errs = { NULL, 0 };
+	size_t i;
+
+	pthread_mutex_lock(&run_lock);
+	if (!run.loaded) {
+		run.on = hg_audit_tables_load(cfg, &run.t, &errs);
+		run.loaded = 1;
+		/* what could be read is used: a bad line must not stop
+		 * settlement (check-config names it) */
+		for (i = 0; i < errs.n; i++)
+			log_error(COMP, "%s (this line is ignored)",
+			    errs.msg[i]);
+		if (run.on)
+			log_info(COMP, "rule tables from %s: %zu items, %zu "
+			    "packages", cfg->agent.audit_dir, run.t.nitems,
+			    run.t.npkgs);
+		hg_conf_errs_free(&errs);
+	}
+	pthread_mutex_unlock(&run_lock);
+	return run.on ? &run.t : NULL;
+}
+
+static void surge_tick(struct hg_outbox *, const struct hg_config *,
+	    const struct hg_audit_tables *);
+
+struct others {
+	struct hg_bill **v;
+	size_t	 n;
+};
+
+static int
+other_bill(const char *json, void *arg)
+{
+	struct others *o = arg;
+	struct hg_bill *b;
+	struct hg_err err;
+
+	if (json == NULL || hg_bill_from_json(json, &b, &err) == -1)
+		return 0;
+	o->v = hg_xrealloc(o->v, o->n + 1, sizeof *o->v);
+	o->v[o->n++] = b;
+	return 0;
+}
+
+int
+hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
+    const struct hg_row *row, const struct hg_bill *bill, struct hg_err *err)
+{
+	const struct hg_audit_tables *t;
+	struct hg_audit_findings f = { NULL, 0, 0 };
+	struct others o = { NULL, 0 };
+	struct hg_audit_rec *recs = NULL;
+	char hash[65], hold[400];
+	size_t i, blocks, len;
+	int held, r, rc = -1;
+
+	if (row->step != NULL || (t = run_tables(cfg)) == NULL)
+		return 0;
+	surge_tick(ob, cfg, t);
+	hg_bill_hash(bill, hash);
+	if ((r = hg_audit_store_seen(ob, row->id, hash, &held, err)) == -1)
+		return -1;
+	/* this content was held and never released (a replay sent it
+	 * back to ready unchanged): held again, without new findings */
+	if (r == 1 && held)
+		return hg_outbox_set_state(ob, row->id, row->state, HG_S_HELD,
+		    "still held by the audit (this content was never "
+		    "released): hisgate queue release", err) == -1 ? -1 : 1;
+	if (r == 1)
+		return 0;
+	if (hg_audit_store_others(ob, row->id, row->patient_key, other_bill,
+	    &o, err) == -1)
+		goto out;
+	hg_audit_bill(t, bill, (const struct hg_bill *const *)o.v, o.n, &f);
+	/* nothing found, nothing written: auditing it again (after a
+	 * give-back) costs less than a transaction per clean bill */
+	if (f.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	recs = hg_xcalloc(f.n + 1, sizeof *recs);
+	for (i = 0; i < f.n; i++) {
+		recs[i].rule = hg_audit_rule_name(f.v[i].rule);
+		recs[i].sev = hg_audit_sev_name(f.v[i].sev);
+		recs[i].line = f.v[i].line;
+		recs[i].text = f.v[i].text;
+	}
+	if ((blocks = hg_audit_blocks(&f)) > 0) {
+		len = (size_t)snprintf(hold, sizeof hold, "held by the audit: "
+		    "%zu finding%s at block (", blocks, blocks == 1 ? "" : "s");
+		for (i = 0; i < f.n && len < sizeof hold; i++)
+			if (f.v[i].sev == HG_AUDIT_BLOCK)
+				len += (size_t)snprintf(hold + len,
+				    sizeof hold - len, "%s%s", len > 0 &&
+				    hold[len - 1] != '(' ? ", " : "",
+				    recs[i].rule);
+		if (len < sizeof hold)
+			snprintf(hold + len, sizeof hold - len, "); settled "
+			    "once released: hisgate queue release %lld "
+			    "--reason \"...\"", row->id);
+	}
+	if (hg_audit_store_record(ob, row->id, hash, row->state, recs, f.n,
+	    blocks > 0 ? hold : NULL, err) == -1)
+		goto out;
+	for (i = 0; i < f.n; i++)
+		hg_log(f.v[i].sev == HG_AUDIT_BLOCK ? HG_LOG_WARNING :
+		    HG_LOG_NOTICE, COMP, "bill %lld: %s %s: %s", row->id,
+		    recs[i].sev, recs[i].rule, recs[i].text);
+	if (blocks > 0)
+		log_warn(COMP, "bill %lld: %s", row->id, hold);
+	rc = blocks > 0;
+out:
+	for (i = 0; i < o.n; i++)
+		hg_bill_free(o.v[i]);
+	free(o.v);
+	free(recs);
+	hg_audit_findings_free(&f);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the cost surge's input, and the daemon's surge log */
+
+struct gather_ctx {
+	const struct hg_config *cfg;
+	struct hg_audit_surge_in *in;
+};
+
+/* One stored bill as the surge sees it: cross-province, not invalid or
+ * cancelled, with its net amount per code. */
+static int
+gather_row(const struct hg_row *row, void *arg)
+{
+	struct gather_ctx *g = arg;
+	const char *region;
+	struct hg_surge_bill *sb;
+	struct hg_bill *b;
+	struct hg_err err;
+	size_t i, k;
+
+	if (strcmp(row->state, HG_S_HELD) == 0)
+		g->in->held++;
+	if (strcmp(row->state, HG_S_INVALID) == 0 ||
+	    strcmp(row->state, HG_S_CANCELLED) == 0 ||
+	    strcmp(row->state, HG_S_REJECTED) == 0 ||
+	    hg_bill_from_json(row->bill_json, &b, &err) == -1)
+		return 0;
+	region = row->insuplc_admdvs != NULL ? row->insuplc_admdvs :
+	    b->insuplc_admdvs;
+	if (!hg_surge_cross(g->cfg->agent.admdvs, region) ||
+	    hg_time_day(b->dscg_time) < 0) {
+		hg_bill_free(b);
+		return 0;
+	}
+	g->in->v = hg_xrealloc(g->in->v, g->in->n + 1, sizeof *g->in->v);
+	sb = &g->in->v[g->in->n++];
+	memset(sb, 0, sizeof *sb);
+	sb->id = row->id;
+	sb->day = hg_time_day(b->dscg_time);
+	sb->dept = hg_xasprintf("%s%s%s", b->dept_code ? b->dept_code : "",
+	    b->dept_name ? " " : "", b->dept_name ? b->dept_name : "");
+	sb->region = hg_xstrdup(region);
+	sb->total = row->total;
+	if (sb->day > g->in->last)
+		g->in->last = sb->day;
+	for (i = 0; i < b->nfees; i++) {
+		const char *code = b->fees[i].nat_code;
+
+		if (code == NULL)
+			continue;
+		for (k = 0; k < sb->nlines; k++)
+			if (strcmp(sb->lines[k].code, code) == 0)
+				break;
+		if (k == sb->nlines) {
+			sb->lines = hg_xrealloc(sb->lines, k + 1,
+			    sizeof *sb->lines);
+			sb->lines[k].code = hg_xstrdup(code);
+			sb->lines[k].amount = 0;
+			sb->nlines++;
+		}
+		sb->lines[k].amount += b->fees[i].amount;
+	}
+	hg_bill_free(b);
+	return 0;
+}
+
+int
+hg_audit_surge_gather(struct hg_outbox *ob, const struct hg_config *cfg,
+    struct hg_audit_surge_in *in, struct hg_err *err)
+{
+	struct gather_ctx g = { cfg, in };
+
+	memset(in, 0, sizeof *in);
+	in->last = -1;
+	return hg_outbox_list(ob, NULL, gather_row, &g, err);
+}
+
+void
+hg_audit_surge_in_free(struct hg_audit_surge_in *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		hg_surge_bill_free(&in->v[i]);
+	free(in->v);
+	memset(in, 0, sizeof *in);
+}
+
+/* Alarms on at the latest discharge, as "dept|region" keys. */
+static struct {
+	int64_t	 next_ms;
+	char	**on;
+	size_t	 non;
+} surge;
+
+static int
+key_in(char **v, size_t n, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/* Once an hour at most, from a worker: log each alarm when it fires and
+ * when it clears.  Only what the daemon saw since it started. */
+static void
+surge_tick(struct hg_outbox *ob, const struct hg_config *cfg,
+    const struct hg_audit_tables *t)
+{
+	struct hg_audit_surge_in in;
+	struct hg_surge_result res = { NULL, 0 };
+	struct hg_err err;
+	char **now = NULL, p[HG_DECBUF], c[HG_DECBUF], r[HG_DECBUF];
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&run_lock);
+	if (hg_wall_ms() < surge.next_ms || t->sev[HG_AR_SURGE] ==
+	    HG_AUDIT_OFF) {
+		pthread_mutex_unlock(&run_lock);
+		return;
+	}
+	surge.next_ms = hg_wall_ms() + 3600 * 1000;
+	if (hg_audit_surge_gather(ob, cfg, &in, &err) == -1) {
+		log_error(COMP, "cost surge: %s", err.msg);
+		goto out;
+	}
+	if (in.last >= 0)
+		hg_surge_run(t, in.v, in.n, in.last, in.last, &res);
+	now = hg_xcalloc(res.n + 1, sizeof *now);
+	for (i = 0; i < res.n; i++) {
+		const struct hg_surge_alarm *a = &res.v[i];
+
+		now[n] = hg_xasprintf("%s|%s", a->dept, a->region);
+		if (!key_in(surge.on, surge.non, now[n]))
+			log_warn(COMP, "cost surge: department %s, insured "
+			    "region %s: average per cross-province discharge "
+			    "%s -> %s yuan (+%s %%) over %d days; dearest "
+			    "bill %lld; item %s rose most (hisgate audit)",
+			    a->dept, a->region, hg_dec_format(a->prev_avg, 2,
+			    p), hg_dec_format(a->cur_avg, 2, c),
+			    hg_dec_format(a->pct_x10, 1, r), t->surge_window,
+			    a->ntop ? a->top_bills[0] : 0LL,
+			    a->ncodes ? a->top_codes[0] : "-");
+		n++;
+	}
+	for (i = 0; i < surge.non; i++) {
+		if (!key_in(now, n, surge.on[i]))
+			log_notice(COMP, "cost surge cleared: %s",
+			    surge.on[i]);
+		free(surge.on[i]);
+	}
+	free(surge.on);
+	surge.on = now;
+	surge.non = n;
+out:
+	hg_surge_result_free(&res);
+	hg_audit_surge_in_free(&in);
+	pthread_mutex_unlock(&run_lock);
+}

@@ -1,0 +1,47 @@
+/* The pre-settlement audit on the agent's side (lib/audit.h has the
+ * rules): loading the tables of agent.audit_dir, the gate in the settle
+ * path that holds a bill with block findings, and check-config. */
+#ifndef HG_AGENT_AUDIT_H
+#define HG_AGENT_AUDIT_H
+
+#include "agent/conf.h"
+#include "lib/audit.h"
+#include "lib/conftab.h"
+#include "queue/outbox.h"
+
+/* Load agent.audit_dir into t (initialised here).  Returns 1 when the
+ * audit is on, 0 when the directory does not exist (no audit); problems
+ * go to errs (the tables then hold what could be read). */
+int	hg_audit_tables_load(const struct hg_config *cfg,
+	    struct hg_audit_tables *t, struct hg_conf_errs *errs);
+/* check-config: the tables' problems as errors, a missing directory as
+ * a warning (the audit is then off). */
+void	hg_audit_confcheck(const struct hg_config *cfg,
+	    struct hg_conf_errs *errs, struct hg_conf_errs *warns);
+
+/* The settle path's gate, called by a worker for the bill it claimed
+ * (row, and bill parsed from row->bill_json), before the first call to
+ * the platform: audit the bill's content once, record the findings and,
+ * when a rule at block found something, hold the bill (held_by_audit,
+ * the lease given up).  A bill whose journal has a call already, or
+ * whose content was audited before, passes as it is.  Returns 0: settle
+ * it; 1: held, leave it; -1: the outbox failed (err). */
+int	hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
+	    const struct hg_row *row, const struct hg_bill *bill,
+	    struct hg_err *err);
+
+/* The cost surge's input: the outbox's cross-province discharges (the
+ * insured region's province is not agent.admdvs's), invalid, rejected
+ * and cancelled bills left out, with their net amount per code; and the
+ * number of bills held. */
+struct hg_audit_surge_in {
+	struct hg_surge_bill *v;
+	size_t	 n;
+	int64_t	 last;		/* latest discharge day, -1 none */
+	size_t	 held;
+};
+int	hg_audit_surge_gather(struct hg_outbox *ob, const struct hg_config *cfg,
+	    struct hg_audit_surge_in *in, struct hg_err *err);
+void	hg_audit_surge_in_free(struct hg_audit_surge_in *in);
+
+#endif

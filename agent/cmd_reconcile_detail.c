@@ -1,0 +1,401 @@
+/* reconcile --detail DATE: 3202 detail reconciliation (对明细账).
+ *
+ * The day's settlement file is built from the outbox journal: every ok
+ * 2304 of that day with its answer (setl_id, msgid, amounts), flagged 1
+ * when an ok 2305 cancelled it since.  The platform compares it with the
+ * settlements it holds in force and lists every one of them with its
+ * msgid; each row it marks one-sided is a 单边账, printed with the bill,
+ * the person (masked) and the hisgate command that fixes it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "agent/cli.h"
+#include "agent/reconcile.h"
+#include "agent/settle.h"
+#include "lib/buf.h"
+#include "lib/jsonx.h"
+#include "lib/log.h"
+#include "lib/money.h"
+#include "lib/nhsa_stmt.h"
+#include "lib/xmalloc.h"
+#include "queue/steps.h"
+
+/* A 2304 of the journal, any state: to find the bill of a msgid or a
+ * visit the platform names. */
+struct sent {
+	long long bill;
+	char	 msgid[HG_NHSA_IDBUF];
+	char	 mdtrt_id[HG_NHSA_IDBUF];
+	char	 state[16];
+};
+
+struct day {
+	const char *date;
+	struct hg_stmt_rows rows;	/* the file: the day's settlements */
+	long long *bill;		/* bill of rows.v[i] */
+	size_t	 nbill;
+	struct sent *sent;
+	size_t	 nsent;
+	char	**cancelled;		/* setl_ids an ok 2305 cancelled */
+	size_t	 ncancelled;
+	size_t	 unreadable;
+};
+
+/* input.data.KEY of a journalled request, or "" */
+static void
+request_field(const char *request, const char *key, char *buf, size_t size)
+{
+	struct json_object *root = NULL, *in, *d;
+	struct hg_err err;
+	const char *v = NULL;
+
+	buf[0] = '\0';
+	if (request == NULL || hg_json_parse(request, &root, &err) == -1)
+		return;
+	if (json_object_object_get_ex(root, "input", &in) &&
+	    json_object_object_get_ex(in, "data", &d))
+		v = hg_json_get_str(d, key);
+	snprintf(buf, size, "%s", v != NULL ? v : "");
+	json_object_put(root);
+}
+
+static int
+on_sent(const struct hg_step *st, void *arg)
+{
+	struct day *d = arg;
+	struct sent *s;
+
+	d->sent = hg_xrealloc(d->sent, d->nsent + 1, sizeof *d->sent);
+	s = &d->sent[d->nsent++];
+	memset(s, 0, sizeof *s);
+	s->bill = st->bill_id;
+	snprintf(s->msgid, sizeof s->msgid, "%s", st->msgid);
+	snprintf(s->state, sizeof s->state, "%s", st->state);
+	request_field(st->request, "mdtrt_id", s->mdtrt_id,
+	    sizeof s->mdtrt_id);
+	return 0;
+}
+
+static int
+on_cancel(const struct hg_step *st, void *arg)
+{
+	struct day *d = arg;
+	char setl_id[HG_NHSA_IDBUF];
+
+	request_field(st->request, "setl_id", setl_id, sizeof setl_id);
+	if (setl_id[0] == '\0')
+		return 0;
+	d->cancelled = hg_xrealloc(d->cancelled, d->ncancelled + 1,
+	    sizeof *d->cancelled);
+	d->cancelled[d->ncancelled++] = hg_xstrdup(setl_id);
+	return 0;
+}
+
+/* One ok 2304 with its answer: a row of the file when it is the day's. */
+static int
+on_settled(const struct hg_step *st, void *arg)
+{
+	struct day *d = arg;
+	struct hg_nhsa_resp resp;
+	struct hg_nhsa_setl s;
+	struct hg_stmt_row *row;
+	struct hg_err err;
+	int parsed;
+
+	if (st->response == NULL)
+		return 0;	/* no amounts: matched back by msgid below */
+	hg_err_clear(&err);
+	parsed = hg_nhsa_resp_parse(st->response, strlen(st->response),
+	    &resp, &err) == 0;
+	if (!parsed || hg_nhsa_out_setl(resp.output, &s, &err) == -1) {
+		fprintf(stderr, "hisgate: bill %lld, 2304 %s: the journalled "
+		    "answer cannot be read: %s\n", st->bill_id, st->msgid,
+		    err.msg);
+		if (parsed)
+			hg_nhsa_resp_free(&resp);
+		d->unreadable++;
+		return 0;
+	}
+	hg_nhsa_resp_free(&resp);
+	if (strncmp(s.setl_time, d->date, 10) != 0)
+		return 0;
+	row = hg_stmt_rows_add(&d->rows);
+	snprintf(row->setl_id, sizeof row->setl_id, "%s", s.setl_id);
+	snprintf(row->msgid, sizeof row->msgid, "%s", st->msgid);
+	snprintf(row->mdtrt_id, sizeof row->mdtrt_id, "%s", s.mdtrt_id);
+	snprintf(row->psn_no, sizeof row->psn_no, "%s", s.psn_no);
+	row->medfee_sumamt = s.medfee_sumamt;
+	row->fund_pay_sumamt = s.fund_pay_sumamt;
+	row->acct_pay = s.acct_pay;
+	snprintf(row->refd_setl_flag, sizeof row->refd_setl_flag, "0");
+	d->bill = hg_xrealloc(d->bill, d->rows.n, sizeof *d->bill);
+	d->bill[d->rows.n - 1] = st->bill_id;
+	return 0;
+}
+
+static int
+collect(struct hg_outbox *ob, struct day *d, struct hg_err *err)
+{
+	static const char *const states[] = { HG_STEP_OK, HG_STEP_SENT,
+	    HG_STEP_UNKNOWN, HG_STEP_FAILED };
+	size_t i, j;
+
+	for (i = 0; i < sizeof states / sizeof states[0]; i++)
+		if (hg_steps_each(ob, "2304", states[i], on_sent, d,
+		    err) == -1)
+			return -1;
+	if (hg_steps_each(ob, "2305", HG_STEP_OK, on_cancel, d, err) == -1 ||
+	    hg_steps_each(ob, "2304", HG_STEP_OK, on_settled, d, err) == -1)
+		return -1;
+	for (i = 0; i < d->rows.n; i++)
+		for (j = 0; j < d->ncancelled; j++)
+			if (strcmp(d->rows.v[i].setl_id, d->cancelled[j]) == 0)
+				snprintf(d->rows.v[i].refd_setl_flag,
+				    sizeof d->rows.v[i].refd_setl_flag, "1");
+	return 0;
+}
+
+/* The journal's 2304 of a msgid, or else one for the visit. */
+static const struct sent *
+find_sent(const struct day *d, const char *msgid, const char *mdtrt_id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsent; i++)
+		if (strcmp(d->sent[i].msgid, msgid) == 0)
+			return &d->sent[i];
+	for (i = 0; i < d->nsent; i++)
+		if (mdtrt_id[0] != '\0' &&
+		    strcmp(d->sent[i].mdtrt_id, mdtrt_id) == 0)
+			return &d->sent[i];
+	return NULL;
+}
+
+static long long
+bill_of_row(const struct day *d, const struct hg_stmt_row *r)
+{
+	size_t i;
+
+	for (i = 0; i < d->rows.n; i++)
+		if ((r->setl_id[0] != '\0' &&
+		    strcmp(d->rows.v[i].setl_id, r->setl_id) == 0) ||
+		    strcmp(d->rows.v[i].msgid, r->msgid) == 0)
+			return d->bill[i];
+	return 0;
+}
+
+static void
+day_free(struct day *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncancelled; i++)
+		free(d->cancelled[i]);
+	free(d->cancelled);
+	free(d->sent);
+	free(d->bill);
+	hg_stmt_rows_free(&d->rows);
+}
+
+/* 9101, 3202, 9102: the platform's result rows into out. */
+static int
+ask(struct hg_platform *p, const struct hg_config *cfg, struct day *d,
+    struct hg_stmt_rows *out, struct hg_err *err)
+{
+	struct hg_buf file = { 0 };
+	struct hg_stmt_req q;
+	struct hg_call c;
+	char name[HG_NHSA_NAMEBUF], fq[HG_NHSA_IDBUF],
+	    rname[HG_NHSA_NAMEBUF], *text = NULL;
+	size_t i;
+	int rc = -1;
+
+	memset(&c, 0, sizeof c);
+	memset(&q, 0, sizeof q);
+	for (i = 0; i < d->rows.n; i++) {
+		hg_stmt_row_format(&file, &d->rows.v[i], 0);
+		if (strcmp(d->rows.v[i].refd_setl_flag, "0") != 0)
+			continue;
+		q.medfee_sumamt += d->rows.v[i].medfee_sumamt;
+		q.fund_pay_sumamt += d->rows.v[i].fund_pay_sumamt;
+		q.fixmedins_setl_cnt++;
+	}
+	snprintf(name, sizeof name, "setl_%s_%s.txt",
+	    cfg->agent.fixmedins_code, d->date);
+	if (hg_platform_call(p, "9101", NULL, hg_nhsa_in_9101(name,
+	    file.data != NULL ? file.data : ""), NULL, &c) != HG_CALL_OK) {
+		hg_fail(err, "9101 upload of %s: %s", name, c.resp.err_msg[0] ?
+		    c.resp.err_msg : c.err.msg);
+		goto out;
+	}
+	if (hg_nhsa_out_9101(c.resp.output, fq, err) == -1) {
+		hg_err_prefix(err, "9101 answer");
+		goto out;
+	}
+	hg_call_free(&c);
+	memset(&c, 0, sizeof c);
+	snprintf(q.file_qury_no, sizeof q.file_qury_no, "%s", fq);
+	snprintf(q.stmt_begndate, sizeof q.stmt_begndate, "%s", d->date);
+	snprintf(q.stmt_enddate, sizeof q.stmt_enddate, "%s", d->date);
+	if (hg_platform_call(p, "3202", NULL, hg_nhsa_in_3202(&q), NULL,
+	    &c) != HG_CALL_OK) {
+		hg_fail(err, "3202: %s", c.resp.err_msg[0] ? c.resp.err_msg :
+		    c.err.msg);
+		goto out;
+	}
+	if (hg_nhsa_out_3202(c.resp.output, fq, rname, err) == -1) {
+		hg_err_prefix(err, "3202 answer");
+		goto out;
+	}
+	hg_call_free(&c);
+	memset(&c, 0, sizeof c);
+	if (hg_platform_call(p, "9102", NULL, hg_nhsa_in_9102(fq, rname,
+	    cfg->agent.fixmedins_code), NULL, &c) != HG_CALL_OK) {
+		hg_fail(err, "9102 download of %s: %s", fq,
+		    c.resp.err_msg[0] ? c.resp.err_msg : c.err.msg);
+		goto out;
+	}
+	if (hg_nhsa_out_9102(c.resp.output, &text, err) == -1) {
+		hg_err_prefix(err, "9102 answer");
+		goto out;
+	}
+	if (hg_stmt_rows_parse(rname[0] != '\0' ? rname : fq, text, 1, out,
+	    err) == -1) {
+		hg_err_prefix(err, "the platform's result file");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	hg_call_free(&c);
+	hg_buf_free(&file);
+	return rc;
+}
+
+/* Print the result; returns the number of rows that need a person. */
+static size_t
+report(const struct day *d, const struct hg_stmt_rows *res)
+{
+	const struct hg_stmt_row *r;
+	const struct sent *s;
+	char psn[HG_NHSA_IDBUF], a[HG_DECBUF], bill[32];
+	size_t i, match = 0, only_p = 0, only_h = 0, diff = 0;
+	long long id;
+
+	for (i = 0; i < res->n; i++) {
+		r = &res->v[i];
+		hg_reconcile_mask_psn(r->psn_no, psn, sizeof psn);
+		hg_dec_format(r->medfee_sumamt, 2, a);
+		if (strcmp(r->stmt_rslt, HG_STMT_MATCH) == 0) {
+			match++;
+			continue;
+		}
+		if (strcmp(r->stmt_rslt, HG_STMT_ONLY_PLATFORM) == 0) {
+			s = find_sent(d, r->msgid, r->mdtrt_id);
+			/* our own settlement whose answer the journal lacks
+			 * (found by asking): in force on both sides */
+			if (s != NULL && strcmp(s->msgid, r->msgid) == 0 &&
+			    strcmp(s->state, HG_STEP_OK) == 0) {
+				match++;
+				continue;
+			}
+			only_p++;
+			if (s != NULL)
+				snprintf(bill, sizeof bill, "%lld", s->bill);
+			else
+				snprintf(bill, sizeof bill, "?");
+			printf("单边账 settled at the platform, not in the "
+			    "outbox: bill %s, person %s, visit %s, setl_id %s, "
+			    "msgid %s, %s\n", bill, psn, r->mdtrt_id,
+			    r->setl_id, r->msgid, a);
+			if (s != NULL)
+				printf("  fix: hisgate reconcile reverse %s "
+				    "%lld   (2601 undoes it; the outbox "
+				    "settles the bill itself)\n", r->msgid,
+				    s->bill);
+			else
+				printf("  fix: hisgate reconcile reverse %s "
+				    "BILL   (2601 undoes it; BILL: the "
+				    "outbox's bill of visit %s, which this "
+				    "outbox does not know)\n", r->msgid,
+				    r->mdtrt_id);
+			continue;
+		}
+		if (strcmp(r->stmt_rslt, HG_STMT_ONLY_HOSPITAL) == 0) {
+			only_h++;
+			id = bill_of_row(d, r);
+			printf("单边账 settled in the outbox, not in force at "
+			    "the platform: bill %lld, person %s, visit %s, "
+			    "setl_id %s, msgid %s, %s%s%s\n", id, psn,
+			    r->mdtrt_id, r->setl_id, r->msgid, a,
+			    r->memo[0] ? ": " : "", r->memo);
+			printf("  fix: hisgate reconcile resettle %lld   "
+			    "(records it not settled, then the agent settles "
+			    "it again)\n", id);
+			continue;
+		}
+		diff++;
+		id = bill_of_row(d, r);
+		printf("amounts differ: bill %lld, person %s, visit %s, "
+		    "setl_id %s, msgid %s: %s\n", id, psn, r->mdtrt_id,
+		    r->setl_id, r->msgid, r->memo);
+		printf("  fix: compare hisgate slip %lld with the platform's "
+		    "settlement by hand\n", id);
+	}
+	printf("%zu in force at the platform matched, %zu 单边账 (%zu only "
+	    "at the platform, %zu only in the outbox), %zu amounts "
+	    "differ\n", match, only_p + only_h, only_p, only_h, diff);
+	return only_p + only_h + diff;
+}
+
+int
+hg_reconcile_detail(const struct hg_config *cfg, const char *date)
+{
+	struct hg_platform_shared sh;
+	struct hg_platform *p = NULL;
+	struct hg_outbox *ob;
+	struct hg_stmt_rows res = { 0 };
+	struct hg_err err;
+	struct day d;
+	int have_sh = 0, rc = HG_EXIT_FAIL;
+
+	memset(&d, 0, sizeof d);
+	d.date = date;
+	if ((ob = hg_cli_outbox(cfg, HG_OB_READONLY)) == NULL)
+		return HG_EXIT_FAIL;
+	if (collect(ob, &d, &err) == -1)
+		goto fail;
+	if (d.unreadable > 0) {
+		fprintf(stderr, "hisgate: %zu journalled 2304 answer%s cannot "
+		    "be read (above): the file would miss them, so it is not "
+		    "sent\n", d.unreadable, d.unreadable == 1 ? "" : "s");
+		goto out;
+	}
+	if (hg_settle_platform_init(cfg, &sh, &err) == -1)
+		goto fail;
+	have_sh = 1;
+	if ((p = hg_platform_new(&sh, &err)) == NULL)
+		goto fail;
+	printf("detail reconciliation %s (9101, 3202, 9102): %zu settlement%s "
+	    "in the outbox's file\n", date, d.rows.n, d.rows.n == 1 ? "" :
+	    "s");
+	if (ask(p, cfg, &d, &res, &err) == -1)
+		goto fail;
+	rc = report(&d, &res) == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
+	goto out;
+fail:
+	fprintf(stderr, "hisgate: reconcile --detail %s: %s\n", date, err.msg);
+out:
+	hg_stmt_rows_free(&res);
+	day_free(&d);
+	hg_platform_free(p);
+	if (have_sh)
+		hg_platform_shared_destroy(&sh);
+	hg_outbox_close(ob);
+	return rc;
+}

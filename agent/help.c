@@ -1,0 +1,124 @@
+/* `hisgate COMMAND --help`: each command's own help, the short form of
+ * its entry in hisgate(8) (t/docs.sh checks that every command named
+ * there has one, naming each of its forms). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/cli.h"
+
+static const struct help {
+	const char *name;
+	const char *text;
+} helps[] = {
+	{ "run",
+	  "usage: hisgate [-c FILE] run [--foreground | -f]\n\n"
+	  "Run the daemon: every adapter takes bills into the outbox, the\n"
+	  "settlement workers settle them with the platform.  Without\n"
+	  "--foreground (and outside systemd) it detaches and logs to syslog.\n"
+	  "A missing or unwritable outbox directory, an outbox with a newer\n"
+	  "schema, a secret others may read, or another daemon on the same\n"
+	  "outbox stops it at start with a message.\n"
+	  "SIGTERM/SIGINT stop it cleanly; SIGHUP reloads the mapping file (a\n"
+	  "missing or broken file keeps the old table).\n" },
+	{ "check-config",
+	  "usage: hisgate [-c FILE] check-config\n\n"
+	  "Load the main file, every adapter file and the mapping file, and\n"
+	  "check what breaks only once the daemon runs: adapters_dir missing or\n"
+	  "without *.conf, bad mapping rows (all of them), drop, outbox and\n"
+	  "secret paths the service user cannot use (checked as\n"
+	  "agent.service_user when run as root), placeholder values.\n"
+	  "Prints every problem as FILE:LINE: message; exit 0, or 1 on errors\n"
+	  "(warnings alone exit 0).\n" },
+	{ "config-keys",
+	  "usage: hisgate config-keys\n\n"
+	  "Print every configuration key with its type, default and meaning\n"
+	  "(see hisgate.conf(5)).\n" },
+	{ "adapter",
+	  "usage: hisgate [-c FILE] adapter list\n"
+	  "       hisgate [-c FILE] adapter test NAME\n\n"
+	  "adapter list       the configured adapter instances: name, type, file\n"
+	  "adapter test NAME  read the source once and print each normalised\n"
+	  "                   bill (JSON) with its verdict and problems; nothing\n"
+	  "                   is committed, moved or written\n" },
+	{ "queue",
+	  "usage: hisgate [-c FILE] queue list [--state S] [--json]\n"
+	  "       hisgate [-c FILE] queue show ID [--json]\n"
+	  "       hisgate [-c FILE] queue retry ID\n"
+	  "       hisgate [-c FILE] queue cancel ID [--yes | -y]\n"
+	  "       hisgate [-c FILE] queue replay [ID]\n"
+	  "       hisgate [-c FILE] queue purge DATE [--yes | -y]\n"
+	  "       hisgate [-c FILE] queue release ID --reason TEXT\n\n"
+	  "queue list    the bills, optionally in state S (invalid, ready,\n"
+	  "              in_progress, in_doubt, settled, rejected, amended,\n"
+	  "              cancelled), with the reason one waits; names and ID\n"
+	  "              numbers masked, also inside platform messages\n"
+	  "queue show    one bill: problems, canonical form, state history\n"
+	  "queue retry   a rejected or cancelled bill back to ready\n"
+	  "queue cancel  reverse a settled bill at the platform (2305)\n"
+	  "queue replay  re-map and re-validate invalid bills (as replay)\n"
+	  "queue purge   remove settled and cancelled bills last changed\n"
+	  "              before DATE (asks first, unless --yes)\n"
+	  "queue release a bill held by the audit (held_by_audit) back to\n"
+	  "              ready; the reason and who gave it go to its history\n" },
+	{ "audit",
+	  "usage: hisgate [-c FILE] audit [--since DATE] [--json]\n\n"
+	  "The pre-settlement audit's findings recorded since DATE (yyyy-MM-dd,\n"
+	  "default 30 days ago), the bills it holds, and the cost-surge alarms\n"
+	  "of cross-province discharges from DATE on: per department and\n"
+	  "insured region, when the average cost rose past the threshold, when\n"
+	  "it fell back, and the bills and items that drive it\n"
+	  "(hisgate-audit(5)).  Nothing is changed or sent.\n" },
+	{ "replay",
+	  "usage: hisgate [-c FILE] replay [ID]\n"
+	  "       hisgate [-c FILE] queue replay [ID]\n\n"
+	  "Re-map and re-validate every invalid bill (or only bill ID) after a\n"
+	  "fix of the mapping file or the configuration; bills that now pass\n"
+	  "become ready.\n" },
+	{ "status",
+	  "usage: hisgate [-c FILE] status [--json]\n\n"
+	  "One screen: the daemon (running?), the adapters, the platform (last\n"
+	  "answer, last attempt without one), bills per state, the oldest bill\n"
+	  "waiting, free disk.  Reads files only; never calls the platform.\n" },
+	{ "doctor",
+	  "usage: hisgate [-c FILE] doctor [--json]\n\n"
+	  "One line per check (ok, warn, fail): the configuration, whether the\n"
+	  "daemon runs (pid, uptime), the mapping and whether the daemon's copy\n"
+	  "is current, each drop directory (permissions, files waiting, stuck\n"
+	  "or quarantined), the outbox (integrity, free space, bills waiting\n"
+	  "for a person) and a sign-in (9001) at the platform.  Exit 1 when a\n"
+	  "check fails.\n" },
+	{ "slip",
+	  "usage: hisgate [-c FILE] slip ID [--json]\n\n"
+	  "The settlement slip (一单式结算单) of a settled bill.\n" },
+	{ "reconcile",
+	  "usage: hisgate [-c FILE] reconcile [DATE]\n"
+	  "       hisgate [-c FILE] reconcile --detail [DATE]\n"
+	  "       hisgate [-c FILE] reconcile reverse MSGID [BILL]\n"
+	  "       hisgate [-c FILE] reconcile resettle BILL\n\n"
+	  "reconcile           one day (yyyy-MM-dd, default today) with the\n"
+	  "                    platform (3201): settlements and refunds per\n"
+	  "                    group, match or MISMATCH; exit 1 on a mismatch\n"
+	  "reconcile --detail  row by row (3202): settlements one side has and\n"
+	  "                    the other has not (单边账), each with its fix\n"
+	  "reconcile reverse   2601 of the 2304 with this msgid, settled at the\n"
+	  "                    platform but not in the outbox\n"
+	  "reconcile resettle  a settled bill the platform no longer holds in\n"
+	  "                    force: recorded cancelled, settled again\n" },
+	{ NULL, NULL },
+};
+
+int
+hg_cli_help(const char *command)
+{
+	const struct help *h;
+
+	for (h = helps; h->name != NULL; h++)
+		if (strcmp(h->name, command) == 0) {
+			fputs(h->text, stdout);
+			printf("\nSee hisgate(8).\n");
+			return HG_EXIT_OK;
+		}
+	return hg_cli_usage("no help for \"%s\"", command);
+}

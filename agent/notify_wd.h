@@ -1,0 +1,29 @@
+/* systemd's watchdog (WatchdogSec=, $WATCHDOG_USEC) fed only while the
+ * daemon's loops move: every adapter thread and settlement worker beats
+ * once per turn, and says so before it sleeps or waits for the platform
+ * (how long that may take).  The main thread pings WATCHDOG=1 while no
+ * loop is more than WatchdogSec late; a hung loop stops the pings and
+ * systemd restarts the agent.  Without $NOTIFY_SOCKET and $WATCHDOG_USEC
+ * a beat only records the time. */
+#ifndef HG_NOTIFY_WD_H
+#define HG_NOTIFY_WD_H
+
+#include <signal.h>
+#include <stdint.h>
+
+/* The calling thread, named who (its first beat registers it), is alive
+ * now and may not beat again for up to idle_ms (a nap, a platform call)
+ * without counting as late.  The thread's slot goes when it exits.
+ *
+ * For tests only: HISGATE_TEST_HANG=WHO in the environment makes the
+ * thread named WHO ("settle" for the settlement workers, an adapter's
+ * name for its thread) hang at its first beat, as a loop stuck in a
+ * call would. */
+void	hg_beat(const char *who, int64_t idle_ms);
+
+/* sigwait(3) for the main thread, pinging the watchdog meanwhile (every
+ * quarter of WatchdogSec) while every loop is on time; logs the loop that
+ * is late once, and when it moves again. */
+int	hg_watchdog_sigwait(const sigset_t *set, int *sig);
+
+#endif

@@ -1,0 +1,287 @@
+/* The agent's web server (agent/web.h): configuration, the
+ * libmicrohttpd daemon, authentication and routing.  Pages are built by
+ * web_list.c, web_bill.c and web_metrics.c. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "adapters/listen.h"
+#include "agent/conf.h"
+#include "agent/web_int.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+#define W(f) offsetof(struct hg_web_conf, f)
+const struct hg_conf_key hg_web_keys[] = {
+	{ "enabled", HG_CT_BOOL, "false", 0, 0, W(enabled),
+	  "serve the nurse page, /metrics and /healthz", NULL, 0 },
+	{ "listen", HG_CT_STR, "127.0.0.1:8470", 0, 0, W(listen),
+	  "ADDRESS:PORT; other than loopback only with users_file", NULL, 0 },
+	{ "users_file", HG_CT_STR, "", 0, 0, W(users_file),
+	  "name:crypt-hash[:ward] a line, mode 0600; \"\" = no login "
+	  "(loopback only)", NULL, 0 },
+	{ "refresh_seconds", HG_CT_INT, "5", 1, 600, W(refresh_seconds),
+	  "how often an open page asks for fresh states", NULL, 0 },
+	{ "health_errors", HG_CT_INT, "5", 1, 1000000, W(health_errors),
+	  "/healthz is unhealthy after this many errors ...", NULL, 0 },
+	{ "health_window_s", HG_CT_INT, "300", 10, 86400, W(health_window_s),
+	  "... within this many seconds", NULL, 0 },
+	{ "disk_min_mb", HG_CT_INT, "200", 0, 1000000, W(disk_min_mb),
+	  "free space under the outbox below this raises the disk alarm",
+	  NULL, 0 },
+	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0 },
+};
+#undef W
+
+static int
+is_loopback(const char *listen)
+{
+	return strncmp(listen, "127.", 4) == 0 ||
+	    strncmp(listen, "[::1]:", 6) == 0;
+}
+
+/* ADDRESS:PORT, numeric, as hg_listen_tcp takes it. */
+static int
+listen_parse(const char *spec, struct hg_err *err)
+{
+	struct addrinfo hints, *ai = NULL;
+	char host[128];
+	const char *colon = strrchr(spec, ':');
+	size_t n;
+	int rc;
+
+	if (colon == NULL || colon == spec || colon[1] == '\0' ||
+	    (n = (size_t)(colon - spec)) >= sizeof host)
+		return hg_fail(err, "\"%s\": expected ADDRESS:PORT, e.g. "
+		    "127.0.0.1:8470", spec);
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
+		return hg_fail(err, "\"%s\": %s (a numeric address and port, "
+		    "e.g. 127.0.0.1:8470)", spec, gai_strerror(rc));
+	freeaddrinfo(ai);
+	return 0;
+}
+
+void
+hg_web_conf_check(const struct hg_config *cfg, const char *file,
+    struct hg_conf_errs *errs)
+{
+	const struct hg_web_conf *wc = &cfg->web;
+	struct hg_web_users *u = NULL;
+	struct hg_err err;
+	const char *where;
+	int line;
+
+	if (!wc->enabled)
+		return;
+	line = hg_config_where(cfg, "web.listen", &where);
+	if (listen_parse(wc->listen, &err) == -1)
+		hg_conf_errs_add(errs, where, line, "web.listen: %s", err.msg);
+	else if (!is_loopback(wc->listen) && wc->users_file[0] == '\0')
+		hg_conf_errs_add(errs, where, line, "web.listen: %s is not "
+		    "loopback: set web.users_file too (the page shows "
+		    "patients), or listen on 127.0.0.1", wc->listen);
+	if (wc->users_file[0] != '\0') {
+		line = hg_config_where(cfg, "web.users_file", &where);
+		if (hg_web_users_load(wc->users_file, &u, &err) == -1)
+			hg_conf_errs_add(errs, where, line, "web.users_file: "
+			    "%s", err.msg);
+		hg_web_users_free(u);
+	}
+	(void)file;
+}
+
+struct hg_outbox *
+hg_web_outbox(struct hg_web *w, struct hg_err *err)
+{
+	if (w->ob == NULL && hg_outbox_open(w->cfg->agent.outbox,
+	    HG_OB_READONLY, &w->ob, err) == -1)
+		w->ob = NULL;
+	return w->ob;
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, struct hg_web_resp *resp, int auth)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(resp->body.len,
+	    resp->body.data != NULL ? resp->body.data : (void *)"",
+	    MHD_RESPMEM_MUST_COPY);
+	hg_buf_free(&resp->body);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->type);
+	/* patients' data: never cached, never framed, never sniffed */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; "
+	    "script-src 'unsafe-inline'; connect-src 'self'");
+	if (auth)
+		ret = MHD_queue_basic_auth_fail_response(c, "hisgate", r);
+	else
+		ret = MHD_queue_response(c, resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static const char *
+arg(struct MHD_Connection *c, const char *key)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    key);
+
+	return v != NULL ? v : "";
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_size, void **con_cls)
+{
+	struct hg_web *w = cls;
+	struct hg_web_resp resp;
+	struct hg_web_req rq;
+	char *end;
+	long long id;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	memset(&resp, 0, sizeof resp);
+	resp.status = MHD_HTTP_OK;
+	resp.type = "text/html; charset=utf-8";
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		hg_html_error(&resp, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "只读页面：只接受 GET (read-only)");
+		return reply(c, &resp, 0);
+	}
+	if (*upload_size != 0) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	memset(&rq, 0, sizeof rq);
+	rq.path = url;
+	rq.dept = arg(c, "dept");
+	rq.day = arg(c, "day");
+	rq.paper = arg(c, "paper");
+	rq.fragment = strcmp(arg(c, "part"), "rows") == 0;
+	/* /healthz says nothing about patients: a load balancer or
+	 * systemd's watchdog asks it without a password */
+	if (w->users != NULL && strcmp(url, "/healthz") != 0 &&
+	    hg_web_users_check(w->users, MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &rq.ward) == -1) {
+		hg_html_error(&resp, MHD_HTTP_UNAUTHORIZED, "请登录 (login "
+		    "required)");
+		return reply(c, &resp, 1);
+	}
+	/* a nurse of one ward is not an operator; no users file means
+	 * loopback, where only the host's own users are */
+	rq.operator = w->users == NULL || rq.ward == NULL;
+	rq.state = arg(c, "state");
+	rq.q = arg(c, "q");
+	if ((strcmp(url, "/queue") == 0 || strstr(url, "/history") != NULL) &&
+	    !rq.operator)
+		hg_html_error(&resp, MHD_HTTP_FORBIDDEN, "IT staff only");
+	else if (strcmp(url, "/queue") == 0)
+		hg_web_queue(w, &rq, &resp);
+	else if (strncmp(url, "/bill/", 6) == 0 &&
+	    (id = strtoll(url + 6, &end, 10)) > 0 &&
+	    strcmp(end, "/history") == 0)
+		hg_web_history(w, &rq, id, &resp);
+	else if (strcmp(url, "/") == 0)
+		hg_web_list(w, &rq, &resp);
+	else if (strncmp(url, "/bill/", 6) == 0 && url[6] != '\0' &&
+	    (id = strtoll(url + 6, &end, 10)) > 0 && *end == '\0')
+		hg_web_bill(w, &rq, id, &resp);
+	else if (strcmp(url, "/metrics") == 0)
+		hg_web_metrics(w, &resp);
+	else if (strcmp(url, "/healthz") == 0)
+		hg_web_healthz(w, &resp);
+	else
+		hg_html_error(&resp, MHD_HTTP_NOT_FOUND, "没有这个页面 (not "
+		    "found)");
+	return reply(c, &resp, 0);
+}
+
+int
+hg_web_start(const struct hg_config *cfg, struct hg_web **out,
+    struct hg_err *err)
+{
+	const struct hg_web_conf *wc = &cfg->web;
+	struct hg_web *w;
+	int fd;
+
+	*out = NULL;
+	if (!wc->enabled)
+		return 0;
+	w = hg_xcalloc(1, sizeof *w);
+	w->cfg = cfg;
+	if (wc->users_file[0] != '\0' &&
+	    hg_web_users_load(wc->users_file, &w->users, err) == -1)
+		goto fail;
+	if (w->users == NULL && !is_loopback(wc->listen)) {
+		hg_fail(err, "web.listen: %s is not loopback and there is no "
+		    "web.users_file: not started", wc->listen);
+		goto fail;
+	}
+	if (hg_listen_tcp(wc->listen, &fd, w->bound, sizeof w->bound,
+	    err) == -1) {
+		hg_err_prefix(err, "web.listen");
+		goto fail;
+	}
+	/* One internal thread, asleep in epoll until a browser comes. */
+	w->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL_LINUX_ONLY, 0, NULL, NULL, on_request, w,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+	    MHD_OPTION_END);
+	if (w->d == NULL) {
+		close(fd);
+		hg_fail(err, "web: libmicrohttpd did not start on %s",
+		    w->bound);
+		goto fail;
+	}
+	log_notice("web", "web listening on %s%s", w->bound, w->users ?
+	    " (login required)" : "");
+	*out = w;
+	return 0;
+fail:
+	hg_web_users_free(w->users);
+	free(w);
+	return -1;
+}
+
+void
+hg_web_stop(struct hg_web *w)
+{
+	if (w == NULL)
+		return;
+	/* closes the listening socket too */
+	MHD_stop_daemon(w->d);
+	hg_outbox_close(w->ob);
+	hg_web_users_free(w->users);
+	free(w);
+}

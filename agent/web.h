@@ -1,0 +1,52 @@
+/* The agent's web server (libmicrohttpd): the nurse page (/, /bill/ID),
+ * /metrics and /healthz.  Read-only: it opens the outbox read-only and
+ * holds no secret.  One internal thread that sleeps in the kernel until
+ * a browser connects (no polling).
+ *
+ * Bound to loopback unless a users file is configured: a server reachable
+ * from the ward network without a password would show every patient of
+ * the hospital to anyone on it. */
+#ifndef HG_WEB_H
+#define HG_WEB_H
+
+#include <stdint.h>
+
+#include "lib/conftab.h"
+#include "lib/err.h"
+
+struct hg_web_conf {
+	int	 enabled;
+	char	*listen;		/* ADDRESS:PORT */
+	char	*users_file;		/* "" = none (loopback only) */
+	int64_t	 refresh_seconds;	/* the nurse page's polling period */
+	int64_t	 health_errors;		/* /healthz: this many errors ... */
+	int64_t	 health_window_s;	/* ... within this window: unhealthy */
+	int64_t	 disk_min_mb;		/* free space below this: alarm */
+};
+
+extern const struct hg_conf_key hg_web_keys[];
+
+/* Beyond the table: listen parses, a non-loopback address needs
+ * users_file, and users_file is owner-only and well-formed.  Problems go
+ * to errs as FILE:LINE: ... */
+struct hg_conf_errs;
+struct hg_config;
+void	hg_web_conf_check(const struct hg_config *cfg, const char *file,
+	    struct hg_conf_errs *errs);
+
+struct hg_web;
+/* Start when web.enabled (else *out = NULL and 0).  The configuration
+ * must outlive the server. */
+int	hg_web_start(const struct hg_config *cfg, struct hg_web **out,
+	    struct hg_err *err);
+void	hg_web_stop(struct hg_web *w);	/* NULL is fine */
+
+/* The run loop reports each adapter poll (failed: 1 when it failed), for
+ * /metrics and /healthz.  Cheap, thread-safe, callable with no server. */
+void	hg_web_adapter_poll(const char *adapter, int failed);
+/* The platform transport reports each HTTP exchange (failed: 1 when no
+ * answer came back: not connected, timed out, HTTP error), sign-ins
+ * included, which the journal does not hold. */
+void	hg_web_platform_call(int failed);
+
+#endif

@@ -1,0 +1,103 @@
+/* Inside the web server (agent/web*.c): one request in, one page out.
+ * Every handler runs on libmicrohttpd's one internal thread, so the
+ * server's read-only outbox connection is never shared between threads. */
+#ifndef HG_WEB_INT_H
+#define HG_WEB_INT_H
+
+#include <stdint.h>
+
+#include "agent/conf.h"
+#include "agent/web.h"
+#include "lib/buf.h"
+#include "queue/outbox.h"
+
+struct hg_web_users;
+
+struct hg_web {
+	const struct hg_config *cfg;
+	struct MHD_Daemon *d;
+	struct hg_outbox *ob;		/* read-only, opened on first use */
+	struct hg_web_users *users;	/* NULL: no authentication */
+	char	 bound[128];
+};
+
+struct hg_web_req {
+	const char *path;
+	const char *dept;	/* ?dept=, "" for all */
+	const char *day;	/* ?day=YYYY-MM-DD, "" for today */
+	int	 fragment;	/* ?part=rows: only the table body */
+	const char *paper;	/* ?paper=80: the 80 mm receipt slip */
+	const char *state;	/* /queue?state= */
+	const char *q;		/* /queue?q=: 住院号 or name */
+	int	 operator;	/* may see the IT pages */
+	const char *ward;	/* the user's ward (users file), NULL: all */
+};
+
+struct hg_web_resp {
+	unsigned int status;
+	const char *type;	/* Content-Type */
+	struct hg_buf body;
+};
+
+/* The outbox, opened read-only on first use and again after a failure;
+ * NULL with err when it cannot be opened. */
+struct hg_outbox *hg_web_outbox(struct hg_web *w, struct hg_err *err);
+
+/* Handlers: fill resp (status 200 unless they say otherwise). */
+void	hg_web_list(struct hg_web *w, const struct hg_web_req *rq,
+	    struct hg_web_resp *resp);
+void	hg_web_bill(struct hg_web *w, const struct hg_web_req *rq,
+	    long long id, struct hg_web_resp *resp);
+/* web_ops.c: the IT staff's pages (rq->operator only). */
+void	hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
+	    struct hg_web_resp *resp);
+void	hg_web_history(struct hg_web *w, const struct hg_web_req *rq,
+	    long long id, struct hg_web_resp *resp);
+void	hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp);
+void	hg_web_healthz(struct hg_web *w, struct hg_web_resp *resp);
+
+/* web_html.c: the pieces every page is made of. */
+void	hg_html_esc(struct hg_buf *b, const char *s);	/* NULL: "" */
+void	hg_html_money(struct hg_buf *b, int64_t fen);	/* 1234.50 */
+void	hg_html_time(struct hg_buf *b, int64_t wall_ms); /* local time */
+void	hg_html_head(struct hg_buf *b, const char *title, const char *css);
+void	hg_html_foot(struct hg_buf *b);
+void	hg_html_error(struct hg_web_resp *resp, unsigned int status,
+	    const char *what);
+/* "王小芳" -> "王*芳", "王芳" -> "王*": for a page on a ward screen. */
+char	*hg_web_mask_name(const char *name, char *buf, size_t len);
+/* What a nurse reads for a bill's state, and its CSS class (ok, busy,
+ * wait, bad, person, off); the class colours it, the word says it. */
+const char *hg_web_state_word(const struct hg_row *row, const char **cls);
+/* "2304 结算": what a call does, in words. */
+const char *hg_web_infno_name(const char *infno);
+/* The platform's message or our reason, for a page: ID numbers and the
+ * patient's name masked (allocated; NULL stays NULL). */
+char	*hg_web_reason(const char *msg, const struct hg_row *row);
+
+/* web_auth.c: the users file ("name:crypt-hash[:ward]" a line). */
+int	hg_web_users_load(const char *path, struct hg_web_users **out,
+	    struct hg_err *err);
+void	hg_web_users_free(struct hg_web_users *u);
+/* An "Authorization: Basic ..." header value (NULL: none).  0 and *ward
+ * (NULL for all wards, else owned by u) when it names a user of the file
+ * with the right password, -1 otherwise. */
+int	hg_web_users_check(const struct hg_web_users *u, const char *authz,
+	    const char **ward);
+
+/* web_stats.c: adapter polls and errors seen by this process. */
+struct hg_web_adapter_stat {
+	const char *name;
+	long long polls, errors;
+	int64_t	 last_error_ms;
+};
+/* Calls cb for each adapter seen so far (under a lock: cb must be short). */
+void	hg_web_adapter_each(void (*cb)(const struct hg_web_adapter_stat *,
+	    void *), void *arg);
+/* Adapter poll failures in this process since since_mono_ms. */
+long long hg_web_adapter_errors_since(int64_t since_mono_ms);
+/* Platform exchanges in this process: all, failed, and failed since. */
+void	hg_web_platform_counts(long long *calls, long long *failed);
+long long hg_web_platform_errors_since(int64_t since_mono_ms);
+
+#endif

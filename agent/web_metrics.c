@@ -1,0 +1,306 @@
+/* /metrics (Prometheus text format 0.0.4) and /healthz.  Everything
+ * about bills and calls is counted from the outbox (queue/stats.h), so it
+ * agrees with `hisgate queue list` and survives restarts; adapter polls
+ * are what this process saw (web_stats.c).
+ *
+ * /healthz follows Fluent Bit's rule: unhealthy once web.health_errors
+ * errors happened within web.health_window_s in this process: exchanges
+ * with the platform that got no answer (unreachable, timed out, HTTP
+ * error; sign-ins included) plus failed adapter polls.  The outbox unreadable or the disk alarm is unhealthy
+ * at once. */
+#include "config.h"
+
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "agent/web_int.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "queue/stats.h"
+
+static const char *const states[] = {
+	HG_S_INVALID, HG_S_READY, HG_S_PROGRESS, HG_S_INDOUBT, HG_S_SETTLED,
+	HG_S_REJECTED, HG_S_AMENDED, HG_S_CANCELLED, HG_S_PERSON, NULL,
+};
+
+static void
+addf(struct hg_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+addf(struct hg_buf *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		hg_buf_add(b, line, (size_t)n < sizeof line ? (size_t)n :
+		    sizeof line - 1);
+}
+
+static void
+help(struct hg_buf *b, const char *name, const char *type, const char *text)
+{
+	addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* Free bytes of the outbox's file system; -1 when unknown. */
+static long long
+disk_free(const struct hg_config *cfg)
+{
+	struct statvfs sv;
+	char *copy = hg_xstrdup(cfg->agent.outbox);
+	long long v = -1;
+
+	if (statvfs(dirname(copy), &sv) == 0)
+		v = (long long)sv.f_bavail * (long long)sv.f_frsize;
+	free(copy);
+	return v;
+}
+
+static int
+disk_alarm(const struct hg_config *cfg, long long *free_bytes)
+{
+	*free_bytes = disk_free(cfg);
+	return *free_bytes >= 0 &&
+	    *free_bytes < cfg->web.disk_min_mb * 1024 * 1024;
+}
+
+struct counts {
+	long long n[sizeof states / sizeof states[0]];
+};
+
+static void
+count_cb(const char *state, long long n, void *arg)
+{
+	struct counts *c = arg;
+	size_t i;
+
+	for (i = 0; states[i] != NULL; i++)
+		if (strcmp(states[i], state) == 0)
+			c->n[i] = n;
+}
+
+static int
+trans_cb(const char *state, long long n, void *arg)
+{
+	struct counts *c = arg;
+
+	count_cb(state, n, c);
+	return 0;
+}
+
+static int
+infno_cb(const struct hg_stats_infno *s, void *arg)
+{
+	struct hg_buf *b = arg;
+	int i;
+
+	for (i = 0; i < HG_STATS_NBUCKETS; i++)
+		addf(b, "hisgate_platform_call_duration_seconds_bucket"
+		    "{infno=\"%s\",le=\"%g\"} %lld\n", s->infno,
+		    (double)hg_stats_bucket_ms[i] / 1000.0, s->le[i]);
+	addf(b, "hisgate_platform_call_duration_seconds_bucket"
+	    "{infno=\"%s\",le=\"+Inf\"} %lld\n", s->infno, s->answered);
+	addf(b, "hisgate_platform_call_duration_seconds_sum{infno=\"%s\"} "
+	    "%lld.%03lld\n", s->infno, (long long)(s->sum_ms / 1000),
+	    (long long)(s->sum_ms % 1000));
+	addf(b, "hisgate_platform_call_duration_seconds_count{infno=\"%s\"} "
+	    "%lld\n", s->infno, s->answered);
+	return 0;
+}
+
+/* The per-infno counters, each its own family (after the histogram). */
+struct fam {
+	struct hg_buf *b;
+	int	 which;
+};
+
+static int
+infno_counter_cb(const struct hg_stats_infno *s, void *arg)
+{
+	struct fam *f = arg;
+	static const char *const names[] = { "hisgate_platform_calls_total",
+	    "hisgate_platform_call_retries_total",
+	    "hisgate_platform_answers_lost_total",
+	    "hisgate_platform_calls_failed_total" };
+	long long v = f->which == 0 ? s->calls : f->which == 1 ? s->retries :
+	    f->which == 2 ? s->lost : s->failed;
+
+	addf(f->b, "%s{infno=\"%s\"} %lld\n", names[f->which], s->infno, v);
+	return 0;
+}
+
+static int
+adapter_bills_cb(const char *adapter, const char *state, long long n,
+    void *arg)
+{
+	addf(arg, "hisgate_adapter_bills{adapter=\"%s\",state=\"%s\"} %lld\n",
+	    adapter, state, n);
+	return 0;
+}
+
+static void
+adapter_polls_cb(const struct hg_web_adapter_stat *s, void *arg)
+{
+	addf(arg, "hisgate_adapter_polls_total{adapter=\"%s\"} %lld\n",
+	    s->name, s->polls);
+}
+
+static void
+adapter_errors_cb(const struct hg_web_adapter_stat *s, void *arg)
+{
+	addf(arg, "hisgate_adapter_poll_errors_total{adapter=\"%s\"} %lld\n",
+	    s->name, s->errors);
+}
+
+void
+hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
+{
+	struct hg_buf *b = &resp->body;
+	struct hg_outbox *ob;
+	struct counts now, ever;
+	struct hg_err err;
+	struct fam f;
+	int64_t oldest = 0;
+	long long dfree;
+	size_t i;
+	int ok;
+
+	static const char *const fam_help[] = {
+	    "Platform calls journalled, by infno.",
+	    "Calls beyond the first of their infno for one bill.",
+	    "Calls whose answer was lost (state unknown).",
+	    "Calls refused, or provably never sent." };
+	static const char *const fam_names[] = {
+	    "hisgate_platform_calls_total",
+	    "hisgate_platform_call_retries_total",
+	    "hisgate_platform_answers_lost_total",
+	    "hisgate_platform_calls_failed_total" };
+
+	memset(&now, 0, sizeof now);
+	memset(&ever, 0, sizeof ever);
+	resp->type = "text/plain; version=0.0.4; charset=utf-8";
+	ob = hg_web_outbox(w, &err);
+	ok = ob != NULL &&
+	    hg_outbox_counts(ob, count_cb, &now, &err) == 0 &&
+	    hg_stats_transitions(ob, trans_cb, &ever, &err) == 0 &&
+	    hg_stats_oldest_unsettled(ob, &oldest, &err) == 0;
+	help(b, "hisgate_outbox_up", "gauge",
+	    "1 when the outbox could be read for these metrics.");
+	addf(b, "hisgate_outbox_up %d\n", ok);
+	if (!ok)
+		log_warn("web", "metrics: %s", err.msg);
+	help(b, "hisgate_bills", "gauge", "Bills in the outbox by state.");
+	for (i = 0; states[i] != NULL; i++)
+		addf(b, "hisgate_bills{state=\"%s\"} %lld\n", states[i],
+		    now.n[i]);
+	help(b, "hisgate_oldest_unsettled_seconds", "gauge",
+	    "Age of the oldest bill not finished (0: none).");
+	addf(b, "hisgate_oldest_unsettled_seconds %lld\n", oldest > 0 ?
+	    (long long)((hg_wall_ms() - oldest) / 1000) : 0LL);
+	help(b, "hisgate_state_changes_total", "counter",
+	    "Bills that entered each state (history).");
+	for (i = 0; states[i] != NULL; i++)
+		addf(b, "hisgate_state_changes_total{state=\"%s\"} %lld\n",
+		    states[i], ever.n[i]);
+	help(b, "hisgate_settlements_total", "counter",
+	    "Settlements (2304 succeeded).");
+	addf(b, "hisgate_settlements_total %lld\n", ever.n[4]);
+	help(b, "hisgate_rejections_total", "counter",
+	    "Bills the platform refused.");
+	addf(b, "hisgate_rejections_total %lld\n", ever.n[5]);
+	help(b, "hisgate_in_doubt_total", "counter",
+	    "Times a bill's answer was lost and had to be resolved.");
+	addf(b, "hisgate_in_doubt_total %lld\n", ever.n[3]);
+	if (ok) {
+		help(b, "hisgate_platform_call_duration_seconds", "histogram",
+		    "Time from sending a call to its answer, by infno.");
+		hg_stats_steps(ob, infno_cb, b, &err);
+		for (f.which = 0; f.which < 4; f.which++) {
+			f.b = b;
+			help(b, fam_names[f.which], "counter",
+			    fam_help[f.which]);
+			hg_stats_steps(ob, infno_counter_cb, &f, &err);
+		}
+		help(b, "hisgate_adapter_bills", "gauge",
+		    "Bills in the outbox by adapter and state.");
+		hg_stats_adapters(ob, adapter_bills_cb, b, &err);
+	}
+	{
+		long long calls, failed;
+
+		hg_web_platform_counts(&calls, &failed);
+		help(b, "hisgate_platform_exchanges_total", "counter",
+		    "HTTP exchanges with the platform since the agent started "
+		    "(sign-ins included).");
+		addf(b, "hisgate_platform_exchanges_total %lld\n", calls);
+		help(b, "hisgate_platform_exchange_errors_total", "counter",
+		    "Exchanges that got no answer: not connected, timed out, "
+		    "HTTP error.");
+		addf(b, "hisgate_platform_exchange_errors_total %lld\n", failed);
+	}
+	help(b, "hisgate_adapter_polls_total", "counter",
+	    "Polls of each adapter's source since the agent started.");
+	hg_web_adapter_each(adapter_polls_cb, b);
+	help(b, "hisgate_adapter_poll_errors_total", "counter",
+	    "Polls that failed (source unreadable, outbox busy ...).");
+	hg_web_adapter_each(adapter_errors_cb, b);
+	i = (size_t)disk_alarm(w->cfg, &dfree);
+	help(b, "hisgate_disk_free_bytes", "gauge",
+	    "Free space on the outbox's file system (-1: unknown).");
+	addf(b, "hisgate_disk_free_bytes %lld\n", dfree);
+	help(b, "hisgate_disk_alarm", "gauge",
+	    "1 when free space is below web.disk_min_mb.");
+	addf(b, "hisgate_disk_alarm %d\n", (int)i);
+	help(b, "hisgate_tls_insecure", "gauge",
+	    "1 when the platform's certificate is not verified "
+	    "(platform.insecure).");
+	addf(b, "hisgate_tls_insecure %d\n", !w->cfg->platform.verify);
+}
+
+void
+hg_web_healthz(struct hg_web *w, struct hg_web_resp *resp)
+{
+	const struct hg_web_conf *wc = &w->cfg->web;
+	struct hg_buf *b = &resp->body;
+	struct hg_err err;
+	long long link, ad, dfree;
+	int64_t from = hg_now_ms() - wc->health_window_s * 1000;
+
+	resp->type = "text/plain; charset=utf-8";
+	ad = hg_web_adapter_errors_since(from);
+	link = hg_web_platform_errors_since(from);
+	if (hg_web_outbox(w, &err) == NULL) {
+		resp->status = 503;
+		addf(b, "unhealthy: the outbox cannot be read: %s\n", err.msg);
+		return;
+	}
+	if (disk_alarm(w->cfg, &dfree)) {
+		resp->status = 503;
+		addf(b, "unhealthy: %lld MB free under the outbox, below "
+		    "web.disk_min_mb %lld\n", dfree / (1024 * 1024),
+		    (long long)wc->disk_min_mb);
+		return;
+	}
+	if (link + ad >= wc->health_errors) {
+		resp->status = 503;
+		addf(b, "unhealthy: %lld errors in the last %lld s (platform "
+		    "unreachable or no answer: %lld, adapter polls failed: "
+		    "%lld; limit web.health_errors %lld)\n", link + ad,
+		    (long long)wc->health_window_s, link, ad,
+		    (long long)wc->health_errors);
+		return;
+	}
+	addf(b, "ok: %lld errors in the last %lld s (limit %lld)\n",
+	    link + ad, (long long)wc->health_window_s,
+	    (long long)wc->health_errors);
+}

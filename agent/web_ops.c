@@ -1,0 +1,264 @@
+/* The IT staff's pages (operators only: a user of the users file with no
+ * ward, or anyone on loopback when there is no users file):
+ *   /queue?state=S&q=TEXT   the queue by state, searched by 住院号 or name
+ *   /bill/ID/history        every state change and every platform call of
+ *                           one bill (infno, msgid, times, answer)
+ * Read-only like the rest: retry and replay stay on the command line.
+ * Requests and responses of the journal are never shown (they hold the
+ * certificate number); answers are masked as everywhere. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "agent/web_int.h"
+#include "lib/jsonx.h"
+#include "lib/log.h"
+#include "queue/steps.h"
+
+#define MAX_ROWS	500
+
+static const char *const states[] = {
+	HG_S_READY, HG_S_PROGRESS, HG_S_INDOUBT, HG_S_PERSON, HG_S_INVALID,
+	HG_S_AMENDED, HG_S_REJECTED, HG_S_SETTLED, HG_S_CANCELLED, NULL,
+};
+
+struct q_ctx {
+	struct hg_buf *b;
+	const char *q;
+	size_t	 shown, matched;
+};
+
+static int
+matches(const struct hg_row *r, const char *name, const char *q)
+{
+	if (q[0] == '\0')
+		return 1;
+	return (r->ipt_no != NULL && strstr(r->ipt_no, q) != NULL) ||
+	    (name != NULL && strcmp(name, q) == 0);
+}
+
+static int
+q_row(const struct hg_row *r, void *arg)
+{
+	struct q_ctx *c = arg;
+	struct hg_buf *b = c->b;
+	struct json_object *o = json_tokener_parse(r->bill_json);
+	const char *name = hg_json_get_str(o, "psn_name"), *cls, *word;
+	char mask[64], id[32];
+	char *why;
+
+	if (!matches(r, name, c->q))
+		goto out;
+	c->matched++;
+	if (c->shown >= MAX_ROWS)
+		goto out;
+	c->shown++;
+	snprintf(id, sizeof id, "%lld", r->id);
+	word = hg_web_state_word(r, &cls);
+	hg_buf_adds(b, "<tr><td><a href=\"/bill/");
+	hg_buf_adds(b, id);
+	hg_buf_adds(b, "/history\">");
+	hg_buf_adds(b, id);
+	hg_buf_adds(b, "</a></td><td>");
+	hg_html_esc(b, r->adapter);
+	hg_buf_adds(b, "</td><td>");
+	hg_html_esc(b, r->ipt_no);
+	hg_buf_adds(b, "</td><td>");
+	hg_html_esc(b, hg_web_mask_name(name != NULL ? name : "", mask,
+	    sizeof mask));
+	hg_buf_adds(b, "</td><td><span class=\"st ");
+	hg_buf_adds(b, cls);
+	hg_buf_adds(b, "\">");
+	hg_html_esc(b, r->state);
+	hg_buf_adds(b, "</span> ");
+	hg_buf_adds(b, word);
+	hg_buf_adds(b, "</td><td>");
+	hg_html_esc(b, r->step);
+	hg_buf_adds(b, "</td><td class=\"amt\">");
+	hg_html_money(b, r->total);
+	hg_buf_adds(b, "</td><td>");
+	hg_html_time(b, r->updated_ms);
+	hg_buf_adds(b, "</td><td class=\"note\">");
+	why = hg_web_reason(r->err_msg != NULL ? r->err_msg : r->reasons, r);
+	hg_html_esc(b, why);
+	free(why);
+	hg_buf_adds(b, "</td></tr>\n");
+out:
+	json_object_put(o);
+	return 0;
+}
+
+static void
+count_cb(const char *state, long long n, void *arg)
+{
+	long long *v = arg;
+	size_t i;
+
+	for (i = 0; states[i] != NULL; i++)
+		if (strcmp(states[i], state) == 0)
+			v[i] = n;
+}
+
+void
+hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
+    struct hg_web_resp *resp)
+{
+	struct hg_buf *b = &resp->body;
+	struct hg_outbox *ob;
+	struct hg_err err;
+	struct q_ctx c = { NULL, rq->q, 0, 0 };
+	long long n[sizeof states / sizeof states[0]];
+	const char *state = NULL;
+	char num[64];
+	size_t i;
+
+	memset(n, 0, sizeof n);
+	for (i = 0; states[i] != NULL; i++)
+		if (strcmp(rq->state, states[i]) == 0)
+			state = states[i];
+	if (rq->state[0] != '\0' && state == NULL) {
+		hg_html_error(resp, 400, "state: unknown bill state");
+		return;
+	}
+	if ((ob = hg_web_outbox(w, &err)) == NULL ||
+	    hg_outbox_counts(ob, count_cb, n, &err) == -1) {
+		log_warn("web", "%s", err.msg);
+		hg_html_error(resp, 503, "the outbox cannot be read");
+		return;
+	}
+	hg_html_head(b, "hisgate queue", NULL);
+	hg_buf_adds(b, "<h1>Queue</h1><nav><a href=\"/queue\">all</a>");
+	for (i = 0; states[i] != NULL; i++) {
+		snprintf(num, sizeof num, " (%lld)", n[i]);
+		hg_buf_adds(b, " · <a href=\"/queue?state=");
+		hg_buf_adds(b, states[i]);
+		hg_buf_adds(b, "\">");
+		hg_buf_adds(b, states[i]);
+		hg_buf_adds(b, num);
+		hg_buf_adds(b, "</a>");
+	}
+	hg_buf_adds(b, "</nav><form method=\"get\" action=\"/queue\">");
+	if (state != NULL) {
+		hg_buf_adds(b, "<input type=\"hidden\" name=\"state\" value=\"");
+		hg_buf_adds(b, state);
+		hg_buf_adds(b, "\">");
+	}
+	hg_buf_adds(b, "<label>住院号或姓名 <input name=\"q\" value=\"");
+	hg_html_esc(b, rq->q);
+	hg_buf_adds(b, "\"></label> <button type=\"submit\">search</button>"
+	    "</form>\n<table><thead><tr><th>id</th><th>adapter</th>"
+	    "<th>住院号</th><th>姓名</th><th>state</th><th>step</th>"
+	    "<th class=\"amt\">total</th><th>updated</th><th>why</th></tr>"
+	    "</thead><tbody id=\"rows\">\n");
+	c.b = b;
+	if (hg_outbox_list(ob, state, q_row, &c, &err) == -1)
+		log_warn("web", "%s", err.msg);
+	hg_buf_adds(b, "</tbody></table>\n<p class=\"note\">");
+	snprintf(num, sizeof num, "%zu of %zu", c.shown, c.matched);
+	hg_buf_adds(b, num);
+	hg_buf_adds(b, " shown</p>\n");
+	hg_html_foot(b);
+}
+
+static int
+hist_row(int64_t at_ms, const char *from, const char *to, const char *reason,
+    void *arg)
+{
+	struct hg_buf *b = ((void **)arg)[0];
+	const struct hg_row *r = ((void **)arg)[1];
+	char *why = hg_web_reason(reason, r);
+
+	hg_buf_adds(b, "<tr><td>");
+	hg_html_time(b, at_ms);
+	hg_buf_adds(b, "</td><td>");
+	hg_html_esc(b, from != NULL ? from : "—");
+	hg_buf_adds(b, " → ");
+	hg_html_esc(b, to);
+	hg_buf_adds(b, "</td><td>");
+	hg_html_esc(b, why);
+	hg_buf_adds(b, "</td></tr>\n");
+	free(why);
+	return 0;
+}
+
+void
+hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
+    struct hg_web_resp *resp)
+{
+	struct hg_buf *b = &resp->body;
+	struct hg_outbox *ob;
+	struct hg_row row;
+	struct hg_step *st = NULL;
+	struct hg_err err;
+	void *ctx[2];
+	size_t i, n = 0;
+	char num[32];
+
+	(void)rq;
+	memset(&row, 0, sizeof row);
+	if ((ob = hg_web_outbox(w, &err)) == NULL) {
+		hg_html_error(resp, 503, "the outbox cannot be read");
+		return;
+	}
+	if (hg_outbox_get(ob, id, &row, &err) == -1) {
+		hg_html_error(resp, 404, "no such bill");
+		goto out;
+	}
+	snprintf(num, sizeof num, "%lld", id);
+	hg_html_head(b, "hisgate bill history", NULL);
+	hg_buf_adds(b, "<h1>Bill ");
+	hg_buf_adds(b, num);
+	hg_buf_adds(b, " · ");
+	hg_html_esc(b, row.ipt_no);
+	hg_buf_adds(b, " · ");
+	hg_html_esc(b, row.state);
+	hg_buf_adds(b, "</h1><nav><a href=\"/queue\">queue</a> · <a href="
+	    "\"/bill/");
+	hg_buf_adds(b, num);
+	hg_buf_adds(b, "\">slip</a></nav>\n<h2>States</h2><table id=\"states\">"
+	    "<thead><tr><th>at</th><th>change</th><th>why</th></tr></thead>"
+	    "<tbody>\n");
+	ctx[0] = b;
+	ctx[1] = &row;
+	if (hg_outbox_history(ob, id, hist_row, ctx, &err) == -1)
+		log_warn("web", "%s", err.msg);
+	hg_buf_adds(b, "</tbody></table>\n<h2>Platform calls</h2>"
+	    "<table id=\"calls\"><thead><tr><th>infno</th><th>msgid</th>"
+	    "<th>sent</th><th>answered</th><th>answer</th></tr></thead>"
+	    "<tbody>\n");
+	if (hg_steps_list(ob, id, &st, &n, &err) == -1)
+		log_warn("web", "%s", err.msg);
+	for (i = 0; i < n; i++) {
+		char *why = hg_web_reason(st[i].err_msg, &row);
+
+		hg_buf_adds(b, "<tr><td>");
+		hg_html_esc(b, st[i].infno);
+		hg_buf_addc(b, ' ');
+		hg_buf_adds(b, hg_web_infno_name(st[i].infno));
+		hg_buf_adds(b, "</td><td>");
+		hg_html_esc(b, st[i].msgid);
+		hg_buf_adds(b, "</td><td>");
+		if (st[i].sent_ms > 0)
+			hg_html_time(b, st[i].sent_ms);
+		hg_buf_adds(b, "</td><td>");
+		if (st[i].answered_ms > 0)
+			hg_html_time(b, st[i].answered_ms);
+		hg_buf_adds(b, "</td><td>");
+		hg_html_esc(b, st[i].state);
+		if (why != NULL) {
+			hg_buf_adds(b, ": ");
+			hg_html_esc(b, why);
+		}
+		hg_buf_adds(b, "</td></tr>\n");
+		free(why);
+	}
+	hg_buf_adds(b, "</tbody></table>\n");
+	hg_html_foot(b);
+out:
+	hg_steps_free(st, n);
+	hg_row_free(&row);
+}

@@ -1,0 +1,292 @@
+/* The audit's tables (see audit_store.h). */
+#include "config.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "lib/log.h"
+#include "queue/audit_store.h"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS audit_runs ("
+    " id INTEGER PRIMARY KEY,"
+    " bill_id INTEGER NOT NULL REFERENCES bills (id) ON DELETE CASCADE,"
+    " hash TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL,"
+    " held INTEGER NOT NULL,"
+    " released_ms INTEGER,"
+    " released_why TEXT);"
+    "CREATE INDEX IF NOT EXISTS audit_runs_bill ON audit_runs (bill_id);"
+    "CREATE TABLE IF NOT EXISTS audit_findings ("
+    " id INTEGER PRIMARY KEY,"
+    " bill_id INTEGER NOT NULL REFERENCES bills (id) ON DELETE CASCADE,"
+    " at_ms INTEGER NOT NULL,"
+    " rule TEXT NOT NULL,"
+    " severity TEXT NOT NULL,"
+    " line INTEGER,"
+    " text TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS audit_findings_at ON audit_findings (at_ms);";
+
+/* SQLite's failure as ours: what passes (busy, full, I/O) is HG_ETEMP. */
+static int
+db_fail(struct hg_outbox *ob, int rc, const char *what, struct hg_err *err)
+{
+	sqlite3 *db = hg_outbox_db(ob);
+	int prim = rc & 0xff;
+
+	hg_outbox_note_rc(sqlite3_extended_errcode(db));
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED || prim == SQLITE_FULL ||
+	    prim == SQLITE_IOERR || prim == SQLITE_READONLY ||
+	    prim == SQLITE_CANTOPEN)
+		return hg_failt(err, "outbox: audit %s: %s", what,
+		    sqlite3_errmsg(db));
+	return hg_fail(err, "outbox: audit %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Do the tables exist?  1, 0, -1. */
+static int
+have_tables(struct hg_outbox *ob, struct hg_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(hg_outbox_db(ob), "SELECT 1 FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'audit_findings'", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(ob, rc, "tables", err);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_fail(ob, rc, "tables", err);
+}
+
+static int
+prepare(struct hg_outbox *ob, const char *sql, sqlite3_stmt **s,
+    struct hg_err *err)
+{
+	int rc = sqlite3_prepare_v2(hg_outbox_db(ob), sql, -1, s, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(ob, rc, "query", err);
+}
+
+static int
+done(struct hg_outbox *ob, sqlite3_stmt *s, struct hg_err *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(ob, rc, "write", err);
+}
+
+static void
+text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+hg_audit_store_seen(struct hg_outbox *ob, long long id, const char *hash,
+    int *held, struct hg_err *err)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	*held = 0;
+	if ((r = have_tables(ob, err)) != 1)
+		return r;
+	if (prepare(ob, "SELECT held AND released_ms IS NULL FROM audit_runs "
+	    "WHERE bill_id = ?1 AND hash = ?2 ORDER BY id DESC LIMIT 1", &s,
+	    err) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	text(s, 2, hash);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		*held = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (r == SQLITE_ROW)
+		return 1;
+	return r == SQLITE_DONE ? 0 : db_fail(ob, r, "read", err);
+}
+
+static int
+history(struct hg_outbox *ob, long long id, int64_t now, const char *from,
+    const char *to, const char *why, struct hg_err *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(ob, "INSERT INTO history (bill_id, at_ms, from_state, "
+	    "to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)", &s, err) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	text(s, 3, from);
+	text(s, 4, to);
+	text(s, 5, why);
+	return done(ob, s, err);
+}
+
+int
+hg_audit_store_record(struct hg_outbox *ob, long long id, const char *hash,
+    const char *state, const struct hg_audit_rec *r, size_t n,
+    const char *hold_reason, struct hg_err *err)
+{
+	int64_t now = hg_wall_ms();
+	sqlite3_stmt *s;
+	char why[600];
+	size_t i;
+	int rc;
+
+	if (hg_outbox_begin(ob, err) == -1)
+		return -1;
+	if ((rc = sqlite3_exec(hg_outbox_db(ob), schema, NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		db_fail(ob, rc, "tables", err);
+		goto fail;
+	}
+	if (prepare(ob, "INSERT INTO audit_runs (bill_id, hash, at_ms, held) "
+	    "VALUES (?1, ?2, ?3, ?4)", &s, err) == -1)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	text(s, 2, hash);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int(s, 4, hold_reason != NULL);
+	if (done(ob, s, err) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (prepare(ob, "INSERT INTO audit_findings (bill_id, at_ms, "
+		    "rule, severity, line, text) VALUES (?1, ?2, ?3, ?4, ?5, "
+		    "?6)", &s, err) == -1)
+			goto fail;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, now);
+		text(s, 3, r[i].rule);
+		text(s, 4, r[i].sev);
+		sqlite3_bind_int(s, 5, r[i].line);
+		text(s, 6, r[i].text);
+		snprintf(why, sizeof why, "audit %s %s: %s", r[i].sev,
+		    r[i].rule, r[i].text);
+		if (done(ob, s, err) == -1 ||
+		    history(ob, id, now, state, state, why, err) == -1)
+			goto fail;
+	}
+	if (hold_reason != NULL && hg_outbox_set_state(ob, id, state,
+	    HG_S_HELD, hold_reason, err) == -1)
+		goto fail;
+	return hg_outbox_commit(ob, err);
+fail:
+	hg_outbox_rollback(ob);
+	return -1;
+}
+
+/* Who is releasing: the person behind sudo, else this user. */
+static const char *
+who(char *buf, size_t len)
+{
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (s != NULL && *s != '\0')
+		snprintf(buf, len, "%s", s);
+	else if ((pw = getpwuid(getuid())) != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "uid %ld", (long)getuid());
+	return buf;
+}
+
+int
+hg_audit_store_release(struct hg_outbox *ob, long long id, const char *reason,
+    struct hg_err *err)
+{
+	char why[600], user[64];
+	sqlite3_stmt *s;
+
+	if (reason == NULL || *reason == '\0')
+		return hg_fail(err, "bill %lld: a release needs a reason "
+		    "(--reason \"...\"): it is kept in the bill's history", id);
+	snprintf(why, sizeof why, "released from the audit by %s: %s",
+	    who(user, sizeof user), reason);
+	if (hg_outbox_begin(ob, err) == -1)
+		return -1;
+	if (hg_outbox_set_state(ob, id, HG_S_HELD, HG_S_READY, why, err) == -1)
+		goto fail;
+	if (have_tables(ob, err) == 1) {
+		if (prepare(ob, "UPDATE audit_runs SET released_ms = ?2, "
+		    "released_why = ?3 WHERE bill_id = ?1 AND released_ms IS "
+		    "NULL", &s, err) == -1)
+			goto fail;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, hg_wall_ms());
+		text(s, 3, why);
+		if (done(ob, s, err) == -1)
+			goto fail;
+	}
+	return hg_outbox_commit(ob, err);
+fail:
+	hg_outbox_rollback(ob);
+	return -1;
+}
+
+int
+hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
+    int (*cb)(long long, int64_t, const char *, const char *, int,
+    const char *, void *), void *arg, struct hg_err *err)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = have_tables(ob, err)) != 1)
+		return r;
+	if (prepare(ob, "SELECT bill_id, at_ms, rule, severity, line, text "
+	    "FROM audit_findings WHERE at_ms >= ?1 ORDER BY id", &s,
+	    err) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, since_ms);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    (const char *)sqlite3_column_text(s, 3),
+		    sqlite3_column_int(s, 4),
+		    (const char *)sqlite3_column_text(s, 5), arg) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : db_fail(ob, r, "read", err);
+}
+
+int
+hg_audit_store_others(struct hg_outbox *ob, long long id,
+    const char *patient_key, int (*cb)(const char *, void *), void *arg,
+    struct hg_err *err)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (patient_key == NULL || *patient_key == '\0')
+		return 0;
+	/* bills_patient (patient_key, id) */
+	if (prepare(ob, "SELECT bill_json FROM bills WHERE patient_key = ?1 "
+	    "AND id <> ?2 AND state NOT IN ('invalid', 'cancelled') "
+	    "ORDER BY id", &s, err) == -1)
+		return -1;
+	text(s, 1, patient_key);
+	sqlite3_bind_int64(s, 2, id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(s, 0), arg) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : db_fail(ob, r, "read", err);
+}

@@ -1,0 +1,53 @@
+/* The audit's records in the outbox (issue 12): which content of a bill
+ * was audited, its findings, and releases of held bills.  Two tables of
+ * their own (audit_runs, audit_findings), created by the first writer
+ * (CREATE TABLE IF NOT EXISTS, as the writeback table); readers see no
+ * tables as no records.  Every finding is also a history row of its bill,
+ * so `queue show` lists it with the rest of the bill's life. */
+#ifndef HG_AUDIT_STORE_H
+#define HG_AUDIT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "queue/outbox.h"
+
+/* Has this content (hash) of bill id been audited?  1 (with *held: it was
+ * held and not released since), 0 no, -1 error. */
+int	hg_audit_store_seen(struct hg_outbox *ob, long long id,
+	    const char *hash, int *held, struct hg_err *err);
+
+struct hg_audit_rec {
+	const char *rule;	/* "duplicate_charge" */
+	const char *sev;	/* "warn" | "block" */
+	int	 line;
+	const char *text;
+};
+
+/* In one transaction: the run, each finding (a row and a history row at
+ * the bill's state `state`) and, when hold_reason is not NULL, the move
+ * from `state` to held_by_audit. */
+int	hg_audit_store_record(struct hg_outbox *ob, long long id,
+	    const char *hash, const char *state, const struct hg_audit_rec *r,
+	    size_t n, const char *hold_reason, struct hg_err *err);
+
+/* A person releases a held bill: held_by_audit -> ready with a history
+ * row naming who and why; its findings stay.  HG_EPERM when the bill is
+ * not held. */
+int	hg_audit_store_release(struct hg_outbox *ob, long long id,
+	    const char *reason, struct hg_err *err);
+
+/* Findings recorded at or after since_ms, oldest first. */
+int	hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
+	    int (*cb)(long long id, int64_t at_ms, const char *rule,
+	    const char *sev, int line, const char *text, void *arg),
+	    void *arg, struct hg_err *err);
+
+/* The other bills of a patient (bill_json), for the rules that look at
+ * them. */
+int	hg_audit_store_others(struct hg_outbox *ob, long long id,
+	    const char *patient_key, int (*cb)(const char *bill_json,
+	    void *arg), void *arg, struct hg_err *err);
+
+#endif

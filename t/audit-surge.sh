@@ -1,0 +1,81 @@
+#!/bin/bash
+# End to end, the cost-surge alarm: a month of generated cross-province
+# discharges (t/gen-csv --month) taken in by the real agent.  When one
+# department's costs for one insured region rise 25 % for ten days the
+# alarm fires once, names the department and the region, the dearest
+# bills and the item that rose most, and clears when the costs fall back;
+# a rise of 15 % does not fire.  Window 7 days, threshold 20 %.
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+# month DIR PCT[:FROM:TO]: the agent's outbox with April 2024, dept 0312's
+# bills of insured region 110105 PCT % dearer from the 11th to the 20th
+# (or FROM to TO)
+month() {
+	local d=$1
+	mkconf "$d" 'columns = { insuplc_admdvs = "参保地"; };'
+	sed -i "s|^  poll_ms = 200;|  poll_ms = 200;\n  audit_dir = \"$d/audit.d\";|" \
+	    "$d/hisgate.conf"
+	printf 'settle: { enabled = false; };\n' >>"$d/hisgate.conf"
+	mkdir -p "$d/audit.d"
+	printf 'rule cost_surge warn threshold=20 window=7 min_bills=5\n' \
+	    >"$d/audit.d/rules.conf"
+	local s=$2
+	case $s in *:*) ;; *) s=$s:11:20;; esac
+	"$PY" "$top_srcdir/t/gen-csv" --month 2024-04 -n 2 -s 5 \
+	    --surge "0312:110105:$s" "$T/src-$2" >/dev/null
+	start_agent "$d"
+	for f in "$T/src-$2"/*.csv; do drop "$f" "$d/in"; done
+	wait_until 120 ready_is "$d" 360
+	check "$2 %: the month's 360 bills are in the outbox" ready_is "$d" 360
+	stop_agent "$d"
+}
+ready_is() {
+	[ "$("$HISGATE" status --json -c "$1/hisgate.conf" 2>/dev/null |
+	    py 'd["states"].get("ready", 0)' 2>/dev/null)" = "$2" ]
+}
+
+D=$T/up25
+month "$D" 25
+js=$("$HISGATE" audit --json --since 2024-04-01 -c "$D/hisgate.conf")
+is "+25 %: one alarm" "$(py 'len(d["surge"])' <<<"$js")" 1
+is "naming the department" "$(py 'd["surge"][0]["dept"]' <<<"$js")" "0312 呼吸内科"
+is "and the insured region" "$(py 'd["surge"][0]["region"]' <<<"$js")" 110105
+is "it fires when six of the window's seven days are dearer" \
+    "$(py 'd["surge"][0]["fired"]' <<<"$js")" 2024-04-16
+is "and clears when the costs fall back" \
+    "$(py 'd["surge"][0]["cleared"]' <<<"$js")" 2024-04-19
+is "averages per discharge, before and after" \
+    "$(py '(d["surge"][0]["prev_avg"], d["surge"][0]["cur_avg"])' <<<"$js")" \
+    "(560.0, 680.0)"
+is "the dearest bills drive it" \
+    "$(py '[b["total"] for b in d["surge"][0]["top_bills"]]' <<<"$js")" \
+    "[700.0, 700.0, 700.0]"
+is "the item that rose most: the CT" \
+    "$(py 'd["surge"][0]["top_items"][0]["code"]' <<<"$js")" 002701000070000
+out=$("$HISGATE" audit --since 2024-04-01 -c "$D/hisgate.conf")
+check "the text output says it" grep -q \
+    "SURGE dept 0312 呼吸内科, insured region 110105: fired 2024-04-16, cleared 2024-04-19" <<<"$out"
+check "with the rise" grep -q "560.00 -> 680.00 yuan (+21.4 %), 14 bills against 14" <<<"$out"
+check "of the month's cross-province discharges" grep -q \
+    "cost surge of 360 cross-province discharges" <<<"$out"
+
+D=$T/up15
+month "$D" 15
+js=$("$HISGATE" audit --json --since 2024-04-01 -c "$D/hisgate.conf")
+is "+15 %: no alarm" "$(py 'len(d["surge"])' <<<"$js")" 0
+
+# the daemon logs an alarm that is on at the latest discharge: dearer
+# from the 25th; its workers audit bills (the platform is unreachable,
+# nothing is settled)
+D=$T/late
+month "$D" 25:25:30
+printf 'platform: { url = "http://127.0.0.1:1/"; };\n' >>"$D/hisgate.conf"
+sed -i 's/^settle: { enabled = false; };$/settle: { workers = 1; backoff_base_ms = 5000; };/' \
+    "$D/hisgate.conf"
+start_agent "$D"
+check "the daemon logs the surge" wait_until 60 grep -q \
+    "audit: cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days" \
+    "$D/agent.log"
+stop_agent "$D"
+is "once" "$(grep -c 'cost surge: department' "$D/agent.log")" 1
+done_testing

@@ -1,0 +1,115 @@
+#!/bin/bash
+# End to end, the pre-settlement audit: the real agent and simulator.  A
+# bill with a duplicate charge (rule at block) is held as held_by_audit:
+# no call reaches the platform, queue show lists the finding, and only
+# `queue release ID --reason` lets it go; a bill with a warn finding is
+# settled at once, the finding in its history.  check-config names a bad
+# rule line; hisgate audit lists the findings.
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+D=$T/agent
+mkconf "$D"
+sed -i "s|^  poll_ms = 200;|  poll_ms = 200;\n  audit_dir = \"$D/audit.d\";|" \
+    "$D/hisgate.conf"
+mkdir -p "$D/audit.d"
+cat >"$D/audit.d/rules.conf" <<'EOR'
+# the test's rules
+rule duplicate_charge block
+rule phantom_stay warn days=3
+EOR
+start_sim --seed 3
+cat >>"$D/hisgate.conf" <<EOC
+platform: { url = "http://127.0.0.1:$port/"; };
+settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; rate_per_sec = 100; };
+EOC
+out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
+is "check-config accepts the rules" "$?" 0
+
+# a bad line: FILE:LINE and what was expected
+cp -r "$D/audit.d" "$T/bad.d"
+printf 'rule price_cap stop\n' >>"$T/bad.d/rules.conf"
+sed "s|$D/audit.d|$T/bad.d|" "$D/hisgate.conf" >"$T/bad.conf"
+out=$("$HISGATE" check-config -c "$T/bad.conf" 2>&1)
+is "check-config fails on a bad rule line" "$?" 1
+check "naming the file, the line and what was expected" grep -qF \
+    "$T/bad.d/rules.conf:4: rule price_cap: severity \"stop\": expected off, warn or block" <<<"$out"
+
+# 王芳's sample bill (no care on 03-03 to 03-05: a warning) and 张伟's,
+# whose first charge is there twice under two serials
+gbk "$DATA/sample-6a.csv" "$T/bills-0301.csv"
+{
+	sed -e 's/ZY2024000123/ZY2024000124/' -e 's/王芳/张伟/' \
+	    -e 's/11010519491231002X/41010219650312231X/' "$DATA/sample-6a.csv"
+	sed -n 2p "$DATA/sample-6a.csv" | sed -e 's/ZY2024000123/ZY2024000124/' \
+	    -e 's/王芳/张伟/' -e 's/11010519491231002X/41010219650312231X/' \
+	    -e 's/,呼吸内科,1,/,呼吸内科,9,/'
+} >"$T/dup.csv"
+gbk "$T/dup.csv" "$T/bills-0302.csv"
+
+state_of() {
+	"$HISGATE" queue list --json -c "$D/hisgate.conf" 2>/dev/null |
+	    py "[b['state'] for b in d if b['ipt_no'] == '$1'] or ['']" \
+	    2>/dev/null | tr -d "[]'"
+}
+id_of() {
+	"$HISGATE" queue list --json -c "$D/hisgate.conf" 2>/dev/null |
+	    py "[b['id'] for b in d if b['ipt_no'] == '$1'][0]"
+}
+is_state() { [ "$(state_of "$1")" = "$2" ]; }
+
+start_agent "$D"
+drop "$T/bills-0301.csv" "$D/in"
+drop "$T/bills-0302.csv" "$D/in"
+check "the warned bill is settled" wait_until 60 is_state ZY2024000123 settled
+check "the duplicate is held by the audit" wait_until 60 is_state ZY2024000124 held_by_audit
+A=$(id_of ZY2024000123)
+B=$(id_of ZY2024000124)
+show=$("$HISGATE" queue show "$A" -c "$D/hisgate.conf")
+check "queue show: the warning is in the settled bill's history" grep -q \
+    "audit warn phantom_stay: no medication, examination or treatment from 2024-03-03 to 2024-03-05" <<<"$show"
+show=$("$HISGATE" queue show "$B" -c "$D/hisgate.conf")
+check "queue show: the duplicate's finding" grep -q \
+    "audit block duplicate_charge: lines 2 and 5: XJ01DCA040B002010100001 charged 2 times at 2024-03-01 09:10:00" <<<"$show"
+check "queue show: held, and how to release it" grep -q \
+    "held_by_audit.*held by the audit: 1 finding at block (duplicate_charge).*queue release $B" <<<"$show"
+js=$("$HISGATE" queue show "$B" --json -c "$D/hisgate.conf")
+is "no call of the held bill reached the platform" \
+    "$(py 'len(d.get("calls", []))' <<<"$js")" 0
+check "the hold is logged" grep -q "audit: bill $B: held by the audit" "$D/agent.log"
+# it stays held: the workers' claim skips it
+sleep 1
+is "still held a moment later" "$(state_of ZY2024000124)" held_by_audit
+
+out=$("$HISGATE" audit -c "$D/hisgate.conf" --since 2000-01-01)
+check "hisgate audit lists the block finding" grep -q "bill $B .*block duplicate_charge" <<<"$out"
+check "and the warning" grep -q "bill $A .*warn  phantom_stay" <<<"$out"
+check "and counts the held bill" grep -q "bills held by the audit: 1" <<<"$out"
+js=$("$HISGATE" audit --json -c "$D/hisgate.conf" --since 2000-01-01)
+is "audit --json: findings" "$(py 'sorted(f["rule"] for f in d["findings"])' <<<"$js")" \
+    "['duplicate_charge', 'phantom_stay', 'phantom_stay']"
+is "audit --json: held" "$(py 'd["held"]' <<<"$js")" 1
+check "no name or ID number in the audit's output" bash -c \
+    "! grep -q -e 张伟 -e 41010219650312231X <<<'$out$js'"
+
+out=$("$HISGATE" queue release "$B" -c "$D/hisgate.conf" 2>&1)
+is "release without a reason is refused" "$?" 2
+out=$("$HISGATE" queue release "$A" --reason "x" -c "$D/hisgate.conf" 2>&1)
+is "a bill that is not held cannot be released" "$?" 1
+check "saying so" grep -q "bill $A is settled, not held_by_audit" <<<"$out"
+out=$("$HISGATE" queue release "$B" --reason "two doses that day, order 4711" -c "$D/hisgate.conf" 2>&1)
+is "release with a reason" "$?" 0
+check "the released bill is settled" wait_until 60 is_state ZY2024000124 settled
+show=$("$HISGATE" queue show "$B" -c "$D/hisgate.conf")
+check "its history says who released it and why" grep -q \
+    "held_by_audit -> ready .*released from the audit by .*: two doses that day, order 4711" <<<"$show"
+is "audited once: one finding row" \
+    "$(grep -c 'audit block duplicate_charge' <<<"$show")" 1
+stop_agent
+ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
+is "ledger: two visits settled, each once" \
+    "$(py 'sorted(v["setl_cnt"] for v in d["visits"])' <<<"$ledger")" "[1, 1]"
+# the audit's rows go with their bill (foreign keys are on)
+out=$("$HISGATE" queue purge "$(date -d tomorrow +%F)" --yes -c "$D/hisgate.conf" 2>&1)
+is "queue purge removes audited bills" "$?" 0
+is "none is left" "$("$HISGATE" status --json -c "$D/hisgate.conf" | py 'd["total"]')" 0
+done_testing

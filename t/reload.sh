@@ -1,0 +1,92 @@
+#!/bin/bash
+# End to end: SIGHUP while the mapping file is missing (an editor or a
+# script replacing it), broken or unreadable keeps the old table, says so
+# at warning level, and new bills are still mapped; once a good file is
+# back, the next SIGHUP puts the new table in force.
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+D=$T/agent
+mkconf "$D"
+echo 'settle: { enabled = false; };' >>"$D/hisgate.conf"
+OLD=XJ01DCA040B002010100001
+NEW=XJ01DCA040B002010100002
+printf 'local_code,national_code,name\nYP000456,%s,注射用头孢呋辛钠\n' "$OLD" \
+    >"$D/mapping.csv"
+
+# bill N: an export of one bill (住院号 ZY20240003NN) whose first fee
+# carries only the local code YP000456: the mapping must give its code
+bill() {
+	sed -e "s/ZY2024000123/ZY20240003$1/" -e "s/,$OLD,/,,/" \
+	    "$DATA/sample-6a.csv" >"$T/bill-$1.csv"
+	drop "$T/bill-$1.csv" "$D/in"
+	wait_until 20 test -e "$D/in/done/bill-$1.csv" -o \
+	    -e "$D/in/rejected/bill-$1.csv" || return 1
+}
+# code_of N: state and national code of bill N's fee YP000456
+code_of() {
+	local id
+	id=$("$HISGATE" queue list --json -c "$D/hisgate.conf" |
+	    py "[b['id'] for b in d if b['ipt_no'] == 'ZY20240003$1'][0]")
+	"$HISGATE" queue show "$id" --json -c "$D/hisgate.conf" | py "
+d['state'] + ' ' + [f.get('med_list_codg') for f in d['bill']['feedetail']
+    if f.get('medins_list_codg') == 'YP000456'][0]"
+}
+# hup PATTERN: SIGHUP, then wait for one more log line matching PATTERN
+hup() {
+	local n
+	n=$(grep -c -- "$1" "$D/agent.log")
+	kill -HUP "$agent_pid"
+	wait_until 20 sh -c "[ \$(grep -c -- '$1' '$D/agent.log') -gt $n ]"
+}
+kept="warning: .*SIGHUP: the mapping was not reloaded, the old table (1 codes) stays in force"
+
+start_agent "$D"
+check "bill 01 is taken in" bill 01
+is "mapped by the table" "$(code_of 01)" "ready $OLD"
+
+# --- the file is gone (mid-replace) --------------------------------------
+mv "$D/mapping.csv" "$T/mapping.saved"
+check "SIGHUP with the mapping missing: a warning" hup "$kept"
+check "naming the file and why" \
+    grep -q "$kept: $D/mapping.csv: cannot open: No such file" "$D/agent.log"
+check "bill 02 is taken in" bill 02
+is "still mapped by the old table, not 未对码" "$(code_of 02)" "ready $OLD"
+
+# --- a broken table ---------------------------------------------------------
+printf 'local_code,national_code\nYP000456,%s\nYP9,1.10105E+17\n' "$NEW" \
+    >"$D/mapping.csv"
+check "SIGHUP with a bad row: a warning" hup "$kept"
+check "naming FILE:LINE" grep -q "$kept: $D/mapping.csv:3: national code" \
+    "$D/agent.log"
+check "bill 03 is taken in" bill 03
+is "the old table, not half of the broken one" "$(code_of 03)" "ready $OLD"
+
+# --- an unreadable one (a directory stands in: root reads any mode) --------
+rm "$D/mapping.csv"
+mkdir "$D/mapping.csv"
+check "SIGHUP with an unreadable mapping: a warning" hup "$kept"
+check "bill 04 is taken in" bill 04
+is "the old table" "$(code_of 04)" "ready $OLD"
+rmdir "$D/mapping.csv"
+
+# --- empty, as cp or > leave it while they copy ---------------------------
+: >"$D/mapping.csv"
+check "SIGHUP with an empty mapping: a warning" hup "$kept"
+check "saying it has no codes" grep -q "$kept: $D/mapping.csv: no codes" \
+    "$D/agent.log"
+check "bill 06 is taken in" bill 06
+is "the old table, not an empty one" "$(code_of 06)" "ready $OLD"
+printf 'local_code,national_code,name\n' >"$D/mapping.csv"
+check "SIGHUP with only the header: a warning" hup "$kept"
+check "bill 07 is taken in" bill 07
+is "still the old table" "$(code_of 07)" "ready $OLD"
+
+# --- restored, with a new code ----------------------------------------------
+sed "s/$OLD/$NEW/" "$T/mapping.saved" >"$D/mapping.csv"
+check "SIGHUP with a good file: reloaded" hup "mapping $D/mapping.csv reloaded: 1 codes"
+check "bill 05 is taken in" bill 05
+is "the new table is in force" "$(code_of 05)" "ready $NEW"
+check "no reload was logged as an error" \
+    bash -c "! grep -q ' error: .*mapping' '$D/agent.log'"
+stop_agent
+done_testing
