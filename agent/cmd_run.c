@@ -58,6 +58,12 @@ nap(struct hg_adapter *a, int64_t ms)
 		usleep(100000);
 }
 
+static void
+kick(void *settle)
+{
+	hg_settle_kick(settle);
+}
+
 static void *
 adapter_main(void *arg)
 {
@@ -233,6 +239,9 @@ cmd_run(struct hg_cli *cli)
 		close(stop_pipe[1]);
 		goto out;
 	}
+	/* a commit of new bills wakes an idle settlement worker */
+	in.committed = kick;
+	in.committed_arg = settle;
 	/* results back to the HIS, from the outbox (a failure to start it
 	 * is logged: it never stops intake or settlement) */
 	if (hg_writeback_start(cfg, &wb, &err) == -1)

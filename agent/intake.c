@@ -311,6 +311,8 @@ write_job(struct intake_sink *is, const struct job *j, struct hg_verdict *v,
 		goto fail;
 	if (hg_outbox_commit(is->ob, err) < 0)
 		goto fail;
+	if (j->n > 0 && is->in->committed != NULL)
+		is->in->committed(is->in->committed_arg);
 	return 0;
 fail:
 	hg_outbox_rollback(is->ob);

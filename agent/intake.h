@@ -20,6 +20,10 @@ struct hg_intake {
 	pthread_rwlock_t lock;
 	struct hg_mapping *map;
 	struct hg_validate_opts vopts;
+	/* called after each commit that put bills (the settler's kick);
+	 * set before any sink exists */
+	void	(*committed)(void *arg);
+	void	*committed_arg;
 };
 
 int	hg_intake_init(struct hg_intake *in, const struct hg_config *cfg,

@@ -25,7 +25,14 @@
 #include "agent/settle_int.h"
 #include "lib/xmalloc.h"
 
-#define IDLE_MS		250	/* nothing claimable: look again after */
+/* With nothing claimable, a worker sleeps until the next bill waiting
+ * out its backoff falls due or a kick (hg_settle_kick: the intake
+ * committed bills).  What another process did (a person's queue retry,
+ * a lease of an agent that died) is seen by the first worker within
+ * LOOK_MS, by the others within REST_MS: an idle agent wakes rarely. */
+#define LOOK_MS		3000
+#define REST_MS		60000
+#define DUE_SLACK_MS	5	/* sleep past the due time, not just short of it */
 #define MAX_ROUNDS	4000	/* steps per claim, against a runaway loop */
 
 static uint64_t
@@ -233,6 +240,26 @@ out:
 	hg_row_free(&j.row);
 }
 
+/* How long a worker that found nothing to claim may sleep. */
+static int64_t
+idle_ms(struct worker *w)
+{
+	struct hg_err err;
+	int64_t now, due, ms = w->idx == 0 ? LOOK_MS : REST_MS;
+
+	now = hg_wall_ms();
+	if (hg_outbox_next_due(w->ob, now, &due, &err) == -1) {
+		log_debug(COMP, "when is the next bill due: %s", err.msg);
+		return LOOK_MS;
+	}
+	/* due in the past but not claimed: an older bill of the same
+	 * patient holds it back, and the worker that ends that one looks
+	 * again at once */
+	if (due > now && due - now + DUE_SLACK_MS < ms)
+		ms = due - now + DUE_SLACK_MS;
+	return ms;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -267,9 +294,11 @@ worker_main(void *arg)
 			continue;
 		}
 		if (r == 0) {
-			hs_nap(s, IDLE_MS);
+			hs_idle(w, idle_ms(w));
 			continue;
 		}
+		/* there may be more: let another idle worker look */
+		hg_settle_kick(s);
 		work(w, &row);
 		if (w->fails == 0) {
 			hg_complain_release(&w->c_net, COMP, "the platform "
@@ -336,6 +365,7 @@ hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	pthread_cond_init(&s->kick, NULL);
 	pthread_mutex_init(&s->dblock, NULL);
 	s->group = hg_group_new(NULL);
 	hg_bucket_init(&s->bucket, cfg->settle.rate_per_sec, hg_now_ms());
@@ -410,6 +440,7 @@ hg_settle_stop(struct hg_settle *s)
 	pthread_mutex_lock(&s->lock);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->cond);
+	pthread_cond_broadcast(&s->kick);
 	pthread_mutex_unlock(&s->lock);
 	for (i = 0; i < s->nw; i++) {
 		if (s->w[i].started)
@@ -422,6 +453,7 @@ hg_settle_stop(struct hg_settle *s)
 	    (unsigned long long)hg_group_syncs(s->group));
 	hg_bucket_destroy(&s->bucket);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->kick);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->dblock);
 	hg_group_free(s->group);

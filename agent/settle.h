@@ -33,6 +33,11 @@ int	hg_settle_start(const struct hg_config *cfg, struct hg_settle **out,
 /* Ask the workers to stop after their current call, wait for them, free.
  * NULL is fine. */
 void	hg_settle_stop(struct hg_settle *s);
+/* Bills may have become claimable (intake committed, a person retried):
+ * wake one idle worker.  Idle workers otherwise sleep until the next bill
+ * waiting out a backoff falls due, or a few seconds for what another
+ * process changed.  NULL is fine; any thread. */
+void	hg_settle_kick(struct hg_settle *s);
 /* 1 when the settler cannot go on in this process: syncing the journal
  * failed (queue/group.h).  It has then sent the process SIGTERM already;
  * the daemon stops and exits 1, so that systemd starts it again and it

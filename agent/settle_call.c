@@ -26,6 +26,18 @@ hs_stopping(struct hg_settle *s)
 	return v;
 }
 
+static void
+deadline(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Sleep up to ms unless asked to stop; returns stopping. */
 int
 hs_nap(struct hg_settle *s, int64_t ms)
@@ -34,13 +46,7 @@ hs_nap(struct hg_settle *s, int64_t ms)
 	int v;
 
 	hg_beat("settle", ms);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline(&ts, ms);
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock,
 	    &ts) != ETIMEDOUT)
@@ -48,6 +54,38 @@ hs_nap(struct hg_settle *s, int64_t ms)
 	v = s->stopping;
 	pthread_mutex_unlock(&s->lock);
 	return v;
+}
+
+/* Kicks wait on their own condition: a signal meant for an idle worker
+ * must not be spent on one napping out a backoff. */
+int
+hs_idle(struct worker *w, int64_t ms)
+{
+	struct hg_settle *s = w->s;
+	struct timespec ts;
+	int v;
+
+	hg_beat("settle", ms);
+	deadline(&ts, ms);
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping && s->kicks == w->kicks_seen &&
+	    pthread_cond_timedwait(&s->kick, &s->lock, &ts) != ETIMEDOUT)
+		;
+	w->kicks_seen = s->kicks;
+	v = s->stopping;
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+void
+hg_settle_kick(struct hg_settle *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->kicks++;
+	pthread_cond_signal(&s->kick);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* The workers of one agent take turns at the outbox's write lock on a

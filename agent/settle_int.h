@@ -34,6 +34,7 @@ struct worker {
 	struct hg_platform *p;
 	uint64_t	 rng;
 	int		 fails;		/* consecutive transport failures */
+	uint64_t	 kicks_seen;	/* of hg_settle.kicks, under its lock */
 	struct hg_complain c_ob, c_net;
 };
 
@@ -43,6 +44,8 @@ struct hg_settle {
 	struct hg_bucket bucket;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
+	pthread_cond_t	 kick;		/* idle workers wait here (hs_idle) */
+	uint64_t	 kicks;		/* hg_settle_kick calls, under lock */
 	pthread_mutex_t	 dblock;	/* the workers' outbox writes */
 	int		 fatal;		/* die_of_disk: under lock */
 	struct hg_group	*group;		/* their "sent" records' fsyncs */
@@ -84,6 +87,9 @@ int	hs_refused(const struct hg_step *s);
 int	hs_stopping(struct hg_settle *s);
 /* Sleep up to ms unless asked to stop; returns stopping. */
 int	hs_nap(struct hg_settle *s, int64_t ms);
+/* Wait up to ms for a kick (hg_settle_kick) the worker has not seen, or
+ * a stop; returns stopping. */
+int	hs_idle(struct worker *w, int64_t ms);
 void	hs_db_lock(struct worker *w);
 int	hs_db_unlock(struct worker *w, int rc);
 /* HS_LOCKED(w, hg_steps_...(...)): that write between db_lock and

@@ -193,6 +193,12 @@ int	hg_outbox_update_bill(struct hg_outbox *ob, long long id,
 int	hg_outbox_claim(struct hg_outbox *ob, const char *owner,
 	    int64_t now_ms, int64_t lease_ms, struct hg_row *row,
 	    struct hg_err *err);
+/* The earliest time after now_ms (wall-clock ms) at which a bill
+ * waiting out its backoff or another worker's lease becomes claimable,
+ * in *due_ms; 0 there when none waits.  For a settler with nothing to
+ * claim, to know how long it may sleep.  0 or -1. */
+int	hg_outbox_next_due(struct hg_outbox *ob, int64_t now_ms,
+	    int64_t *due_ms, struct hg_err *err);
 /* Give a claimed bill back: clear the lease, set next_attempt_ms and
  * attempts (+1), keep its state. */
 int	hg_outbox_release(struct hg_outbox *ob, long long id,

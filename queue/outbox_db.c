@@ -86,6 +86,14 @@ static const char *const st_sql[ST_MAX] = {
 	    " WHERE state = ?2 AND next_attempt_ms <= ?1"
 	    " AND lease_until_ms <= ?1"
 	    OLDER_ACTIVE " ORDER BY next_attempt_ms, id LIMIT 1",
+	/* When the next bill waiting out a backoff or a lease falls due:
+	 * the index range of each active state, past ?1 only. */
+	[ST_DUE] = "SELECT min(d) FROM ("
+	    "SELECT min(next_attempt_ms) AS d FROM bills"
+	    " WHERE state = 'ready' AND next_attempt_ms > ?1"
+	    " UNION ALL SELECT min(max(next_attempt_ms, lease_until_ms))"
+	    " FROM bills WHERE state IN ('in_progress', 'in_doubt')"
+	    " AND max(next_attempt_ms, lease_until_ms) > ?1)",
 	[ST_CLAIM_SET] = "UPDATE bills SET state = ?2, lease_owner = ?3,"
 	    " lease_until_ms = ?4, updated_ms = ?5 WHERE id = ?1",
 	[ST_RELEASE] = "UPDATE bills SET lease_owner = NULL,"

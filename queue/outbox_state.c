@@ -197,6 +197,25 @@ out:
 }
 
 int
+hg_outbox_next_due(struct hg_outbox *ob, int64_t now_ms, int64_t *due_ms,
+    struct hg_err *err)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	*due_ms = 0;
+	if ((s = ob_prep(ob, ST_DUE, err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_ms);
+	if ((r = ob_step_row(ob, s, err)) == -1)
+		return -1;
+	if (r == 1)
+		*due_ms = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
 hg_outbox_claim(struct hg_outbox *ob, const char *owner,
     int64_t now_ms, int64_t lease_ms, struct hg_row *row,
     struct hg_err *err)

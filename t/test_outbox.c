@@ -837,6 +837,39 @@ START_TEST(test_claim_due)
 }
 END_TEST
 
+/* When a settler with nothing to claim should look again. */
+START_TEST(test_next_due)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+	int64_t due = -1;
+	long long x, y;
+
+	ob = open_ok(0);
+	ck_assert_int_eq(hg_outbox_next_due(ob, 1000, &due, &err), 0);
+	ck_assert_int_eq(due, 0);
+	put_ok(ob, "x", "x", HG_S_READY, "X", &x);
+	/* due now is claimable now, not "next" */
+	ck_assert_int_eq(hg_outbox_next_due(ob, 1000, &due, &err), 0);
+	ck_assert_int_eq(due, 0);
+	/* a lease taken: due when it runs out */
+	ck_assert_int_eq(claim(ob, "w1", 1000, 100), x);
+	ck_assert_int_eq(hg_outbox_next_due(ob, 1000, &due, &err), 0);
+	ck_assert_int_eq(due, 1100);
+	/* given back with backoff: due when the backoff ends */
+	ck_assert_int_eq(hg_outbox_release(ob, x, 5000, "timeout", &err), 0);
+	put_ok(ob, "y", "y", HG_S_READY, "Y", &y);
+	ck_assert_int_eq(claim(ob, "w2", 1000, 100000), y);
+	ck_assert_int_eq(hg_outbox_next_due(ob, 1000, &due, &err), 0);
+	ck_assert_int_eq(due, 5000);
+	ck_assert_int_eq(hg_outbox_next_due(ob, 6000, &due, &err), 0);
+	ck_assert_int_eq(due, 101000);
+	ck_assert_int_eq(hg_outbox_next_due(ob, 200000, &due, &err), 0);
+	ck_assert_int_eq(due, 0);
+	finish(ob);
+}
+END_TEST
+
 /* Four connections race for 200 bills; each must be claimed once. */
 #define RACE_BILLS	200
 #define RACE_THREADS	4
@@ -1422,6 +1455,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_claim_lease);
 	tcase_add_test(tc, test_claim_retry);
 	tcase_add_test(tc, test_claim_due);
+	tcase_add_test(tc, test_next_due);
 	tcase_add_test(tc, test_claim_race);
 
 	tc = hg_tcase(s, "state", 30);
