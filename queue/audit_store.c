@@ -11,6 +11,8 @@
 
 #include "lib/log.h"
 #include "queue/audit_store.h"
+#include "queue/outbox_int.h"
+#include "queue/steps_int.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS audit_runs ("
@@ -48,31 +50,36 @@ db_fail(struct hg_outbox *ob, int rc, const char *what, struct hg_err *err)
 	return hg_fail(err, "outbox: audit %s: %s", what, sqlite3_errmsg(db));
 }
 
-/* Do the tables exist?  1, 0, -1. */
+/* Do the tables exist?  1, 0, -1.  Once they do they stay (nothing
+ * drops them), so a connection asks until it has seen them. */
 static int
 have_tables(struct hg_outbox *ob, struct hg_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(hg_outbox_db(ob), "SELECT 1 FROM sqlite_master "
-	    "WHERE type = 'table' AND name = 'audit_findings'", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(ob, rc, "tables", err);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
+	if (ob->audit_tables)
 		return 1;
+	if ((s = sj_prep(hg_outbox_db(ob), "SELECT 1 FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'audit_findings'", err)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	sj_finish(s);
+	if (rc == SQLITE_ROW) {
+		ob->audit_tables = 1;
+		return 1;
+	}
 	return rc == SQLITE_DONE ? 0 : db_fail(ob, rc, "tables", err);
 }
 
+/* The gate runs these for every bill: kept prepared on the connection
+ * (sj_prep), handed back with sj_finish. */
 static int
 prepare(struct hg_outbox *ob, const char *sql, sqlite3_stmt **s,
     struct hg_err *err)
 {
-	int rc = sqlite3_prepare_v2(hg_outbox_db(ob), sql, -1, s, NULL);
-
-	return rc == SQLITE_OK ? 0 : db_fail(ob, rc, "query", err);
+	*s = sj_prep(hg_outbox_db(ob), sql, err);
+	return *s != NULL ? 0 : -1;
 }
 
 static int
@@ -80,7 +87,7 @@ done(struct hg_outbox *ob, sqlite3_stmt *s, struct hg_err *err)
 {
 	int rc = sqlite3_step(s);
 
-	sqlite3_finalize(s);
+	sj_finish(s);
 	return rc == SQLITE_DONE ? 0 : db_fail(ob, rc, "write", err);
 }
 
@@ -112,7 +119,7 @@ hg_audit_store_seen(struct hg_outbox *ob, long long id, const char *hash,
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
 		*held = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	sj_finish(s);
 	if (r == SQLITE_ROW)
 		return 1;
 	return r == SQLITE_DONE ? 0 : db_fail(ob, r, "read", err);
@@ -148,8 +155,8 @@ hg_audit_store_record(struct hg_outbox *ob, long long id, const char *hash,
 
 	if (hg_outbox_begin(ob, err) == -1)
 		return -1;
-	if ((rc = sqlite3_exec(hg_outbox_db(ob), schema, NULL, NULL, NULL)) !=
-	    SQLITE_OK) {
+	if (have_tables(ob, err) != 1 && (rc = sqlite3_exec(hg_outbox_db(ob),
+	    schema, NULL, NULL, NULL)) != SQLITE_OK) {
 		db_fail(ob, rc, "tables", err);
 		goto fail;
 	}
@@ -182,9 +189,12 @@ hg_audit_store_record(struct hg_outbox *ob, long long id, const char *hash,
 	if (hold_reason != NULL && hg_outbox_set_state(ob, id, state,
 	    HG_S_HELD, hold_reason, err) == -1)
 		goto fail;
-	return hg_outbox_commit(ob, err);
+	if (hg_outbox_commit(ob, err) == 0)
+		return 0;
 fail:
 	hg_outbox_rollback(ob);
+	/* the rollback may have taken the tables this call created */
+	ob->audit_tables = 0;
 	return -1;
 }
 
@@ -261,7 +271,7 @@ hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
 			r = SQLITE_DONE;
 			break;
 		}
-	sqlite3_finalize(s);
+	sj_finish(s);
 	return r == SQLITE_DONE ? 0 : db_fail(ob, r, "read", err);
 }
 
@@ -287,6 +297,6 @@ hg_audit_store_others(struct hg_outbox *ob, long long id,
 			r = SQLITE_DONE;
 			break;
 		}
-	sqlite3_finalize(s);
+	sj_finish(s);
 	return r == SQLITE_DONE ? 0 : db_fail(ob, r, "read", err);
 }
