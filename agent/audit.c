@@ -48,36 +48,100 @@ hg_audit_confcheck(const struct hg_config *cfg, struct hg_conf_errs *errs,
 	hg_audit_tables_free(&t);
 }
 
-/* The daemon's tables: read at the first bill, kept for the process. */
-static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The daemon's tables: read at the first bill, kept until a SIGHUP reads
+ * them again (hg_audit_reload).  A worker holds the read lock while it
+ * uses them. */
+static pthread_rwlock_t run_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct {
 	int		 loaded, on;
 	struct hg_audit_tables t;
 } run;
 
+static void
+log_loaded(const struct hg_config *cfg, const struct hg_audit_tables *t,
+    const char *how)
+{
+	log_info(COMP, "rule tables %s from %s: %zu items, %zu packages", how,
+	    cfg->agent.audit_dir, t->nitems, t->npkgs);
+}
+
+/* The tables with the read lock held (run_done), or NULL (no audit,
+ * nothing held). */
 static const struct hg_audit_tables *
 run_tables(const struct hg_config *cfg)
 {
 	struct hg_conf_errs errs = { NULL, 0 };
 	size_t i;
 
-	pthread_mutex_lock(&run_lock);
-	if (!run.loaded) {
-		run.on = hg_audit_tables_load(cfg, &run.t, &errs);
-		run.loaded = 1;
-		/* what could be read is used: a bad line must not stop
-		 * settlement (check-config names it) */
-		for (i = 0; i < errs.n; i++)
-			log_error(COMP, "%s (this line is ignored)",
-			    errs.msg[i]);
-		if (run.on)
-			log_info(COMP, "rule tables from %s: %zu items, %zu "
-			    "packages", cfg->agent.audit_dir, run.t.nitems,
-			    run.t.npkgs);
-		hg_conf_errs_free(&errs);
+	pthread_rwlock_rdlock(&run_lock);
+	while (!run.loaded) {
+		pthread_rwlock_unlock(&run_lock);
+		pthread_rwlock_wrlock(&run_lock);
+		if (!run.loaded) {
+			run.on = hg_audit_tables_load(cfg, &run.t, &errs);
+			run.loaded = 1;
+			/* what could be read is used: a bad line must not
+			 * stop settlement (check-config names it) */
+			for (i = 0; i < errs.n; i++)
+				log_error(COMP, "%s (this line is ignored)",
+				    errs.msg[i]);
+			if (run.on)
+				log_loaded(cfg, &run.t, "read");
+			hg_conf_errs_free(&errs);
+		}
+		pthread_rwlock_unlock(&run_lock);
+		pthread_rwlock_rdlock(&run_lock);
 	}
-	pthread_mutex_unlock(&run_lock);
-	return run.on ? &run.t : NULL;
+	if (run.on)
+		return &run.t;
+	pthread_rwlock_unlock(&run_lock);
+	return NULL;
+}
+
+static void
+run_done(void)
+{
+	pthread_rwlock_unlock(&run_lock);
+}
+
+int
+hg_audit_reload(const struct hg_config *cfg, struct hg_err *err)
+{
+	struct hg_conf_errs errs = { NULL, 0 };
+	struct hg_audit_tables t, old;
+	int on, was;
+
+	on = hg_audit_tables_load(cfg, &t, &errs);
+	pthread_rwlock_rdlock(&run_lock);
+	was = run.loaded && run.on;
+	pthread_rwlock_unlock(&run_lock);
+	/* as with the mapping: a table half-written (mid-replace) or gone
+	 * must not switch rules off behind the IT engineer's back */
+	if (errs.n > 0 || (!on && was)) {
+		if (errs.n > 0)
+			hg_fail(err, "%s%s", errs.msg[0], errs.n > 1 ?
+			    " (and more: hisgate check-config)" : "");
+		else
+			hg_fail(err, "audit_dir %s does not exist (to turn the "
+			    "audit off, restart the agent without it)",
+			    cfg->agent.audit_dir);
+		hg_conf_errs_free(&errs);
+		hg_audit_tables_free(&t);
+		return -1;
+	}
+	hg_conf_errs_free(&errs);
+	pthread_rwlock_wrlock(&run_lock);
+	old = run.t;
+	was = run.loaded;
+	run.t = t;
+	run.on = on;
+	run.loaded = 1;
+	pthread_rwlock_unlock(&run_lock);
+	if (was)
+		hg_audit_tables_free(&old);
+	if (on)
+		log_loaded(cfg, &t, "read again");
+	return 0;
 }
 
 static void surge_tick(struct hg_outbox *, const struct hg_config *,
@@ -119,15 +183,19 @@ hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 	surge_tick(ob, cfg, t);
 	hg_bill_hash(bill, hash);
 	if ((r = hg_audit_store_seen(ob, row->id, hash, &held, err)) == -1)
-		return -1;
+		goto out;
 	/* this content was held and never released (a replay sent it
 	 * back to ready unchanged): held again, without new findings */
-	if (r == 1 && held)
-		return hg_outbox_set_state(ob, row->id, row->state, HG_S_HELD,
+	if (r == 1 && held) {
+		rc = hg_outbox_set_state(ob, row->id, row->state, HG_S_HELD,
 		    "still held by the audit (this content was never "
 		    "released): hisgate queue release", err) == -1 ? -1 : 1;
-	if (r == 1)
-		return 0;
+		goto out;
+	}
+	if (r == 1) {
+		rc = 0;
+		goto out;
+	}
 	if (hg_audit_store_others(ob, row->id, row->patient_key, other_bill,
 	    &o, err) == -1)
 		goto out;
@@ -170,6 +238,7 @@ hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 		log_warn(COMP, "bill %lld: %s", row->id, hold);
 	rc = blocks > 0;
 out:
+	run_done();
 	for (i = 0; i < o.n; i++)
 		hg_bill_free(o.v[i]);
 	free(o.v);
@@ -284,6 +353,8 @@ key_in(char **v, size_t n, const char *k)
 	return 0;
 }
 
+static pthread_mutex_t surge_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Once an hour at most, from a worker: log each alarm when it fires and
  * when it clears.  Only what the daemon saw since it started. */
 static void
@@ -296,10 +367,10 @@ surge_tick(struct hg_outbox *ob, const struct hg_config *cfg,
 	char **now = NULL, p[HG_DECBUF], c[HG_DECBUF], r[HG_DECBUF];
 	size_t i, n = 0;
 
-	pthread_mutex_lock(&run_lock);
+	pthread_mutex_lock(&surge_lock);
 	if (hg_wall_ms() < surge.next_ms || t->sev[HG_AR_SURGE] ==
 	    HG_AUDIT_OFF) {
-		pthread_mutex_unlock(&run_lock);
+		pthread_mutex_unlock(&surge_lock);
 		return;
 	}
 	surge.next_ms = hg_wall_ms() + 3600 * 1000;
@@ -338,5 +409,5 @@ surge_tick(struct hg_outbox *ob, const struct hg_config *cfg,
 out:
 	hg_surge_result_free(&res);
 	hg_audit_surge_in_free(&in);
-	pthread_mutex_unlock(&run_lock);
+	pthread_mutex_unlock(&surge_lock);
 }

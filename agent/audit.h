@@ -30,6 +30,11 @@ int	hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 	    const struct hg_row *row, const struct hg_bill *bill,
 	    struct hg_err *err);
 
+/* SIGHUP: read agent.audit_dir again.  A table with a bad line, or a
+ * directory gone while the audit was on, keeps the tables in force
+ * (-1, err says why); bills already audited stay as they were. */
+int	hg_audit_reload(const struct hg_config *cfg, struct hg_err *err);
+
 /* The cost surge's input: the outbox's cross-province discharges (the
  * insured region's province is not agent.admdvs's), invalid, rejected
  * and cancelled bills left out, with their net amount per code; and the

@@ -20,6 +20,7 @@
 #include "agent/notify.h"
 #include "agent/notify_wd.h"
 #include "agent/pidfile.h"
+#include "agent/audit.h"
 #include "agent/settle.h"
 #include "agent/web.h"
 #include "lib/log.h"
@@ -283,6 +284,10 @@ cmd_run(struct hg_cli *cli)
 				if (hg_pidfile_write(pf, &ri, &err) == -1)
 					log_warn("hisgate", "%s", err.msg);
 			}
+			if (hg_audit_reload(cfg, &err) < 0)
+				log_warn("hisgate", "SIGHUP: the audit's rule "
+				    "tables were not read again, those in force "
+				    "stay: %s", err.msg);
 			hg_notify("READY=1");
 			continue;
 		}

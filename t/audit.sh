@@ -104,10 +104,33 @@ check "its history says who released it and why" grep -q \
     "held_by_audit -> ready .*released from the audit by .*: two doses that day, order 4711" <<<"$show"
 is "audited once: one finding row" \
     "$(grep -c 'audit block duplicate_charge' <<<"$show")" 1
+
+# SIGHUP reads the rules again: phantom_stay at block holds the next such
+# bill; a table with a bad line keeps the rules in force
+sed -e 's/ZY2024000123/ZY2024000125/' "$DATA/sample-6a.csv" >"$T/again.csv"
+gbk "$T/again.csv" "$T/bills-0303.csv"
+sed -i 's/^rule phantom_stay warn days=3$/rule phantom_stay block days=3/' \
+    "$D/audit.d/rules.conf"
+kill -HUP "$agent_pid"
+check "SIGHUP: the rules are read again" wait_until 20 grep -q \
+    "rule tables read again from $D/audit.d" "$D/agent.log"
+drop "$T/bills-0303.csv" "$D/in"
+check "SIGHUP: a rule raised to block holds the next such bill" \
+    wait_until 60 is_state ZY2024000125 held_by_audit
+cp "$D/audit.d/rules.conf" "$T/rules.good"
+printf 'rule price_cap stop\n' >>"$D/audit.d/rules.conf"
+kill -HUP "$agent_pid"
+check "SIGHUP with a bad line: the rules in force stay, said at warning level" \
+    wait_until 20 grep -q "warning.*the audit's rule tables were not read again, those in force stay: $D/audit.d/rules.conf:4: rule price_cap" "$D/agent.log"
+cp "$T/rules.good" "$D/audit.d/rules.conf"
+"$HISGATE" queue release "$(id_of ZY2024000125)" --reason "care on those days, see ward log" \
+    -c "$D/hisgate.conf" >/dev/null 2>&1
+check "the bill held under the reloaded rules is settled once released" \
+    wait_until 60 is_state ZY2024000125 settled
 stop_agent
 ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
-is "ledger: two visits settled, each once" \
-    "$(py 'sorted(v["setl_cnt"] for v in d["visits"])' <<<"$ledger")" "[1, 1]"
+is "ledger: three visits settled, each once" \
+    "$(py 'sorted(v["setl_cnt"] for v in d["visits"])' <<<"$ledger")" "[1, 1, 1]"
 # the audit's rows go with their bill (foreign keys are on)
 out=$("$HISGATE" queue purge "$(date -d tomorrow +%F)" --yes -c "$D/hisgate.conf" 2>&1)
 is "queue purge removes audited bills" "$?" 0
