@@ -120,8 +120,23 @@ PYEOF
 )
 is "the outbox holds every bill exactly once" "$cmp" \
     "60 bills, 60 distinct, 0 missing, versions [1]"
-check "the reclaimed files are logged" \
-    grep -q "was written to after it was acknowledged" "$D/agent.log"
+# Which safety layer caught each writer, so that a test fails when one
+# layer is gone even though another would save the bills:
+# - stable: the open file (inotify: still open for writing) is never
+#   read before its writer closes it: one read, all 10 bills;
+# - marker and rename arriving early: read too soon by design, so the
+#   watch on done/ must see the late write and bring the file back.
+is "stable, writer open 3 s: read once, whole (the open-file rule, not a re-read)" \
+    "$(grep -c 'his: stable.csv: .* bills committed' "$D/agent.log") \
+$(grep -o 'his: stable.csv: [0-9]* bills committed' "$D/agent.log" | head -1)" \
+    "1 his: stable.csv: 10 bills committed"
+is "stable: nothing of it was taken back from done/" \
+    "$(grep -c 'in/done/stable.csv was written to after' "$D/agent.log")" 0
+for a in mk:marker rn:rename; do
+	check "$a early: the late write to the acknowledged file is seen, the file read again" \
+	    grep -q "${a%%:*}/drop/done/${a#*:}.csv was written to after it was acknowledged" \
+	    "$D/agent.log"
+done
 
 # --- renamed in, then truncated ------------------------------------------
 "$PY" "$top_srcdir/t/gen-csv" --size-mb 30 -s 107 -p big \
