@@ -315,8 +315,12 @@ hg_steps_answer(struct hg_outbox *ob, const char *msgid, const char *state,
 	 * to a power cut before that is a step sent without an answer,
 	 * which is resolved with the platform like any lost answer.  This
 	 * halves the fsyncs per call.  Only in autocommit: inside the
-	 * caller's transaction the caller's commit decides. */
-	if (sqlite3_get_autocommit(db) && (was = sync_get(db)) > 1)
+	 * caller's transaction the caller's commit decides.  A worker's
+	 * connection (a group commit: hg_steps_worker_mode) is at normal
+	 * already; asking costs a prepare each time, for SQLite runs a
+	 * PRAGMA statement only once. */
+	if (hg_outbox_group(ob, NULL) == NULL &&
+	    sqlite3_get_autocommit(db) && (was = sync_get(db)) > 1)
 		sync_set(db, 1);
 	rc = sj_done(db, s, &n, err);
 	if (was > 1)
