@@ -65,10 +65,8 @@ log_loaded(const struct hg_config *cfg, const struct hg_audit_tables *t,
 	    cfg->agent.audit_dir, t->nitems, t->npkgs);
 }
 
-/* The tables with the read lock held (run_done), or NULL (no audit,
- * nothing held). */
-static const struct hg_audit_tables *
-run_tables(const struct hg_config *cfg)
+const struct hg_audit_tables *
+hg_audit_tables_get(const struct hg_config *cfg)
 {
 	struct hg_conf_errs errs = { NULL, 0 };
 	size_t i;
@@ -98,8 +96,8 @@ run_tables(const struct hg_config *cfg)
 	return NULL;
 }
 
-static void
-run_done(void)
+void
+hg_audit_tables_done(void)
 {
 	pthread_rwlock_unlock(&run_lock);
 }
@@ -144,9 +142,6 @@ hg_audit_reload(const struct hg_config *cfg, struct hg_err *err)
 	return 0;
 }
 
-static void surge_tick(struct hg_outbox *, const struct hg_config *,
-	    const struct hg_audit_tables *);
-
 struct others {
 	struct hg_bill **v;
 	size_t	 n;
@@ -178,9 +173,8 @@ hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 	size_t i, blocks, len;
 	int held, r, rc = -1;
 
-	if (row->step != NULL || (t = run_tables(cfg)) == NULL)
+	if (row->step != NULL || (t = hg_audit_tables_get(cfg)) == NULL)
 		return 0;
-	surge_tick(ob, cfg, t);
 	hg_bill_hash(bill, hash);
 	if ((r = hg_audit_store_seen(ob, row->id, hash, &held, err)) == -1)
 		goto out;
@@ -238,7 +232,7 @@ hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 		log_warn(COMP, "bill %lld: %s", row->id, hold);
 	rc = blocks > 0;
 out:
-	run_done();
+	hg_audit_tables_done();
 	for (i = 0; i < o.n; i++)
 		hg_bill_free(o.v[i]);
 	free(o.v);
@@ -333,81 +327,4 @@ hg_audit_surge_in_free(struct hg_audit_surge_in *in)
 		hg_surge_bill_free(&in->v[i]);
 	free(in->v);
 	memset(in, 0, sizeof *in);
-}
-
-/* Alarms on at the latest discharge, as "dept|region" keys. */
-static struct {
-	int64_t	 next_ms;
-	char	**on;
-	size_t	 non;
-} surge;
-
-static int
-key_in(char **v, size_t n, const char *k)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], k) == 0)
-			return 1;
-	return 0;
-}
-
-static pthread_mutex_t surge_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Once an hour at most, from a worker: log each alarm when it fires and
- * when it clears.  Only what the daemon saw since it started. */
-static void
-surge_tick(struct hg_outbox *ob, const struct hg_config *cfg,
-    const struct hg_audit_tables *t)
-{
-	struct hg_audit_surge_in in;
-	struct hg_surge_result res = { NULL, 0 };
-	struct hg_err err;
-	char **now = NULL, p[HG_DECBUF], c[HG_DECBUF], r[HG_DECBUF];
-	size_t i, n = 0;
-
-	pthread_mutex_lock(&surge_lock);
-	if (hg_wall_ms() < surge.next_ms || t->sev[HG_AR_SURGE] ==
-	    HG_AUDIT_OFF) {
-		pthread_mutex_unlock(&surge_lock);
-		return;
-	}
-	surge.next_ms = hg_wall_ms() + 3600 * 1000;
-	if (hg_audit_surge_gather(ob, cfg, &in, &err) == -1) {
-		log_error(COMP, "cost surge: %s", err.msg);
-		goto out;
-	}
-	if (in.last >= 0)
-		hg_surge_run(t, in.v, in.n, in.last, in.last, &res);
-	now = hg_xcalloc(res.n + 1, sizeof *now);
-	for (i = 0; i < res.n; i++) {
-		const struct hg_surge_alarm *a = &res.v[i];
-
-		now[n] = hg_xasprintf("%s|%s", a->dept, a->region);
-		if (!key_in(surge.on, surge.non, now[n]))
-			log_warn(COMP, "cost surge: department %s, insured "
-			    "region %s: average per cross-province discharge "
-			    "%s -> %s yuan (+%s %%) over %d days; dearest "
-			    "bill %lld; item %s rose most (hisgate audit)",
-			    a->dept, a->region, hg_dec_format(a->prev_avg, 2,
-			    p), hg_dec_format(a->cur_avg, 2, c),
-			    hg_dec_format(a->pct_x10, 1, r), t->surge_window,
-			    a->ntop ? a->top_bills[0] : 0LL,
-			    a->ncodes ? a->top_codes[0] : "-");
-		n++;
-	}
-	for (i = 0; i < surge.non; i++) {
-		if (!key_in(now, n, surge.on[i]))
-			log_notice(COMP, "cost surge cleared: %s",
-			    surge.on[i]);
-		free(surge.on[i]);
-	}
-	free(surge.on);
-	surge.on = now;
-	surge.non = n;
-out:
-	hg_surge_result_free(&res);
-	hg_audit_surge_in_free(&in);
-	pthread_mutex_unlock(&surge_lock);
 }

@@ -30,6 +30,19 @@ int	hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 	    const struct hg_row *row, const struct hg_bill *bill,
 	    struct hg_err *err);
 
+/* The daemon's rule tables, read at first use: NULL when there is no
+ * audit; otherwise held (a reload waits) until hg_audit_tables_done. */
+const struct hg_audit_tables *hg_audit_tables_get(const struct hg_config *cfg);
+void	hg_audit_tables_done(void);
+
+/* The daemon's cost-surge watch (audit_watch.c): a thread that looks a
+ * few seconds after the start, then hourly, and logs alarms as they fire
+ * and clear.  Stop with hg_audit_watch_stop (NULL is fine). */
+struct hg_audit_watch;
+int	hg_audit_watch_start(const struct hg_config *cfg,
+	    struct hg_audit_watch **out, struct hg_err *err);
+void	hg_audit_watch_stop(struct hg_audit_watch *w);
+
 /* SIGHUP: read agent.audit_dir again.  A table with a bad line, or a
  * directory gone while the audit was on, keeps the tables in force
  * (-1, err says why); bills already audited stay as they were. */

@@ -182,6 +182,7 @@ cmd_run(struct hg_cli *cli)
 	struct hg_settle *settle = NULL;
 	struct hg_writeback *wb = NULL;
 	struct hg_web *web = NULL;
+	struct hg_audit_watch *watch = NULL;
 	struct hg_outbox *ob = NULL;
 	struct hg_pidfile *pf = NULL;
 	struct hg_runinfo ri;
@@ -247,6 +248,10 @@ cmd_run(struct hg_cli *cli)
 	 * is logged: it never stops intake or settlement) */
 	if (hg_writeback_start(cfg, &wb, &err) == -1)
 		log_error("hisgate", "%s", err.msg);
+	/* the cost-surge alarm reads the whole outbox hourly: beside the
+	 * workers, not in their way */
+	if (hg_audit_watch_start(cfg, &watch, &err) == -1)
+		log_error("hisgate", "%s", err.msg);
 	/* the web page only reads: it failing to start stops nothing */
 	if (hg_web_start(cfg, &web, &err) == -1)
 		log_error("hisgate", "%s", err.msg);
@@ -306,6 +311,7 @@ cmd_run(struct hg_cli *cli)
 			pthread_join(runners[i].thread, NULL);
 	free(runners);
 	hg_web_stop(web);
+	hg_audit_watch_stop(watch);
 	fatal = hg_settle_fatal(settle);
 	/* workers finish the call they are in (bounded by its timeout) */
 	hg_settle_stop(settle);

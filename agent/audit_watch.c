@@ -1,0 +1,174 @@
+/* The daemon's cost-surge watch (issue 12's alarm): a thread of its own
+ * that reads the outbox's cross-province discharges a little after the
+ * start and then once an hour, and logs each alarm when it fires and when
+ * it clears.  It used to run inside a settlement worker's audit gate,
+ * where reading every stored bill held up the bill that worker had
+ * claimed: the gate now only audits the bill in hand. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/audit.h"
+#include "lib/log.h"
+#include "lib/money.h"
+#include "lib/xmalloc.h"
+
+#define COMP		"audit"
+#define FIRST_MS	10000		/* after the start: intake first */
+#define EVERY_MS	(3600 * 1000)
+
+struct hg_audit_watch {
+	const struct hg_config *cfg;
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	int		 stopping;
+	char		**on;		/* alarms on, as "dept|region" keys */
+	size_t		 non;
+};
+
+static int
+key_in(char **v, size_t n, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+log_fired(const struct hg_surge_alarm *a, int window)
+{
+	char p[HG_DECBUF], c[HG_DECBUF], r[HG_DECBUF];
+
+	log_warn(COMP, "cost surge: department %s, insured region %s: "
+	    "average per cross-province discharge %s -> %s yuan (+%s %%) over "
+	    "%d days; dearest bill %lld; item %s rose most (hisgate audit)",
+	    a->dept, a->region, hg_dec_format(a->prev_avg, 2, p),
+	    hg_dec_format(a->cur_avg, 2, c), hg_dec_format(a->pct_x10, 1, r),
+	    window, a->ntop ? a->top_bills[0] : 0LL,
+	    a->ncodes ? a->top_codes[0] : "-");
+}
+
+/* One look: the alarms on at the latest discharge. */
+static void
+look(struct hg_audit_watch *w)
+{
+	const struct hg_audit_tables *t;
+	struct hg_audit_surge_in in;
+	struct hg_surge_result res = { NULL, 0 };
+	struct hg_outbox *ob = NULL;
+	struct hg_err err;
+	char **now;
+	size_t i, n = 0;
+
+	if ((t = hg_audit_tables_get(w->cfg)) == NULL)
+		return;
+	memset(&in, 0, sizeof in);
+	if (t->sev[HG_AR_SURGE] == HG_AUDIT_OFF)
+		goto out;
+	if (hg_outbox_open(w->cfg->agent.outbox, HG_OB_READONLY, &ob,
+	    &err) == -1) {
+		log_error(COMP, "cost surge: %s", err.msg);
+		goto out;
+	}
+	if (hg_audit_surge_gather(ob, w->cfg, &in, &err) == -1) {
+		log_error(COMP, "cost surge: %s", err.msg);
+		goto out;
+	}
+	if (in.last >= 0)
+		hg_surge_run(t, in.v, in.n, in.last, in.last, &res);
+	now = hg_xcalloc(res.n + 1, sizeof *now);
+	for (i = 0; i < res.n; i++) {
+		now[n] = hg_xasprintf("%s|%s", res.v[i].dept,
+		    res.v[i].region);
+		if (!key_in(w->on, w->non, now[n]))
+			log_fired(&res.v[i], t->surge_window);
+		n++;
+	}
+	for (i = 0; i < w->non; i++) {
+		if (!key_in(now, n, w->on[i]))
+			log_notice(COMP, "cost surge cleared: %s", w->on[i]);
+		free(w->on[i]);
+	}
+	free(w->on);
+	w->on = now;
+	w->non = n;
+out:
+	hg_surge_result_free(&res);
+	hg_audit_surge_in_free(&in);
+	hg_outbox_close(ob);
+	hg_audit_tables_done();
+}
+
+static void *
+watch_main(void *arg)
+{
+	struct hg_audit_watch *w = arg;
+	struct timespec ts;
+	int64_t wait = FIRST_MS;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stopping) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(wait / 1000);
+		while (!w->stopping && pthread_cond_timedwait(&w->cond,
+		    &w->lock, &ts) != ETIMEDOUT)
+			;
+		if (w->stopping)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		look(w);
+		pthread_mutex_lock(&w->lock);
+		wait = EVERY_MS;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int
+hg_audit_watch_start(const struct hg_config *cfg,
+    struct hg_audit_watch **out, struct hg_err *err)
+{
+	struct hg_audit_watch *w;
+
+	*out = NULL;
+	w = hg_xcalloc(1, sizeof *w);
+	w->cfg = cfg;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return hg_fail(err, "cannot start the cost-surge watch");
+	}
+	*out = w;
+	return 0;
+}
+
+void
+hg_audit_watch_stop(struct hg_audit_watch *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	for (i = 0; i < w->non; i++)
+		free(w->on[i]);
+	free(w->on);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
