@@ -24,6 +24,7 @@
 #include "lib/hash.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"
+#include "queue/outbox.h"
 
 #define MAP_MAXFILE	(256u << 20)	/* a mapping is a few MB at most */
 #define MAP_COLS	8	/* columns looked at: 3, and extras to flag */
@@ -501,7 +502,7 @@ hg_mapping_apply(const struct hg_mapping *map, struct hg_bill *bill,
 		if (f->nat_code != NULL && f->nat_code[0] != '\0')
 			continue;
 		hg_problem_add(probs, nprobs, f->line, "med_list_codg",
-		    "未对码: %s%s%s", f->local_code != NULL &&
+		    HG_UNMAPPED_MARK "%s%s%s", f->local_code != NULL &&
 		    f->local_code[0] != '\0' ? f->local_code :
 		    "(no local code)", f->name != NULL && f->name[0] != '\0' ?
 		    " " : "", f->name != NULL ? f->name : "");

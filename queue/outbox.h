@@ -156,6 +156,27 @@ int	hg_outbox_counts(struct hg_outbox *ob,
 	    void (*cb)(const char *state, long long n, void *arg), void *arg,
 	    struct hg_err *err);
 
+/* 未对码: the problem agent/mapping.c gives an invalid bill for a fee
+ * whose local code has no national code, in its reasons as
+ * "... 未对码: CODE NAME" (NAME: the fee's name, may be empty). */
+#define HG_UNMAPPED_MARK	"未对码: "
+#define HG_UNMAPPED_IDS		5	/* bill ids kept per code */
+
+struct hg_unmapped {
+	const char *code;	/* the local charge code */
+	const char *name;	/* the fee's name, from the first bill naming it */
+	long long bills;	/* invalid bills waiting on it */
+	long long ids[HG_UNMAPPED_IDS];	/* the oldest of them */
+	size_t	 nids;
+};
+/* Every local code invalid bills wait on, most bills first, then by
+ * code.  A fee with no local code at all is not listed (no mapping row
+ * can fix it: the export must carry the code).  cb returns non-zero to
+ * stop. */
+int	hg_outbox_unmapped(struct hg_outbox *ob,
+	    int (*cb)(const struct hg_unmapped *u, void *arg), void *arg,
+	    struct hg_err *err);
+
 /* History of one bill, oldest first. */
 int	hg_outbox_history(struct hg_outbox *ob, long long id,
 	    int (*cb)(int64_t at_ms, const char *from, const char *to,

@@ -1399,6 +1399,81 @@ START_TEST(test_group_broken)
 }
 END_TEST
 
+/* 未对码: the codes invalid bills wait on, from their reasons. */
+struct unm {
+	int	 n;
+	char	 line[8][160];
+};
+
+static int
+unm_cb(const struct hg_unmapped *u, void *arg)
+{
+	struct unm *m = arg;
+	size_t i;
+	int off;
+
+	ck_assert_int_lt(m->n, 8);
+	off = snprintf(m->line[m->n], sizeof m->line[m->n], "%s|%s|%lld|",
+	    u->code, u->name, u->bills);
+	for (i = 0; i < u->nids; i++)
+		off += snprintf(m->line[m->n] + off, sizeof m->line[m->n] -
+		    (size_t)off, "%s%lld", i ? "," : "", u->ids[i]);
+	m->n++;
+	return 0;
+}
+
+static long long
+put_reasons(struct hg_outbox *ob, const char *key, const char *state,
+    const char *reasons)
+{
+	struct hg_put p = mkput(key, key, state, key);
+	enum hg_put_outcome o;
+	struct hg_err err;
+	long long id;
+
+	p.reasons = reasons;
+	ck_assert_msg(hg_outbox_put(ob, &p, &o, &id, &err) == 0, "%s",
+	    err.msg);
+	return id;
+}
+
+START_TEST(test_unmapped)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct unm m;
+	struct hg_err err;
+	long long a, b, c;
+	char want[64];
+
+	memset(&m, 0, sizeof m);
+	ck_assert_int_eq(hg_outbox_unmapped(ob, unm_cb, &m, &err), 0);
+	ck_assert_int_eq(m.n, 0);
+	a = put_reasons(ob, "a", HG_S_INVALID, "line 2: 项目编码 "
+	    "(med_list_codg): 未对码: X9 特殊床位费\n"
+	    "line 3: 项目编码 (med_list_codg): 未对码: X7 某药\n"
+	    "line 4: 项目编码 (med_list_codg): 未对码: X9 特殊床位费");
+	b = put_reasons(ob, "b", HG_S_INVALID, "line 5: 项目编码 "
+	    "(med_list_codg): 未对码: X9 特殊床位费\n"
+	    "line 6: 项目编码 (med_list_codg): 未对码: (no local code)\n"
+	    "psn_certno: 证件号码 不符合 GB 11643");
+	c = put_reasons(ob, "c", HG_S_INVALID, "line 1: 项目编码 "
+	    "(med_list_codg): 未对码: X8");
+	/* a ready bill's reasons are history: nothing waits on them */
+	put_reasons(ob, "d", HG_S_READY, "line 1: 未对码: X6 旧的");
+	put_reasons(ob, "e", HG_S_INVALID, "psn_name: 姓名 is empty");
+	ck_assert_int_eq(hg_outbox_unmapped(ob, unm_cb, &m, &err), 0);
+	ck_assert_int_eq(m.n, 3);
+	/* most bills first, each bill counted once */
+	snprintf(want, sizeof want, "X9|特殊床位费|2|%lld,%lld", a, b);
+	ck_assert_str_eq(m.line[0], want);
+	snprintf(want, sizeof want, "X7|某药|1|%lld", a);
+	ck_assert_str_eq(m.line[1], want);
+	snprintf(want, sizeof want, "X8||1|%lld", c);
+	ck_assert_str_eq(m.line[2], want);
+	finish(ob);
+}
+END_TEST
+
 /* The real sync: through SQLite's own handle on the outbox's WAL. */
 START_TEST(test_group_wal)
 {
@@ -1463,6 +1538,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_set_state);
 	tcase_add_test(tc, test_update_bill);
 	tcase_add_test(tc, test_read);
+	tcase_add_test(tc, test_unmapped);
 
 	tc = hg_tcase(s, "failure", 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
