@@ -163,6 +163,12 @@ struct hg_settle_memo {
 	int64_t			 since_ms;
 };
 void	hg_settle_memo_free(struct hg_settle_memo *m);
+/* An upload this claim sent and had answered: its items (the request's
+ * feedetail) and the answer's output, kept so that the view need not
+ * parse the journalled texts again; what the journal says of that msgid
+ * is found here.  The objects are only read. */
+void	hg_settle_memo_seed(struct hg_settle_memo *m, const char *msgid,
+	    struct json_object *feedetail, const struct json_object *output);
 
 /* Build the view from the bill row (psn_no, mdtrt_id), the bill (with
  * psn_no and mdtrt_id filled in, to compare uploaded items with) and its

@@ -156,7 +156,8 @@ hs_refused(const struct hg_step *s)
 /* One journalled 2301, parsed: the items it carried (bad when its request
  * cannot be read as an upload). */
 struct hg_settle_upload {
-	long long		 step_id;
+	long long		 step_id;	/* 0: seeded, not yet seen */
+	char			 msgid[HG_NHSA_MSGIDBUF];
 	int			 bad;
 	long long		 nres;	/* items its answer lists; -1 none */
 	struct hg_nhsa_fee_in	*f;
@@ -218,9 +219,16 @@ memo_upload(struct hg_settle_memo *m, const struct hg_step *st)
 	struct json_object *root, *arr;
 	size_t i;
 
-	for (i = 0; i < m->nup; i++)
+	for (i = 0; i < m->nup; i++) {
 		if (m->up[i].step_id == st->id)
 			return &m->up[i];
+		/* sent in this claim (hg_settle_memo_seed) */
+		if (m->up[i].step_id == 0 && st->msgid != NULL &&
+		    strcmp(m->up[i].msgid, st->msgid) == 0) {
+			m->up[i].step_id = st->id;
+			return &m->up[i];
+		}
+	}
 	m->up = hg_xrealloc(m->up, m->nup + 1, sizeof *m->up);
 	u = &m->up[m->nup++];
 	memset(u, 0, sizeof *u);
@@ -254,6 +262,30 @@ memo_upload(struct hg_settle_memo *m, const struct hg_step *st)
 		json_object_put(root);
 	}
 	return u;
+}
+
+void
+hg_settle_memo_seed(struct hg_settle_memo *m, const char *msgid,
+    struct json_object *feedetail, const struct json_object *output)
+{
+	struct hg_settle_upload *u;
+	struct json_object *arr;
+	size_t i;
+
+	m->up = hg_xrealloc(m->up, m->nup + 1, sizeof *m->up);
+	u = &m->up[m->nup++];
+	memset(u, 0, sizeof *u);
+	snprintf(u->msgid, sizeof u->msgid, "%s", msgid);
+	u->n = json_object_array_length(feedetail);
+	u->f = hg_xcalloc(u->n > 0 ? u->n : 1, sizeof *u->f);
+	for (i = 0; i < u->n && !u->bad; i++)
+		if (hg_nhsa_fee_in_parse(json_object_array_get_idx(feedetail,
+		    i), &u->f[i], NULL) == -1)
+			u->bad = 1;
+	u->nres = -1;
+	arr = json_object_object_get(output, "result");
+	if (arr != NULL && json_object_is_type(arr, json_type_array))
+		u->nres = (long long)json_object_array_length(arr);
 }
 
 /* Mark the items of one answered upload; 0, or -1 when the upload holds

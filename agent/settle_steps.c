@@ -261,6 +261,8 @@ hs_do_2301(struct job *j)
 {
 	struct json_object *all, *arr, *chunk, *in;
 	size_t i, k, nitems, sent = 0, max, *order;
+	struct hg_call c;
+	enum res rv = R_NEXT;
 	char *up;
 
 	hs_fill_bill(j);
@@ -287,8 +289,14 @@ hs_do_2301(struct job *j)
 	json_object_put(all);
 	free(up);
 	in = json_object_new_object();
-	json_object_object_add(in, "feedetail", chunk);
-	return hs_simple(j, "2301", in);
+	json_object_object_add(in, "feedetail", json_object_get(chunk));
+	if (hs_call(j, "2301", in, &c) != HG_CALL_OK)
+		rv = hs_failed(j, &c);
+	else
+		hg_settle_memo_seed(&j->memo, c.msgid, chunk, c.resp.output);
+	json_object_put(chunk);
+	hg_call_free(&c);
+	return rv;
 }
 
 static void

@@ -496,6 +496,46 @@ view(const struct hg_row *row, const struct hg_bill *b, const struct jr *j,
 	ck_assert_mem_eq(v, &w, sizeof w);
 }
 
+/* An upload seeded at send time reads as the journal's text would. */
+START_TEST(test_memo_seed)
+{
+	struct hg_settle_memo plain = { 0 }, seeded = { 0 };
+	struct hg_bill *b = mkbill(5);
+	struct json_object *in, *ans;
+	struct hg_step *st;
+	char *up1, *up2;
+	size_t n1, n2;
+	struct jr j;
+	int r1, r2;
+
+	memset(&j, 0, sizeof j);
+	st = add(&j, "2301", HG_STEP_OK, upload(b, 1, 3));
+	st->msgid = (char *)"H1-2301-A";
+	r1 = hg_settle_uploaded(b, j.v, j.n, &plain, &up1, &n1);
+	in = hg_nhsa_in_2301(b, 1, 3);
+	ans = json_tokener_parse(st->response);
+	hg_settle_memo_seed(&seeded, "H1-2301-A", json_object_object_get(in,
+	    "feedetail"), json_object_object_get(ans, "output"));
+	r2 = hg_settle_uploaded(b, j.v, j.n, &seeded, &up2, &n2);
+	ck_assert_int_eq(r1, 0);
+	ck_assert_int_eq(r2, r1);
+	ck_assert_uint_eq(n2, n1);
+	ck_assert_mem_eq(up2, up1, n1);
+	ck_assert(!up1[0] && up1[1] && up1[2] && up1[3] && !up1[4]);
+	/* the seed answered for the step: nothing parsed again */
+	ck_assert_uint_eq(seeded.nup, 1);
+	ck_assert_uint_eq(plain.nup, 1);
+	free(up1);
+	free(up2);
+	json_object_put(in);
+	json_object_put(ans);
+	hg_settle_memo_free(&plain);
+	hg_settle_memo_free(&seeded);
+	jr_free(&j);
+	hg_bill_free(b);
+}
+END_TEST
+
 START_TEST(test_view_fees)
 {
 	struct hg_settle_memo memo = { 0 };
@@ -1196,6 +1236,7 @@ hg_test_suite(void)
 	tc = hg_tcase(s, "next", 30);
 	tcase_add_test(tc, test_next_table);
 	tcase_add_test(tc, test_view_fees);
+	tcase_add_test(tc, test_memo_seed);
 	tcase_add_test(tc, test_view_2304);
 	tcase_add_test(tc, test_view_visits);
 	tcase_add_test(tc, test_view_late_admission);
