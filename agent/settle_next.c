@@ -210,13 +210,45 @@ memo_items(struct hg_settle_memo *m, const struct hg_bill *bill,
 	return m->items;
 }
 
+/* A new memo entry: the items of an upload (its feedetail; NULL or not
+ * an array: bad) and the platform's count, one output.result row per
+ * item (output NULL: no answer). */
+static struct hg_settle_upload *
+memo_add(struct hg_settle_memo *m, struct json_object *feedetail,
+    const struct json_object *output)
+{
+	struct hg_settle_upload *u;
+	struct json_object *arr;
+	size_t i;
+
+	m->up = hg_xrealloc(m->up, m->nup + 1, sizeof *m->up);
+	u = &m->up[m->nup++];
+	memset(u, 0, sizeof *u);
+	if (feedetail == NULL ||
+	    !json_object_is_type(feedetail, json_type_array)) {
+		u->bad = 1;
+	} else {
+		u->n = json_object_array_length(feedetail);
+		u->f = hg_xcalloc(u->n > 0 ? u->n : 1, sizeof *u->f);
+		for (i = 0; i < u->n && !u->bad; i++)
+			if (hg_nhsa_fee_in_parse(json_object_array_get_idx(
+			    feedetail, i), &u->f[i], NULL) == -1)
+				u->bad = 1;
+	}
+	u->nres = -1;
+	arr = json_object_object_get(output, "result");
+	if (arr != NULL && json_object_is_type(arr, json_type_array))
+		u->nres = (long long)json_object_array_length(arr);
+	return u;
+}
+
 /* A journalled upload's items, parsed the first time they are asked for
- * (a step's request never changes). */
+ * (a step's request never changes), unless this claim sent it. */
 static const struct hg_settle_upload *
 memo_upload(struct hg_settle_memo *m, const struct hg_step *st)
 {
 	struct hg_settle_upload *u;
-	struct json_object *root, *arr;
+	struct json_object *req = NULL, *resp = NULL;
 	size_t i;
 
 	for (i = 0; i < m->nup; i++) {
@@ -229,38 +261,15 @@ memo_upload(struct hg_settle_memo *m, const struct hg_step *st)
 			return &m->up[i];
 		}
 	}
-	m->up = hg_xrealloc(m->up, m->nup + 1, sizeof *m->up);
-	u = &m->up[m->nup++];
-	memset(u, 0, sizeof *u);
+	if (st->request != NULL)
+		req = json_tokener_parse(st->request);
+	if (st->response != NULL)
+		resp = json_tokener_parse(st->response);
+	u = memo_add(m, json_object_object_get(json_object_object_get(req,
+	    "input"), "feedetail"), json_object_object_get(resp, "output"));
 	u->step_id = st->id;
-	if (st->request == NULL ||
-	    (root = json_tokener_parse(st->request)) == NULL) {
-		u->bad = 1;
-		return u;
-	}
-	arr = json_object_object_get(json_object_object_get(root, "input"),
-	    "feedetail");
-	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-		u->bad = 1;
-	} else {
-		u->n = json_object_array_length(arr);
-		u->f = hg_xcalloc(u->n > 0 ? u->n : 1, sizeof *u->f);
-		for (i = 0; i < u->n && !u->bad; i++)
-			if (hg_nhsa_fee_in_parse(json_object_array_get_idx(arr,
-			    i), &u->f[i], NULL) == -1)
-				u->bad = 1;
-	}
-	json_object_put(root);
-	/* the platform's count: one output.result row per item */
-	u->nres = -1;
-	if (st->response != NULL &&
-	    (root = json_tokener_parse(st->response)) != NULL) {
-		arr = json_object_object_get(json_object_object_get(root,
-		    "output"), "result");
-		if (arr != NULL && json_object_is_type(arr, json_type_array))
-			u->nres = (long long)json_object_array_length(arr);
-		json_object_put(root);
-	}
+	json_object_put(req);
+	json_object_put(resp);
 	return u;
 }
 
@@ -268,24 +277,9 @@ void
 hg_settle_memo_seed(struct hg_settle_memo *m, const char *msgid,
     struct json_object *feedetail, const struct json_object *output)
 {
-	struct hg_settle_upload *u;
-	struct json_object *arr;
-	size_t i;
+	struct hg_settle_upload *u = memo_add(m, feedetail, output);
 
-	m->up = hg_xrealloc(m->up, m->nup + 1, sizeof *m->up);
-	u = &m->up[m->nup++];
-	memset(u, 0, sizeof *u);
 	snprintf(u->msgid, sizeof u->msgid, "%s", msgid);
-	u->n = json_object_array_length(feedetail);
-	u->f = hg_xcalloc(u->n > 0 ? u->n : 1, sizeof *u->f);
-	for (i = 0; i < u->n && !u->bad; i++)
-		if (hg_nhsa_fee_in_parse(json_object_array_get_idx(feedetail,
-		    i), &u->f[i], NULL) == -1)
-			u->bad = 1;
-	u->nres = -1;
-	arr = json_object_object_get(output, "result");
-	if (arr != NULL && json_object_is_type(arr, json_type_array))
-		u->nres = (long long)json_object_array_length(arr);
 }
 
 /* Mark the items of one answered upload; 0, or -1 when the upload holds
