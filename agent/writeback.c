@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,9 +222,16 @@ write_file(const char *dir, const char *name, const char *data, size_t n,
 	ssize_t w;
 	int fd, rc = -1;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	/* 0600: a result names the bill, its settlement and what the
+	 * patient pays.  The mode is given, never the umask changed (other
+	 * threads create files meanwhile); fchmod for a temporary file left
+	 * by a crash, which O_CREAT does not touch. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 || fchmod(fd, 0600) < 0) {
 		hg_failt(err, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		goto out;
 	}
 	while (off < n) {
