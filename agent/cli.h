@@ -15,6 +15,7 @@ struct hg_cli {
 	const char *since;	/* --since DATE (audit) */
 	const char *reason;	/* --reason TEXT (queue release) */
 	int	 detail;	/* --detail (reconcile) */
+	int	 dry_run;	/* --dry-run (queue scrub) */
 	char	**args;		/* positional arguments after the command */
 	int	 nargs;
 };
@@ -53,6 +54,9 @@ int	cmd_check_config(struct hg_cli *cli);
 int	cmd_config_keys(struct hg_cli *cli);
 int	cmd_adapter(struct hg_cli *cli);
 int	cmd_queue(struct hg_cli *cli);
+/* cmd_scrub.c: queue scrub [--dry-run] [--json] on an open outbox */
+int	hg_queue_scrub(struct hg_cli *cli, const struct hg_config *cfg,
+	    struct hg_outbox *ob);
 int	cmd_replay(struct hg_cli *cli);
 int	cmd_status(struct hg_cli *cli);
 int	cmd_doctor(struct hg_cli *cli);

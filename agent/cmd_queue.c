@@ -92,6 +92,8 @@ row_json(const struct hg_row *r)
 	S("err_msg", err_msg);
 	json_object_object_add(o, "amendment_pending",
 	    json_object_new_boolean(r->pending_json != NULL));
+	json_object_object_add(o, "personal_data_removed_ms", r->scrubbed_ms ?
+	    json_object_new_int64(r->scrubbed_ms) : NULL);
 #undef S
 	free(reasons);
 	free(err_msg);
@@ -265,7 +267,7 @@ queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
 	struct json_object *bill;
 	struct hg_row row;
 	struct hg_err err;
-	char *end, *text, total[HG_DECBUF];
+	char *end, *text, total[HG_DECBUF], when[32];
 	long long id;
 	int rc = HG_EXIT_FAIL;
 
@@ -327,6 +329,11 @@ queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
 	if (row.pending_json != NULL)
 		printf("  amendment waiting for a decision (queue show --json "
 		    "shows it)\n");
+	if (row.scrubbed_ms != 0) {
+		hg_fmt_time(row.scrubbed_ms, when, sizeof when);
+		printf("  personal data removed on %.10s under "
+		    "retention.personal_days\n", when);
+	}
 	hg_writeback_show(ob, id, stdout);
 	printf("  history:\n");
 	if (hg_outbox_history(ob, id, hist_row, &hc, &err) < 0 ||
@@ -397,7 +404,7 @@ cmd_queue(struct hg_cli *cli)
 {
 	struct hg_config *cfg;
 	struct hg_outbox *ob;
-	int rc;
+	int writes, rc;
 
 	/* `queue replay [ID]` is `replay [ID]` (DESIGN.md lists it under
 	 * queue; older scripts use the short form) */
@@ -411,15 +418,18 @@ cmd_queue(struct hg_cli *cli)
 	if (cli->nargs < 1 || !((strcmp(cli->args[0], "list") == 0 &&
 	    cli->nargs == 1) || (strcmp(cli->args[0], "show") == 0 &&
 	    cli->nargs == 2) || (strcmp(cli->args[0], "purge") == 0 &&
-	    cli->nargs == 2)))
+	    cli->nargs == 2) || (strcmp(cli->args[0], "scrub") == 0 &&
+	    cli->nargs == 1)))
 		return hg_cli_usage("queue needs: list [--state S] [--json] | "
 		    "show ID [--json] | retry ID | cancel ID [--yes] | "
-		    "replay [ID] | purge DATE [--yes]");
+		    "replay [ID] | purge DATE [--yes] | scrub [--dry-run] "
+		    "[--json]");
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
-	ob = hg_cli_outbox(cfg, strcmp(cli->args[0], "purge") == 0 ? 0 :
-	    HG_OB_READONLY);
+	writes = strcmp(cli->args[0], "purge") == 0 ||
+	    (strcmp(cli->args[0], "scrub") == 0 && !cli->dry_run);
+	ob = hg_cli_outbox(cfg, writes ? 0 : HG_OB_READONLY);
 	if (ob == NULL) {
 		hg_config_free(cfg);
 		return HG_EXIT_FAIL;
@@ -428,6 +438,8 @@ cmd_queue(struct hg_cli *cli)
 		rc = queue_list(cli, ob);
 	else if (strcmp(cli->args[0], "purge") == 0)
 		rc = queue_purge(cli, ob, cli->args[1]);
+	else if (strcmp(cli->args[0], "scrub") == 0)
+		rc = hg_queue_scrub(cli, cfg, ob);
 	else
 		rc = queue_show(cli, ob, cli->args[1]);
 	hg_outbox_close(ob);

@@ -21,12 +21,20 @@
 #include "agent/notify_wd.h"
 #include "agent/pidfile.h"
 #include "agent/audit.h"
+#include "agent/retention.h"
 #include "agent/settle.h"
 #include "agent/web.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
 #define BACKOFF_MAX_MS	60000
+/* retention.personal_days: a pass at start, then hourly (days are what
+ * counts, an hour late is nothing); a backlog larger than a pass's
+ * budget goes on soon after, so that the watchdog pings and signals
+ * are never kept waiting long */
+#define RETENTION_EVERY_MS	(3600LL * 1000)
+#define RETENTION_BUDGET_MS	2000
+#define RETENTION_MORE_MS	10000
 
 struct runner {
 	struct hg_adapter *a;
@@ -139,6 +147,37 @@ setup_logging(const struct hg_config *cfg, int foreground)
 	hg_log_init("hisgate", to_syslog, level < 0 ? HG_LOG_INFO : level);
 }
 
+/* One retention pass on a connection of the main thread's own; returns
+ * when the next is due (monotonic ms). */
+static int64_t
+retention_pass(const struct hg_config *cfg)
+{
+	static struct hg_complain c = { 0, 0, 0 };
+	struct hg_outbox *ob;
+	struct hg_err err;
+	long long n = 0;
+	int more = 0;
+
+	if (hg_outbox_open(cfg->agent.outbox, 0, &ob, &err) == -1 ||
+	    hg_retention_run(ob, cfg->retention.personal_days, 0,
+	    RETENTION_BUDGET_MS, NULL, NULL, &n, &more, &err) == -1) {
+		hg_complain(&c, HG_LOG_WARNING, "retention", "personal data "
+		    "not removed, tried again in an hour: %s", err.msg);
+		hg_outbox_close(ob);
+		return hg_now_ms() + RETENTION_EVERY_MS;
+	}
+	hg_outbox_close(ob);
+	hg_complain_release(&c, "retention", "personal data is removed "
+	    "again");
+	if (n > 0)
+		log_notice("retention", "personal data removed from %lld "
+		    "bill%s settled or cancelled more than %lld days ago "
+		    "(retention.personal_days)%s", n, n == 1 ? "" : "s",
+		    (long long)cfg->retention.personal_days,
+		    more ? "; more to go" : "");
+	return hg_now_ms() + (more ? RETENTION_MORE_MS : RETENTION_EVERY_MS);
+}
+
 /* OUTBOX.pid, for doctor: who runs since when, which mapping.  Another
  * daemon on the same outbox stops this one; a file that cannot be
  * written only costs doctor its answer. */
@@ -189,6 +228,7 @@ cmd_run(struct hg_cli *cli)
 	struct hg_err err;
 	sigset_t set;
 	size_t i;
+	int64_t scrub_at = 0, wait_ms;
 	int sig, fatal, rc = HG_EXIT_FAIL;
 
 	if (cli->nargs != 0)
@@ -274,8 +314,16 @@ cmd_run(struct hg_cli *cli)
 	hg_notify("READY=1\nSTATUS=running");
 
 	for (;;) {
-		if (hg_watchdog_sigwait(&set, &sig) != 0)
+		wait_ms = -1;	/* signals only */
+		if (cfg->retention.personal_days > 0)
+			wait_ms = scrub_at > hg_now_ms() ? scrub_at -
+			    hg_now_ms() : 0;
+		if (hg_watchdog_sigtimedwait(&set, &sig, wait_ms) != 0)
 			continue;
+		if (sig == 0) {
+			scrub_at = retention_pass(cfg);
+			continue;
+		}
 		if (sig == SIGHUP) {
 			hg_notify("RELOADING=1");
 			if (hg_intake_reload(&in, &err) < 0)

@@ -64,6 +64,17 @@ static const struct hg_conf_key validate_keys[] = {
 };
 #undef V
 
+#define R(f) offsetof(struct hg_retention_conf, f)
+static const struct hg_conf_key retention_keys[] = {
+	{ "personal_days", HG_CT_INT, "0", 0, 36500, R(personal_days),
+	  "days after a bill was settled or cancelled that its patient's "
+	  "name, certificate numbers and other personal fields are taken "
+	  "out of the outbox (amounts and ids stay); 0 keeps them", NULL,
+	  0 },
+	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0 },
+};
+#undef R
+
 static const struct section {
 	const char *name;
 	const struct hg_conf_key *keys;
@@ -71,6 +82,7 @@ static const struct section {
 } sections[] = {
 	{ "agent", agent_keys, offsetof(struct hg_config, agent) },
 	{ "validate", validate_keys, offsetof(struct hg_config, validate) },
+	{ "retention", retention_keys, offsetof(struct hg_config, retention) },
 	{ "platform", hg_platform_keys, offsetof(struct hg_config, platform) },
 	{ "settle", hg_settle_keys, offsetof(struct hg_config, settle) },
 	{ "web", hg_web_keys, offsetof(struct hg_config, web) },
@@ -383,7 +395,8 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 				break;
 		if (sec->name == NULL) {
 			static const char *const names[] = { "agent",
-			    "validate", "platform", "settle", NULL };
+			    "validate", "retention", "platform", "settle",
+			    "web", NULL };
 			const char *near = hg_conf_nearest(name, names, NULL);
 
 			if (near != NULL)
@@ -395,7 +408,7 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 				hg_conf_errs_add(errs, path,
 				    config_setting_source_line(s), "unknown "
 				    "section \"%s\" (expected agent, validate, "
-				    "platform, settle)", name);
+				    "retention, platform, settle, web)", name);
 			continue;
 		}
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {

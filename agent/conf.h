@@ -34,6 +34,11 @@ struct hg_validate_conf {
 	int64_t	 after_discharge_hours;
 };
 
+/* How long personal data is kept (queue/outbox_scrub.c). */
+struct hg_retention_conf {
+	int64_t	 personal_days;	/* 0: for ever */
+};
+
 /* Where a key was set: "agent.outbox" in the main file, "NAME.dir" in
  * adapters.d/NAME.conf; a section or adapter alone names its first line. */
 struct hg_conf_line {
@@ -48,6 +53,7 @@ struct hg_config {
 	size_t	 nlines;
 	struct hg_agent_conf agent;
 	struct hg_validate_conf validate;
+	struct hg_retention_conf retention;
 	struct hg_platform_conf platform;
 	struct hg_settle_conf settle;
 	struct hg_web_conf web;

@@ -49,6 +49,7 @@ static const struct help {
 	  "       hisgate [-c FILE] queue cancel ID [--yes | -y]\n"
 	  "       hisgate [-c FILE] queue replay [ID]\n"
 	  "       hisgate [-c FILE] queue purge DATE [--yes | -y]\n"
+	  "       hisgate [-c FILE] queue scrub [--dry-run] [--json]\n"
 	  "       hisgate [-c FILE] queue release ID --reason TEXT\n\n"
 	  "queue list    the bills, optionally in state S (invalid, ready,\n"
 	  "              in_progress, in_doubt, settled, rejected, amended,\n"
@@ -60,6 +61,10 @@ static const struct help {
 	  "queue replay  re-map and re-validate invalid bills (as replay)\n"
 	  "queue purge   remove settled and cancelled bills last changed\n"
 	  "              before DATE (asks first, unless --yes)\n"
+	  "queue scrub   remove the personal data (names, certificate\n"
+	  "              numbers...) of bills settled or cancelled more than\n"
+	  "              retention.personal_days ago, as the daemon does\n"
+	  "              hourly; amounts and ids stay; --dry-run lists them\n"
 	  "queue release a bill held by the audit (held_by_audit) back to\n"
 	  "              ready; the reason and who gave it go to its history\n" },
 	{ "audit",

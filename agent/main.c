@@ -24,7 +24,7 @@ static const struct command {
 	{ "queue", cmd_queue_audit,
 	  "queue list [--state S] [--json] | show ID [--json] | retry ID | "
 	  "cancel ID [--yes] | replay [ID] | purge DATE [--yes] | "
-	  "release ID --reason TEXT" },
+	  "scrub [--dry-run] [--json] | release ID --reason TEXT" },
 	{ "replay", cmd_replay,
 	  "replay [ID]               re-validate invalid bills after a fix "
 	  "(also: queue replay)" },
@@ -137,6 +137,8 @@ main(int argc, char **argv)
 			cli.yes = 1;
 		} else if (strcmp(a, "--detail") == 0) {
 			cli.detail = 1;
+		} else if (strcmp(a, "--dry-run") == 0) {
+			cli.dry_run = 1;
 		} else if (strcmp(a, "--since") == 0 ||
 		    strcmp(a, "--reason") == 0) {
 			if (++i == argc) {

@@ -160,18 +160,31 @@ ping(void)
 int
 hg_watchdog_sigwait(const sigset_t *set, int *sig)
 {
+	return hg_watchdog_sigtimedwait(set, sig, -1);
+}
+
+int
+hg_watchdog_sigtimedwait(const sigset_t *set, int *sig, int64_t timeout_ms)
+{
 	struct timespec ts;
-	int64_t every;
+	int64_t every, left, end = hg_now_ms() + timeout_ms;
 	int r;
 
 	pthread_once(&once, setup);
-	if (wd_ms == 0)
+	*sig = 0;
+	if (wd_ms == 0 && timeout_ms < 0)
 		return sigwait(set, sig);
 	every = wd_ms / 4 > 50 ? wd_ms / 4 : 50;
 	for (;;) {
-		ping();
-		ts.tv_sec = (time_t)(every / 1000);
-		ts.tv_nsec = (long)(every % 1000) * 1000000L;
+		if (wd_ms != 0)
+			ping();
+		left = timeout_ms < 0 ? every : end - hg_now_ms();
+		if (left <= 0)
+			return 0;
+		if (wd_ms != 0 && left > every)
+			left = every;
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
 		r = sigtimedwait(set, NULL, &ts);
 		if (r > 0) {
 			*sig = r;

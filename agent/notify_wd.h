@@ -25,5 +25,9 @@ void	hg_beat(const char *who, int64_t idle_ms);
  * quarter of WatchdogSec) while every loop is on time; logs the loop that
  * is late once, and when it moves again. */
 int	hg_watchdog_sigwait(const sigset_t *set, int *sig);
+/* The same, giving up after timeout_ms (< 0: never): then 0 with *sig 0.
+ * For the main thread's own slow timers (retention, hourly). */
+int	hg_watchdog_sigtimedwait(const sigset_t *set, int *sig,
+	    int64_t timeout_ms);
 
 #endif

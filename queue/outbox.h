@@ -26,7 +26,7 @@
 #include "lib/bill.h"
 #include "lib/err.h"
 
-#define HG_OUTBOX_SCHEMA	2	/* PRAGMA user_version this binary writes */
+#define HG_OUTBOX_SCHEMA	3	/* PRAGMA user_version this binary writes */
 
 /* Bill states, stored as these exact strings. */
 #define HG_S_INVALID	"invalid"	/* failed validation; waits for a fix */
@@ -140,6 +140,9 @@ struct hg_row {
 	char	*pending_json;	/* amendment waiting for a person */
 	char	*lease_owner;
 	int64_t	 lease_until_ms;
+	/* when retention.personal_days took its personal data out
+	 * (hg_outbox_scrub), wall-clock ms; 0: not */
+	int64_t	 scrubbed_ms;
 };
 void	hg_row_free(struct hg_row *row);	/* frees members, not row */
 
@@ -270,5 +273,28 @@ int	hg_outbox_key_put(struct hg_outbox *ob, const char *adapter,
  * totals are then the only record of those days. */
 int	hg_outbox_purge(struct hg_outbox *ob, int64_t before_ms, int dry,
 	    long long *n, struct hg_err *err);
+
+/* Retention (retention.personal_days; queue/outbox_scrub.c): one batch of
+ * up to `limit` bills finished for good (settled or cancelled, no
+ * amendment waiting) that last changed before before_ms and still hold
+ * personal data, in one transaction (the caller's when one is open): the
+ * fields lib/redact.h names are taken out of the bill, its versions,
+ * history, journal (requests and answers), write-back and audit records;
+ * the patient key (the certificate number) is cleared; amounts, ids and
+ * the content hash stay, so reconciliation and 2305 still work.  Marked
+ * with scrubbed_ms = now_ms.  The connection's secure_delete is turned on
+ * first, so freed space in the file holds zeros.  *n gets how many (0:
+ * none left); cb, when not NULL, is told each bill once committed.  With
+ * dry: every bill a scrub would take now, nothing written. */
+int	hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms,
+	    int64_t now_ms, int limit, int dry,
+	    void (*cb)(long long id, void *arg), void *arg, long long *n,
+	    struct hg_err *err);
+/* PRAGMA wal_checkpoint(TRUNCATE): the -wal file, which still holds the
+ * pages as they were before a scrub, emptied into the database and cut to
+ * nothing.  *busy: a reader kept it from finishing (the next checkpoint
+ * does it). */
+int	hg_outbox_checkpoint(struct hg_outbox *ob, int *busy,
+	    struct hg_err *err);
 
 #endif

@@ -23,7 +23,7 @@
 	" patient_key, ipt_no, total, created_ms, updated_ms, " ROW_STEP "," \
 	" attempts, next_attempt_ms, psn_no, insuplc_admdvs, mdtrt_id," \
 	" setl_id, setl_json, err_msg, pending_json, lease_owner," \
-	" lease_until_ms"
+	" lease_until_ms, coalesce(scrubbed_ms, 0)"
 
 /* Prepared once per connection and kept: these run for every bill. */
 enum {

@@ -65,6 +65,7 @@ ob_row_fill(sqlite3_stmt *s, struct hg_row *row)
 	row->pending_json = ob_col_dup(s, 22);
 	row->lease_owner = ob_col_dup(s, 23);
 	row->lease_until_ms = sqlite3_column_int64(s, 24);
+	row->scrubbed_ms = sqlite3_column_int64(s, 25);
 }
 
 int

@@ -129,6 +129,9 @@ static const char *const migrations[] = {
 	" created_ms INTEGER NOT NULL,"
 	" PRIMARY KEY (adapter, key));"
 	"CREATE INDEX push_keys_bill ON push_keys (bill_id);",
+	/* 2 -> 3: when retention.personal_days took a bill's personal
+	 * data out (queue/outbox_scrub.c); NULL: never */
+	"ALTER TABLE bills ADD COLUMN scrubbed_ms INTEGER;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,

@@ -1492,6 +1492,195 @@ START_TEST(test_group_wal)
 }
 END_TEST
 
+/* --- retention --------------------------------------------------------- */
+
+#define WANG	"\xe7\x8e\x8b\xe8\x8a\xb3"	/* 王芳 */
+#define CERT	"11010519491231002X"
+#define PBILL	"{\"psn_name\":\"" WANG "\",\"certno\":\"" CERT "\"," \
+	"\"ipt_no\":\"ZY001\",\"medfee_sumamt\":5142.32}"
+
+/* A bill of 王芳 in `state`, with everything a settlement leaves: a
+ * version before it, its 1101 and 2304 calls, history, a write-back
+ * error and the 2304 result, each quoting her. */
+static long long
+personal_bill(struct hg_outbox *ob, const char *key, const char *state)
+{
+	struct hg_put p = mkput(key, key, HG_S_READY, CERT);
+	enum hg_put_outcome o;
+	struct hg_err err;
+	long long id;
+	char *sql;
+
+	p.bill_json = PBILL;
+	ck_assert_int_eq(hg_outbox_put(ob, &p, &o, &id, &err), 0);
+	sql = hg_xasprintf(
+	    "INSERT INTO bill_versions (bill_id, version, hash, state, "
+	    " bill_json, patient_key, total, replaced_ms, reasons) VALUES "
+	    " (%lld, 1, 'h0', 'invalid', '%s', '%s', 1, 1, 'certno " CERT
+	    " wrong');"
+	    "INSERT INTO steps (bill_id, infno, msgid, state, request, "
+	    " response, err_msg) VALUES (%lld, '1101', '%s-1', 'ok', "
+	    " '{\"input\":{\"data\":{\"certno\":\"" CERT "\",\"psn_name\":"
+	    " \"" WANG "\"}}}', '{\"infcode\":0,\"output\":{\"baseinfo\":"
+	    " {\"psn_no\":\"P1\",\"psn_name\":\"" WANG "\",\"brdy\":"
+	    " \"1949-12-31\"}}}', NULL), (%lld, '2304', '%s-2', 'ok', "
+	    " '{\"input\":{\"data\":{\"mdtrt_id\":\"M1\",\"mdtrt_cert_no\":"
+	    " \"" CERT "\"}}}', '{\"infcode\":0,\"output\":{\"setlinfo\":"
+	    " {\"setl_id\":\"S1\",\"psn_name\":\"" WANG "\","
+	    " \"medfee_sumamt\":5142.32}}}', '" WANG " timeout');"
+	    "INSERT INTO history (bill_id, at_ms, from_state, to_state, "
+	    " reason) VALUES (%lld, 2, 'ready', 'in_progress', "
+	    " '\xe4\xba\xba\xe5\x91\x98\xe5\xa7\x93\xe5\x90\x8d[" WANG "]');"
+	    "INSERT INTO writeback (bill_id, state, error, updated_ms) VALUES "
+	    " (%lld, '%s', 'no " WANG "', 1);"
+	    "UPDATE bills SET state = '%s', setl_id = 'S1', mdtrt_id = 'M1', "
+	    " psn_no = 'P1', setl_json = '{\"setl_id\":\"S1\",\"certno\":"
+	    " \"" CERT "\",\"medfee_sumamt\":5142.32}', err_msg = '" WANG
+	    "', updated_ms = 1000 WHERE id = %lld",
+	    id, PBILL, CERT, id, key, id, key, id, id, state, state, id);
+	exec_ok(ob, sql);
+	free(sql);
+	return id;
+}
+
+/* Texts of bill id anywhere in the outbox that still hold her. */
+static long long
+traces(struct hg_outbox *ob, long long id)
+{
+	char *sql = hg_xasprintf("SELECT "
+	    "(SELECT count(*) FROM bills WHERE id = %1$lld AND (instr(bill_json "
+	    " || coalesce(setl_json, '') || coalesce(err_msg, '') || "
+	    " coalesce(patient_key, ''), '" WANG "') OR instr(bill_json || "
+	    " coalesce(setl_json, '') || coalesce(err_msg, '') || "
+	    " coalesce(patient_key, ''), '" CERT "'))) + "
+	    "(SELECT count(*) FROM bill_versions WHERE bill_id = %1$lld AND "
+	    " instr(bill_json || coalesce(reasons, '') || coalesce("
+	    " patient_key, ''), '" CERT "')) + "
+	    "(SELECT count(*) FROM steps WHERE bill_id = %1$lld AND (instr("
+	    " request || response || coalesce(err_msg, ''), '" WANG "') OR "
+	    " instr(request || response, '" CERT "') OR instr(response, "
+	    " 'brdy'))) + "
+	    "(SELECT count(*) FROM history WHERE bill_id = %1$lld AND "
+	    " instr(reason, '" WANG "')) + "
+	    "(SELECT count(*) FROM writeback WHERE bill_id = %1$lld AND "
+	    " instr(error, '" WANG "'))", id);
+	long long n = q1(ob, sql);
+
+	free(sql);
+	return n;
+}
+
+static void
+note_id(long long id, void *arg)
+{
+	long long *last = arg;
+
+	*last = id;
+}
+
+START_TEST(test_scrub)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_row row;
+	struct hg_err err;
+	long long a, b, c, n, last = 0;
+	char *v;
+
+	a = personal_bill(ob, "a", HG_S_SETTLED);
+	b = personal_bill(ob, "b", HG_S_CANCELLED);
+	c = personal_bill(ob, "c", HG_S_REJECTED);	/* not final */
+	ck_assert_int_eq(traces(ob, a), 6);
+
+	/* before them: nothing due */
+	ck_assert_int_eq(hg_outbox_scrub(ob, 1000, 5000, 10, 0, NULL, NULL,
+	    &n, &err), 0);
+	ck_assert_int_eq(n, 0);
+	/* dry: counted, nothing written */
+	ck_assert_int_eq(hg_outbox_scrub(ob, 2000, 5000, 10, 1, note_id,
+	    &last, &n, &err), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(last, b);
+	ck_assert_int_eq(traces(ob, a), 6);
+	/* batches of one */
+	ck_assert_msg(hg_outbox_scrub(ob, 2000, 5000, 1, 0, note_id, &last,
+	    &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(last, a);
+	ck_assert_int_eq(traces(ob, a), 0);
+	ck_assert_int_eq(traces(ob, b), 6);
+	ck_assert_int_eq(hg_outbox_scrub(ob, 2000, 5000, 1, 0, NULL, NULL, &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(traces(ob, b), 0);
+	ck_assert_int_eq(hg_outbox_scrub(ob, 2000, 5000, 1, 0, NULL, NULL, &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 0);
+	/* the rejected bill may be retried: untouched */
+	ck_assert_int_eq(traces(ob, c), 6);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills WHERE "
+	    "scrubbed_ms IS NOT NULL"), 2);
+	ck_assert_int_eq(q1(ob, "PRAGMA secure_delete"), 1);
+
+	/* what reconciliation reads stays */
+	ck_assert_int_eq(hg_outbox_get(ob, a, &row, &err), 0);
+	ck_assert_int_eq(row.scrubbed_ms, 5000);
+	ck_assert_int_eq(row.updated_ms, 1000);
+	ck_assert_str_eq(row.state, HG_S_SETTLED);
+	ck_assert_str_eq(row.setl_id, "S1");
+	ck_assert_str_eq(row.mdtrt_id, "M1");
+	ck_assert_str_eq(row.psn_no, "P1");
+	ck_assert_str_eq(row.ipt_no, "ZY001");
+	ck_assert_int_eq(row.total, 514232);
+	ck_assert_ptr_null(row.patient_key);
+	ck_assert_str_eq(row.bill_json,
+	    "{\"ipt_no\":\"ZY001\",\"medfee_sumamt\":5142.32}");
+	ck_assert_str_eq(row.setl_json,
+	    "{\"setl_id\":\"S1\",\"medfee_sumamt\":5142.32}");
+	ck_assert_str_eq(row.err_msg, "***");
+	hg_row_free(&row);
+	v = qs(ob, "SELECT response FROM steps WHERE msgid = 'a-2'");
+	ck_assert_str_eq(v, "{\"infcode\":0,\"output\":{\"setlinfo\":"
+	    "{\"setl_id\":\"S1\",\"medfee_sumamt\":5142.32}}}");
+	free(v);
+	v = qs(ob, "SELECT request FROM steps WHERE msgid = 'a-2'");
+	ck_assert_str_eq(v, "{\"input\":{\"data\":{\"mdtrt_id\":\"M1\"}}}");
+	free(v);
+	finish(ob);
+}
+END_TEST
+
+/* An outbox of schema 2 (before retention) is migrated on open, its
+ * bills kept. */
+START_TEST(test_migrate_2)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_row row;
+	struct hg_err err;
+	long long id, n;
+
+	id = personal_bill(ob, "a", HG_S_SETTLED);
+	exec_ok(ob, "ALTER TABLE bills DROP COLUMN scrubbed_ms; "
+	    "PRAGMA user_version = 2");
+	hg_outbox_close(ob);
+	/* a reader does not migrate it */
+	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
+	    -1);
+	ck_assert_msg(strstr(err.msg, "schema version 2, this hisgate needs "
+	    "3") != NULL, "%s", err.msg);
+	ob = open_ok(0);
+	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
+	ck_assert_int_eq(row.scrubbed_ms, 0);
+	ck_assert_str_eq(row.bill_json, PBILL);
+	hg_row_free(&row);
+	ck_assert_int_eq(hg_outbox_scrub(ob, 2000, 5000, 10, 0, NULL, NULL,
+	    &n, &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(traces(ob, id), 0);
+	finish(ob);
+}
+END_TEST
+
 Suite *
 hg_test_suite(void)
 {
@@ -1545,5 +1734,10 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_crash);
 	tcase_add_test(tc, test_disk_full);
 	tcase_add_test(tc, test_readonly_writes);
+
+	tc = hg_tcase(s, "retention", 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_scrub);
+	tcase_add_test(tc, test_migrate_2);
 	return s;
 }
