@@ -5,43 +5,86 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/text.h"
 #include "lib/xmalloc.h"
+
+/* The length of the well-formed UTF-8 sequence at s (at most left
+ * bytes): 1 to 4, or 0 when it is not one (a stray continuation byte, an
+ * overlong form, a surrogate, past U+10FFFF, cut short). */
+static size_t
+utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n, k;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 1, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 2, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 3, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (left <= n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3F);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
 
 int
 hg_utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)buf;
-	size_t i = 0, n, k;
-	uint32_t cp;
+	size_t i = 0, n;
 
 	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xC2 && s[i] <= 0xDF)
-			n = 1, cp = s[i] & 0x1F;
-		else if (s[i] >= 0xE0 && s[i] <= 0xEF)
-			n = 2, cp = s[i] & 0x0F;
-		else if (s[i] >= 0xF0 && s[i] <= 0xF4)
-			n = 3, cp = s[i] & 0x07;
-		else
+		if ((n = utf8_seq(s + i, len - i)) == 0)
 			return 0;
-		if (len - i <= n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += n + 1;
+		i += n;
 	}
 	return 1;
+}
+
+/* UTF-8 to UTF-8 without iconv: glibc's passes some ill-formed
+ * sequences through (a lead byte 0xF5-0xF7, past U+10FFFF), and the
+ * output must be valid UTF-8.  Each byte that starts no well-formed
+ * sequence becomes U+FFFD. */
+static char *
+utf8_clean(const char *in, size_t len, size_t *outlen, size_t *nbad,
+    size_t *first_bad)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	char *buf = hg_xmalloc(len * 3 + 1), *op = buf;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if ((n = utf8_seq(s + i, len - i)) > 0) {
+			memcpy(op, in + i, n);
+			op += n;
+			i += n;
+			continue;
+		}
+		if (*first_bad == SIZE_MAX)
+			*first_bad = i;
+		(*nbad)++;
+		memcpy(op, "\xEF\xBF\xBD", 3);
+		op += 3;
+		i++;
+	}
+	*op = '\0';
+	*outlen = (size_t)(op - buf);
+	return buf;
 }
 
 const char *
@@ -78,6 +121,10 @@ hg_text_to_utf8(const char *enc, const char *in, size_t len, char **out,
 
 	*nbad = 0;
 	*first_bad = SIZE_MAX;
+	if (strcasecmp(enc, "UTF-8") == 0 || strcasecmp(enc, "UTF8") == 0) {
+		*out = utf8_clean(in, len, outlen, nbad, first_bad);
+		return 0;
+	}
 	cd = iconv_open("UTF-8", enc);
 	if (cd == (iconv_t)-1)
 		return hg_fail(err, "unknown encoding \"%s\" (expected "

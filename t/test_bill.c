@@ -212,6 +212,20 @@ START_TEST(test_encoding)
 	ck_assert_int_eq(first, 5);
 	ck_assert(hg_has_replacement(out));
 	free(out);
+	/* UTF-8 with a BOM but ill-formed after it (fuzz/corpus/text):
+	 * a lead byte 0xF6 is past U+10FFFF, a stray continuation byte,
+	 * an overlong "/", a surrogate; each bad byte one U+FFFD, the
+	 * rest as it was, the result well-formed */
+	ck_assert_int_eq(hg_text_to_utf8("UTF-8", "a\xf6\x87\x87\x87" "b\x87"
+	    "\xc0\xaf\xed\xa0\x80\xe7\x8e\x8b", 15, &out, &len, &nbad,
+	    &first, NULL), 0);
+	ck_assert(hg_utf8_valid(out, len));
+	ck_assert_int_eq(nbad, 10);
+	ck_assert_int_eq(first, 1);
+	ck_assert_str_eq(out, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "王");
+	free(out);
 }
 END_TEST
 
