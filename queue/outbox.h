@@ -285,7 +285,9 @@ int	hg_outbox_purge(struct hg_outbox *ob, int64_t before_ms, int dry,
  * with scrubbed_ms = now_ms.  The connection's secure_delete is turned on
  * first, so freed space in the file holds zeros.  *n gets how many (0:
  * none left); cb, when not NULL, is told each bill once committed.  With
- * dry: every bill a scrub would take now, nothing written. */
+ * dry: every bill a scrub would take now, nothing written.  A bill that
+ * changed after its scrub (updated_ms, e.g. cancelled since) is taken
+ * again once that change is as old. */
 int	hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms,
 	    int64_t now_ms, int limit, int dry,
 	    void (*cb)(long long id, void *arg), void *arg, long long *n,

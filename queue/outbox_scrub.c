@@ -225,9 +225,12 @@ hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms, int64_t now_ms,
 		    ob_tx_enter(ob, &own, err) == -1)
 			return -1;
 	}
+	/* a bill changed since its scrub (a 2305 of a scrubbed settled
+	 * bill journals the platform's answer, which may name her again)
+	 * is due again */
 	if (ob_query(ob, "SELECT id FROM bills WHERE " FINAL " AND "
-	    "scrubbed_ms IS NULL AND updated_ms < ?1 ORDER BY id LIMIT ?2",
-	    &s, err) == -1)
+	    "coalesce(scrubbed_ms, 0) <= updated_ms AND updated_ms < ?1 "
+	    "ORDER BY id LIMIT ?2", &s, err) == -1)
 		goto out;
 	sqlite3_bind_int64(s, 1, before_ms);
 	sqlite3_bind_int(s, 2, dry ? -1 : limit);

@@ -108,7 +108,8 @@ int	hg_steps_undoubt(struct hg_outbox *ob, long long id, const char *owner,
  * bounds count from then: hg_steps_person_ms).  A cancelled bill with a pending amendment
  * takes the amendment as its new content (old content kept in
  * bill_versions, version + 1).  Anything else is refused (HG_EPERM) with
- * the reason. */
+ * the reason, so is a bill retention scrubbed (hg_outbox_scrub): 1101
+ * would need the certificate number it no longer has. */
 int	hg_steps_requeue(struct hg_outbox *ob, long long id, const char *why,
 	    struct hg_err *err);
 /* When the bill last left needs_person (queue retry), wall ms, or 0. */

@@ -73,14 +73,14 @@ hg_steps_set_mdtrt(struct hg_outbox *ob, long long id, const char *owner,
 /* The state of bill id and whether it has a pending amendment. */
 static int
 state_of(struct hg_outbox *ob, long long id, char *buf, size_t len,
-    int *pending, struct hg_err *err)
+    int *pending, int *scrubbed, struct hg_err *err)
 {
 	sqlite3 *db = hg_outbox_db(ob);
 	sqlite3_stmt *s;
 	int rc;
 
-	s = sj_prep(db, "SELECT state, pending_json IS NOT NULL FROM bills"
-	    " WHERE id = ?1", err);
+	s = sj_prep(db, "SELECT state, pending_json IS NOT NULL, scrubbed_ms"
+	    " IS NOT NULL FROM bills WHERE id = ?1", err);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
@@ -90,6 +90,8 @@ state_of(struct hg_outbox *ob, long long id, char *buf, size_t len,
 		    0));
 		if (pending != NULL)
 			*pending = sqlite3_column_int(s, 1);
+		if (scrubbed != NULL)
+			*scrubbed = sqlite3_column_int(s, 2);
 		sj_finish(s);
 		return 0;
 	}
@@ -114,7 +116,7 @@ hg_steps_settled(struct hg_outbox *ob, long long id, const char *owner,
 	if (update_fenced(ob, id, owner, "setl_id = ?2, mdtrt_id ="
 	    " coalesce(?3, mdtrt_id), setl_json = ?4, err_msg = NULL",
 	    setl_id, mdtrt_id, setl_json, err) == -1 ||
-	    state_of(ob, id, cur, sizeof cur, &pending, err) == -1 ||
+	    state_of(ob, id, cur, sizeof cur, &pending, NULL, err) == -1 ||
 	    hg_outbox_set_state(ob, id, cur, HG_S_SETTLED, reason, err) == -1)
 		goto out;
 	/* The source changed the bill while it was being settled: what was
@@ -141,7 +143,7 @@ end_fenced(struct hg_outbox *ob, long long id, const char *owner,
 		return -1;
 	if (update_fenced(ob, id, owner, "err_msg = ?2", why, NULL, NULL,
 	    err) == -1 ||
-	    state_of(ob, id, cur, sizeof cur, NULL, err) == -1 ||
+	    state_of(ob, id, cur, sizeof cur, NULL, NULL, err) == -1 ||
 	    hg_outbox_set_state(ob, id, cur, to, why, err) == -1)
 		goto out;
 	rc = 0;
@@ -266,11 +268,11 @@ hg_steps_requeue(struct hg_outbox *ob, long long id, const char *why,
 	sqlite3 *db = hg_outbox_db(ob);
 	sqlite3_stmt *s;
 	char cur[32];
-	int own, pending = 0, rc = -1;
+	int own, pending = 0, gone = 0, rc = -1;
 
 	if (sj_tx_enter(ob, &own, err) == -1)
 		return -1;
-	if (state_of(ob, id, cur, sizeof cur, &pending, err) == -1)
+	if (state_of(ob, id, cur, sizeof cur, &pending, &gone, err) == -1)
 		goto out;
 	if (strcmp(cur, HG_S_INDOUBT) == 0) {
 		hg_fail(err, "bill %lld is in_doubt: its settlement outcome is "
@@ -292,6 +294,13 @@ hg_steps_requeue(struct hg_outbox *ob, long long id, const char *why,
 	    strcmp(cur, HG_S_CANCELLED) != 0 &&
 	    strcmp(cur, HG_S_PERSON) != 0) {
 		hg_fail(err, "bill %lld is %s: already queued", id, cur);
+		goto out;
+	}
+	/* retention took the certificate number 1101 would need */
+	if (gone) {
+		hg_fail(err, "bill %lld: its personal data was removed under "
+		    "retention.personal_days: it cannot be settled again from "
+		    "the outbox (queue show %lld)", id, id);
 		goto out;
 	}
 	if (strcmp(cur, HG_S_CANCELLED) == 0 || pending) {
@@ -349,7 +358,7 @@ hg_steps_cancelled(struct hg_outbox *ob, long long id, const char *reason,
 
 	if (sj_tx_enter(ob, &own, err) == -1)
 		return -1;
-	if (state_of(ob, id, cur, sizeof cur, NULL, err) == -1)
+	if (state_of(ob, id, cur, sizeof cur, NULL, NULL, err) == -1)
 		goto out;
 	if (strcmp(cur, HG_S_SETTLED) != 0 && strcmp(cur, HG_S_AMENDED) != 0) {
 		hg_fail(err, "bill %lld is %s, not settled", id, cur);

@@ -136,6 +136,11 @@ is "... the same report" "$(diff "$T/rec-before.out" "$T/rec-after.out")" ""
 "$HISGATE" reconcile --detail "$today" -c "$conf" >"$T/det-after.out" 2>&1
 is "reconcile --detail (3202): the same exit as before ($det_before)" "$?" "$det_before"
 is "... the same count line" "$(tail -1 "$T/det-after.out")" "$(tail -1 "$T/det-before.out")"
-stop_sim 2>/dev/null || kill "$sim_pid"
+"$HISGATE" queue retry "$B" -c "$conf" >"$T/retry.out" 2>&1
+is "queue retry of the scrubbed cancelled bill: refused (exit 1)" "$?" 1
+check "... saying why" grep -q "bill $B: its personal data was removed under retention.personal_days" "$T/retry.out"
+is "... it stays cancelled" "$(state_of ZY2024000302)" cancelled
+kill -TERM "$sim_pid" 2>/dev/null
+wait "$sim_pid" 2>/dev/null
 
 done_testing
