@@ -132,6 +132,24 @@ static const char *const migrations[] = {
 	/* 2 -> 3: when retention.personal_days took a bill's personal
 	 * data out (queue/outbox_scrub.c); NULL: never */
 	"ALTER TABLE bills ADD COLUMN scrubbed_ms INTEGER;",
+	/* 3 -> 4: what the last reconcile --detail found (queue/recon.c),
+	 * for the web page, which must not call the platform itself */
+	"CREATE TABLE recon_run ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" run_ms INTEGER NOT NULL,"
+	" date TEXT NOT NULL,"
+	" matched INTEGER NOT NULL);"
+	"CREATE TABLE recon_rows ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL,"
+	" bill_id INTEGER NOT NULL,"
+	" person TEXT,"
+	" mdtrt_id TEXT,"
+	" setl_id TEXT,"
+	" msgid TEXT,"
+	" medfee_sumamt INTEGER NOT NULL,"
+	" memo TEXT,"
+	" fix TEXT NOT NULL);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,

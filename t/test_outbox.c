@@ -18,6 +18,7 @@
 #include "lib/xmalloc.h"
 #include "queue/group.h"
 #include "queue/outbox.h"
+#include "queue/recon.h"
 #include "t/check_main.h"
 
 static char *tmp;
@@ -1474,6 +1475,88 @@ START_TEST(test_unmapped)
 }
 END_TEST
 
+/* The last reconcile --detail result: kept whole, replaced whole. */
+static int
+recon_cb(const struct hg_recon_row *r, void *arg)
+{
+	struct unm *m = arg;
+
+	ck_assert_int_lt(m->n, 8);
+	snprintf(m->line[m->n++], sizeof m->line[0], "%s|%lld|%s|%s|%s|%s|"
+	    "%lld|%s|%s", r->kind, r->bill, r->person, r->mdtrt_id,
+	    r->setl_id, r->msgid, (long long)r->medfee_sumamt, r->memo,
+	    r->fix);
+	return 0;
+}
+
+START_TEST(test_recon)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_recon_run run = { 1700000000123, "2024-03-05", 3 }, got;
+	struct hg_recon_row rows[2] = {
+		{ HG_RECON_ONLY_OUTBOX, 7, "4100**7890", "MD1", "S1", "M1",
+		  514232, "中心已冲正", "hisgate reconcile resettle 7" },
+		{ HG_RECON_ONLY_PLATFORM, 0, "4100**7891", "MD2", "S2", "M2",
+		  100, NULL, "hisgate reconcile reverse M2 BILL" },
+	};
+	struct unm m;
+	struct hg_err err;
+
+	memset(&m, 0, sizeof m);
+	ck_assert_int_eq(hg_recon_last(ob, &got, recon_cb, &m, &err), 0);
+	ck_assert_int_eq(hg_recon_save(ob, &run, rows, 2, &err), 0);
+	ck_assert_int_eq(hg_recon_last(ob, &got, recon_cb, &m, &err), 1);
+	ck_assert_int_eq(got.run_ms, 1700000000123);
+	ck_assert_str_eq(got.date, "2024-03-05");
+	ck_assert_int_eq(got.matched, 3);
+	ck_assert_int_eq(m.n, 2);
+	ck_assert_str_eq(m.line[0], "only_outbox|7|4100**7890|MD1|S1|M1|"
+	    "514232|中心已冲正|hisgate reconcile resettle 7");
+	ck_assert_str_eq(m.line[1], "only_platform|0|4100**7891|MD2|S2|M2|"
+	    "100||hisgate reconcile reverse M2 BILL");
+	/* a clean run replaces it: nothing left over */
+	run.matched = 5;
+	ck_assert_int_eq(hg_recon_save(ob, &run, NULL, 0, &err), 0);
+	memset(&m, 0, sizeof m);
+	ck_assert_int_eq(hg_recon_last(ob, &got, recon_cb, &m, &err), 1);
+	ck_assert_int_eq(got.matched, 5);
+	ck_assert_int_eq(m.n, 0);
+	hg_outbox_close(ob);
+	/* a reader cannot keep it */
+	ob = open_ok(HG_OB_READONLY);
+	ck_assert_int_eq(hg_recon_save(ob, &run, rows, 2, &err), -1);
+	ck_assert_int_eq(hg_recon_last(ob, &got, recon_cb, &m, &err), 1);
+	finish(ob);
+}
+END_TEST
+
+/* An outbox of schema 3 (before recon_run): readers wait for the
+ * daemon, a writer migrates it and keeps its bills. */
+START_TEST(test_migrate_4)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_recon_run got;
+	struct unm m;
+	struct hg_err err;
+	long long id;
+
+	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
+	exec_ok(ob, "DROP TABLE recon_rows; DROP TABLE recon_run; "
+	    "PRAGMA user_version = 3");
+	hg_outbox_close(ob);
+	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
+	    -1);
+	ck_assert_msg(strstr(err.msg, "schema version 3, this hisgate needs "
+	    "4: start the daemon once") != NULL, "%s", err.msg);
+	ob = open_ok(0);
+	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
+	memset(&m, 0, sizeof m);
+	ck_assert_int_eq(hg_recon_last(ob, &got, recon_cb, &m, &err), 0);
+	finish(ob);
+}
+END_TEST
+
 /* The real sync: through SQLite's own handle on the outbox's WAL. */
 START_TEST(test_group_wal)
 {
@@ -1677,15 +1760,16 @@ START_TEST(test_migrate_2)
 
 	id = personal_bill(ob, "a", HG_S_SETTLED);
 	exec_ok(ob, "ALTER TABLE bills DROP COLUMN scrubbed_ms; "
+	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 2");
 	hg_outbox_close(ob);
 	/* a reader does not migrate it */
 	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
 	    -1);
 	ck_assert_msg(strstr(err.msg, "schema version 2, this hisgate needs "
-	    "3") != NULL, "%s", err.msg);
+	    "4") != NULL, "%s", err.msg);
 	ob = open_ok(0);
-	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), HG_OUTBOX_SCHEMA);
 	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
 	ck_assert_int_eq(row.scrubbed_ms, 0);
 	ck_assert_str_eq(row.bill_json, PBILL);
@@ -1745,6 +1829,8 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_update_bill);
 	tcase_add_test(tc, test_read);
 	tcase_add_test(tc, test_unmapped);
+	tcase_add_test(tc, test_recon);
+	tcase_add_test(tc, test_migrate_4);
 
 	tc = hg_tcase(s, "failure", 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
