@@ -5,7 +5,8 @@
  * when an ok 2305 cancelled it since.  The platform compares it with the
  * settlements it holds in force and lists every one of them with its
  * msgid; each row it marks one-sided is a 单边账, printed with the bill,
- * the person (masked) and the hisgate command that fixes it. */
+ * the person (masked) and the hisgate command that fixes it.  What it
+ * found is kept in the outbox (queue/recon.h) for the web page. */
 #include "config.h"
 
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "lib/money.h"
 #include "lib/nhsa_stmt.h"
 #include "lib/xmalloc.h"
+#include "queue/recon.h"
 #include "queue/steps.h"
 
 /* A 2304 of the journal, any state: to find the bill of a msgid or a
@@ -277,13 +279,54 @@ out:
 	return rc;
 }
 
-/* Print the result; returns the number of rows that need a person. */
+/* What the run found, as the outbox keeps it for the web page
+ * (queue/recon.h); person and fix are owned. */
+struct found {
+	struct hg_recon_row *v;
+	size_t	 n;
+	long long matched;
+};
+
+static void
+found_add(struct found *f, const char *kind, long long bill,
+    const char *psn, const struct hg_stmt_row *r, const char *fix)
+{
+	struct hg_recon_row *x;
+
+	f->v = hg_xrealloc(f->v, f->n + 1, sizeof *f->v);
+	x = &f->v[f->n++];
+	x->kind = kind;
+	x->bill = bill;
+	x->person = hg_xstrdup(psn);
+	x->mdtrt_id = r->mdtrt_id;
+	x->setl_id = r->setl_id;
+	x->msgid = r->msgid;
+	x->medfee_sumamt = r->medfee_sumamt;
+	x->memo = r->memo;
+	x->fix = hg_xstrdup(fix);
+	printf("  fix: %s\n", fix);
+}
+
+static void
+found_free(struct found *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free((char *)f->v[i].person);
+		free((char *)f->v[i].fix);
+	}
+	free(f->v);
+}
+
+/* Print the result into f; returns the number of rows that need a
+ * person. */
 static size_t
-report(const struct day *d, const struct hg_stmt_rows *res)
+report(const struct day *d, const struct hg_stmt_rows *res, struct found *f)
 {
 	const struct hg_stmt_row *r;
 	const struct sent *s;
-	char psn[HG_NHSA_IDBUF], a[HG_DECBUF], bill[32];
+	char psn[HG_NHSA_IDBUF], a[HG_DECBUF], bill[32], fix[512];
 	size_t i, match = 0, only_p = 0, only_h = 0, diff = 0;
 	long long id;
 
@@ -314,16 +357,18 @@ report(const struct day *d, const struct hg_stmt_rows *res)
 			    "msgid %s, %s\n", bill, psn, r->mdtrt_id,
 			    r->setl_id, r->msgid, a);
 			if (s != NULL)
-				printf("  fix: hisgate reconcile reverse %s "
-				    "%lld   (2601 undoes it; the outbox "
-				    "settles the bill itself)\n", r->msgid,
+				snprintf(fix, sizeof fix, "hisgate reconcile "
+				    "reverse %s %lld   (2601 undoes it; the "
+				    "outbox settles the bill itself)", r->msgid,
 				    s->bill);
 			else
-				printf("  fix: hisgate reconcile reverse %s "
-				    "BILL   (2601 undoes it; BILL: the "
-				    "outbox's bill of visit %s, which this "
-				    "outbox does not know)\n", r->msgid,
+				snprintf(fix, sizeof fix, "hisgate reconcile "
+				    "reverse %s BILL   (2601 undoes it; BILL: "
+				    "the outbox's bill of visit %s, which this "
+				    "outbox does not know)", r->msgid,
 				    r->mdtrt_id);
+			found_add(f, HG_RECON_ONLY_PLATFORM, s != NULL ?
+			    s->bill : 0, psn, r, fix);
 			continue;
 		}
 		if (strcmp(r->stmt_rslt, HG_STMT_ONLY_HOSPITAL) == 0) {
@@ -334,9 +379,10 @@ report(const struct day *d, const struct hg_stmt_rows *res)
 			    "setl_id %s, msgid %s, %s%s%s\n", id, psn,
 			    r->mdtrt_id, r->setl_id, r->msgid, a,
 			    r->memo[0] ? ": " : "", r->memo);
-			printf("  fix: hisgate reconcile resettle %lld   "
-			    "(records it not settled, then the agent settles "
-			    "it again)\n", id);
+			snprintf(fix, sizeof fix, "hisgate reconcile resettle "
+			    "%lld   (records it not settled, then the agent "
+			    "settles it again)", id);
+			found_add(f, HG_RECON_ONLY_OUTBOX, id, psn, r, fix);
 			continue;
 		}
 		diff++;
@@ -344,13 +390,32 @@ report(const struct day *d, const struct hg_stmt_rows *res)
 		printf("amounts differ: bill %lld, person %s, visit %s, "
 		    "setl_id %s, msgid %s: %s\n", id, psn, r->mdtrt_id,
 		    r->setl_id, r->msgid, r->memo);
-		printf("  fix: compare hisgate slip %lld with the platform's "
-		    "settlement by hand\n", id);
+		snprintf(fix, sizeof fix, "compare hisgate slip %lld with the "
+		    "platform's settlement by hand", id);
+		found_add(f, HG_RECON_AMOUNTS, id, psn, r, fix);
 	}
 	printf("%zu in force at the platform matched, %zu 单边账 (%zu only "
 	    "at the platform, %zu only in the outbox), %zu amounts "
 	    "differ\n", match, only_p + only_h, only_p, only_h, diff);
+	f->matched = (long long)match;
 	return only_p + only_h + diff;
+}
+
+/* Kept for the web page (/unbalanced), which never asks the platform
+ * itself.  Not keeping it does not change what the run found. */
+static void
+keep(struct hg_outbox *ob, const char *date, const struct found *f)
+{
+	struct hg_recon_run run;
+	struct hg_err err;
+
+	memset(&run, 0, sizeof run);
+	run.run_ms = hg_wall_ms();
+	snprintf(run.date, sizeof run.date, "%s", date);
+	run.matched = f->matched;
+	if (hg_recon_save(ob, &run, f->v, f->n, &err) == -1)
+		fprintf(stderr, "hisgate: the result is not kept for the web "
+		    "page (/unbalanced): %s\n", err.msg);
 }
 
 int
@@ -361,12 +426,14 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 	struct hg_outbox *ob;
 	struct hg_stmt_rows res = { 0 };
 	struct hg_err err;
+	struct found f = { NULL, 0, 0 };
 	struct day d;
 	int have_sh = 0, rc = HG_EXIT_FAIL;
 
 	memset(&d, 0, sizeof d);
 	d.date = date;
-	if ((ob = hg_cli_outbox(cfg, HG_OB_READONLY)) == NULL)
+	/* written: the result is kept for the web page */
+	if ((ob = hg_cli_outbox(cfg, 0)) == NULL)
 		return HG_EXIT_FAIL;
 	if (collect(ob, &d, &err) == -1)
 		goto fail;
@@ -386,11 +453,13 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 	    "s");
 	if (ask(p, cfg, &d, &res, &err) == -1)
 		goto fail;
-	rc = report(&d, &res) == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
+	rc = report(&d, &res, &f) == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
+	keep(ob, date, &f);
 	goto out;
 fail:
 	fprintf(stderr, "hisgate: reconcile --detail %s: %s\n", date, err.msg);
 out:
+	found_free(&f);
 	hg_stmt_rows_free(&res);
 	day_free(&d);
 	hg_platform_free(p);
