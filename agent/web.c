@@ -1,6 +1,7 @@
 /* The agent's web server (agent/web.h): configuration, the
  * libmicrohttpd daemon, authentication and routing.  Pages are built by
- * web_list.c, web_bill.c and web_metrics.c. */
+ * web_list.c, web_bill.c, web_metrics.c and, for IT staff, web_ops.c,
+ * web_unmapped.c and web_unbalanced.c. */
 #include "config.h"
 
 #include <stddef.h>
@@ -201,11 +202,16 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	rq.operator = w->users == NULL || rq.ward == NULL;
 	rq.state = arg(c, "state");
 	rq.q = arg(c, "q");
-	if ((strcmp(url, "/queue") == 0 || strstr(url, "/history") != NULL) &&
+	if ((strcmp(url, "/queue") == 0 || strstr(url, "/history") != NULL ||
+	    strcmp(url, "/unmapped") == 0 || strcmp(url, "/unbalanced") == 0) &&
 	    !rq.operator)
 		hg_html_error(&resp, MHD_HTTP_FORBIDDEN, "IT staff only");
 	else if (strcmp(url, "/queue") == 0)
 		hg_web_queue(w, &rq, &resp);
+	else if (strcmp(url, "/unmapped") == 0)
+		hg_web_unmapped(w, &rq, &resp);
+	else if (strcmp(url, "/unbalanced") == 0)
+		hg_web_unbalanced(w, &rq, &resp);
 	else if (strncmp(url, "/bill/", 6) == 0 &&
 	    (id = strtoll(url + 6, &end, 10)) > 0 &&
 	    strcmp(end, "/history") == 0)

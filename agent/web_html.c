@@ -105,6 +105,86 @@ hg_html_error(struct hg_web_resp *resp, unsigned int status, const char *what)
 	hg_html_foot(&resp->body);
 }
 
+static const struct {
+	const char *path, *label;
+} ops_pages[] = {
+	{ "/queue", "队列" },
+	{ "/unmapped", "未对码" },
+	{ "/unbalanced", "单边账" },
+	{ "/", "出院列表" },
+};
+
+void
+hg_web_ops_head(struct hg_buf *b, const char *here, const char *title)
+{
+	size_t i;
+
+	hg_html_head(b, title, "nav.ops{margin:0 0 6px}"
+	    "code{font-size:14px;white-space:pre-wrap}");
+	hg_buf_adds(b, "<nav class=\"ops\">");
+	for (i = 0; i < sizeof ops_pages / sizeof ops_pages[0]; i++) {
+		if (i > 0)
+			hg_buf_adds(b, " · ");
+		if (strcmp(here, ops_pages[i].path) == 0) {
+			hg_buf_adds(b, "<b>");
+			hg_buf_adds(b, ops_pages[i].label);
+			hg_buf_adds(b, "</b>");
+			continue;
+		}
+		hg_buf_adds(b, "<a href=\"");
+		hg_buf_adds(b, ops_pages[i].path);
+		hg_buf_adds(b, "\">");
+		hg_buf_adds(b, ops_pages[i].label);
+		hg_buf_adds(b, "</a>");
+	}
+	hg_buf_adds(b, "</nav>\n<h1>");
+	hg_html_esc(b, title);
+	hg_buf_adds(b, "</h1>\n");
+}
+
+void
+hg_html_cell(struct hg_buf *b, const char *cls, const char *text)
+{
+	hg_buf_adds(b, "<td");
+	if (cls != NULL) {
+		hg_buf_adds(b, " class=\"");
+		hg_buf_adds(b, cls);
+		hg_buf_adds(b, "\"");
+	}
+	hg_buf_addc(b, '>');
+	hg_html_esc(b, text);
+	hg_buf_adds(b, "</td>");
+}
+
+void
+hg_html_table(struct hg_buf *b, const char *heads, struct hg_buf *rows)
+{
+	hg_buf_adds(b, "<table><thead><tr>");
+	hg_buf_adds(b, heads);
+	hg_buf_adds(b, "</tr></thead><tbody id=\"rows\">\n");
+	if (rows->data != NULL)
+		hg_buf_add(b, rows->data, rows->len);
+	hg_buf_free(rows);
+	hg_buf_adds(b, "</tbody></table>\n");
+}
+
+void
+hg_html_bill_link(struct hg_buf *b, long long id)
+{
+	char num[32];
+
+	if (id <= 0) {
+		hg_buf_adds(b, "—");
+		return;
+	}
+	snprintf(num, sizeof num, "%lld", id);
+	hg_buf_adds(b, "<a href=\"/bill/");
+	hg_buf_adds(b, num);
+	hg_buf_adds(b, "/history\">");
+	hg_buf_adds(b, num);
+	hg_buf_adds(b, "</a>");
+}
+
 static size_t
 u8len(const unsigned char *p)
 {

@@ -53,6 +53,12 @@ void	hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
 	    struct hg_web_resp *resp);
 void	hg_web_history(struct hg_web *w, const struct hg_web_req *rq,
 	    long long id, struct hg_web_resp *resp);
+/* web_unmapped.c: /unmapped, the 未对码 bills wait on; web_unbalanced.c:
+ * /unbalanced, the 单边账 the last reconcile --detail found. */
+void	hg_web_unmapped(struct hg_web *w, const struct hg_web_req *rq,
+	    struct hg_web_resp *resp);
+void	hg_web_unbalanced(struct hg_web *w, const struct hg_web_req *rq,
+	    struct hg_web_resp *resp);
 void	hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp);
 void	hg_web_healthz(struct hg_web *w, struct hg_web_resp *resp);
 
@@ -64,6 +70,16 @@ void	hg_html_head(struct hg_buf *b, const char *title, const char *css);
 void	hg_html_foot(struct hg_buf *b);
 void	hg_html_error(struct hg_web_resp *resp, unsigned int status,
 	    const char *what);
+/* The IT staff's pages: head, the links between them (here: the path of
+ * this page, not linked) and the title. */
+void	hg_web_ops_head(struct hg_buf *b, const char *here, const char *title);
+/* <td class="cls">text, escaped</td>; cls NULL for none. */
+void	hg_html_cell(struct hg_buf *b, const char *cls, const char *text);
+/* A table: the header cells given (<th>...), the body rows (freed), with
+ * the id "rows" the tests and scripts look for. */
+void	hg_html_table(struct hg_buf *b, const char *heads, struct hg_buf *rows);
+/* A bill id linked to its history, or "—" for 0. */
+void	hg_html_bill_link(struct hg_buf *b, long long id);
 /* "王小芳" -> "王*芳", "王芳" -> "王*": for a page on a ward screen. */
 char	*hg_web_mask_name(const char *name, char *buf, size_t len);
 /* What a nurse reads for a bill's state, and its CSS class (ok, busy,

@@ -130,8 +130,8 @@ hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
 		hg_html_error(resp, 503, "the outbox cannot be read");
 		return;
 	}
-	hg_html_head(b, "hisgate queue", NULL);
-	hg_buf_adds(b, "<h1>Queue</h1><nav><a href=\"/queue\">all</a>");
+	hg_web_ops_head(b, "/queue", "队列");
+	hg_buf_adds(b, "<nav><a href=\"/queue\">all</a>");
 	for (i = 0; states[i] != NULL; i++) {
 		snprintf(num, sizeof num, " (%lld)", n[i]);
 		hg_buf_adds(b, " · <a href=\"/queue?state=");
@@ -196,7 +196,7 @@ hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
 	struct hg_err err;
 	void *ctx[2];
 	size_t i, n = 0;
-	char num[32];
+	char num[32], title[160];
 
 	(void)rq;
 	memset(&row, 0, sizeof row);
@@ -209,15 +209,10 @@ hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
 		goto out;
 	}
 	snprintf(num, sizeof num, "%lld", id);
-	hg_html_head(b, "hisgate bill history", NULL);
-	hg_buf_adds(b, "<h1>Bill ");
-	hg_buf_adds(b, num);
-	hg_buf_adds(b, " · ");
-	hg_html_esc(b, row.ipt_no);
-	hg_buf_adds(b, " · ");
-	hg_html_esc(b, row.state);
-	hg_buf_adds(b, "</h1><nav><a href=\"/queue\">queue</a> · <a href="
-	    "\"/bill/");
+	snprintf(title, sizeof title, "Bill %lld · %s · %s", id,
+	    row.ipt_no != NULL ? row.ipt_no : "", row.state);
+	hg_web_ops_head(b, "", title);
+	hg_buf_adds(b, "<nav><a href=\"/bill/");
 	hg_buf_adds(b, num);
 	hg_buf_adds(b, "\">slip</a></nav>\n<h2>States</h2><table id=\"states\">"
 	    "<thead><tr><th>at</th><th>change</th><th>why</th></tr></thead>"

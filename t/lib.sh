@@ -179,6 +179,12 @@ listen_port() {
 # bills_of DIR IPT_NO: how many bills have that ipt_no
 queue_of() { "$HISGATE" queue list --json -c "$1/hisgate.conf" 2>/dev/null; }
 bills_of() { queue_of "$1" | py "len([b for b in d if b['ipt_no'] == '$2'])"; }
+# with $conf set to an agent config: state_of IPT_NO (or ""), field_of
+# IPT_NO FIELD, and settled IPT_NO (true once it is), by inpatient number
+conf_queue() { "$HISGATE" queue list --json -c "$conf" 2>/dev/null; }
+state_of() { conf_queue | py "([b['state'] for b in d if b['ipt_no'] == '$1'] or [''])[0]"; }
+field_of() { conf_queue | py "[b['$2'] for b in d if b['ipt_no'] == '$1'][0]"; }
+settled() { [ "$(state_of "$1")" = settled ]; }
 
 # lock_outbox DIR SECONDS: hold an exclusive lock on DIR/outbox.db in the
 # background (so commits fail with "busy"); sets locker to its pid

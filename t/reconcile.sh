@@ -22,10 +22,6 @@ platform: { url = "$url"; };
 settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; };
 EOC
 conf=$D/hisgate.conf
-q() { "$HISGATE" queue list --json -c "$conf" 2>/dev/null; }
-state_of() { q | py "([b['state'] for b in d if b['ipt_no'] == '$1'] or [''])[0]"; }
-field_of() { q | py "[b['$2'] for b in d if b['ipt_no'] == '$1'][0]"; }
-settled() { [ "$(state_of "$1")" = settled ]; }
 today=$(date +%Y-%m-%d)
 for n in 301 302 303; do
 	sed "s/ZY2024000123/ZY2024000$n/" "$DATA/sample-6a.csv" >"$T/b$n.csv"
@@ -48,10 +44,7 @@ check "... 3 matched, 0 单边账 ($(tail -1 "$T/clean.out"))" \
 
 # --- kind 1: the platform reversed bill A's settlement behind our back --------
 msgA=$(sqlite3 "$D/outbox.db" "SELECT msgid FROM steps WHERE bill_id = $A AND infno = '2304' AND state = 'ok'")
-signin
-call 2601 410100 <<EOF
-{"data": {"psn_no": "$PSN", "omsgid": "$msgA", "oinfno": "2304"}}
-EOF
+reverse_2304 "$msgA"
 is "a direct 2601 of bill A's 2304" "$(infcode)" "0"
 
 # --- kind 2: bill B cancelled by the agent, then settled by a direct 2304 -----

@@ -117,6 +117,15 @@ signin() {
 	sign_no=$(j 'd["output"]["signinoutb"]["sign_no"]')
 }
 
+# reverse_2304 MSGID: the platform reverses that 2304 of $PSN behind the
+# agent's back (signs in, then a direct 2601); infcode says how it went
+reverse_2304() {
+	signin
+	call 2601 410100 <<EOF
+{"data": {"psn_no": "$PSN", "omsgid": "$1", "oinfno": "2304"}}
+EOF
+}
+
 admit() {
 	local rc
 	call 2401 410100 <<EOF
