@@ -1,9 +1,9 @@
 /* /unbalanced (单边账, operators only): what the last `hisgate reconcile
  * --detail` found, as it kept it in the outbox (queue/recon.h), with the
- * fix it proposed for each row.  The page never calls the platform: a
- * page load is not a 3202, which the province counts and may refuse at
- * busy hours; the IT engineer runs reconcile --detail again to refresh
- * it.  The person is shown as reconcile printed it (psn_no masked) and by
+ * fix it proposed for each row.  The page never calls the platform: an
+ * open or reloaded page would otherwise upload the day's file and ask
+ * for a 3202 each time; the IT engineer runs reconcile --detail again to
+ * refresh it.  The person is shown as reconcile printed it (psn_no masked) and by
  * the bill's patient name, masked; the certificate number never. */
 #include "config.h"
 
