@@ -104,6 +104,11 @@ start_agent "$D"
 scrubbed() { [ "$(sqlite3 "$db" "SELECT scrubbed_ms IS NOT NULL FROM bills WHERE id = $B" 2>/dev/null)" = 1 ]; }
 check "the daemon scrubs bill B when it starts" wait_until 30 scrubbed
 check "... and logs it" wait_until 10 grep -q 'personal data removed from 1 bill settled or cancelled more than 40 days ago' "$D/agent.log"
+# the daemon still runs: the scrubbed pages must have reached the file
+# (its own checkpoint; SQLite's automatic one waits for 16384 pages) and
+# the -wal must not keep the old ones
+is "while it runs: her certificate number is gone from the file" "$(grep -caF "$CERT" "$db")" 0
+is "... and from the -wal" "$(cat "$db-wal" 2>/dev/null | grep -caF "$CERT")" 0
 stop_agent "$D"
 
 # --- nothing of hers is left ------------------------------------------------
