@@ -43,6 +43,24 @@ int	hg_audit_watch_start(const struct hg_config *cfg,
 	    struct hg_audit_watch **out, struct hg_err *err);
 void	hg_audit_watch_stop(struct hg_audit_watch *w);
 
+/* A cost-surge alarm the watch's last look found on (at the latest
+ * discharge), for /metrics, the IT page and the alert hook. */
+struct hg_audit_surge_on {
+	const char *dept, *region;
+	int64_t	 prev_avg, cur_avg;	/* fen per discharge */
+	int64_t	 pct_x10;		/* rise in 0.1 % */
+	int	 window;		/* days */
+	long long top_bill;		/* the dearest bill, 0 none */
+	const char *top_code;		/* the item that rose most, "" none */
+	int64_t	 since_ms;		/* wall ms this daemon first saw it */
+};
+/* Calls cb (may be NULL) for each alarm on, under a lock (cb must be
+ * short; the watch's look never holds it while it reads the outbox);
+ * returns how many are on.  None in a process without a watch (the
+ * command line) or before its first look. */
+size_t	hg_audit_surge_each(void (*cb)(const struct hg_audit_surge_on *,
+	    void *), void *arg);
+
 /* SIGHUP: read agent.audit_dir again.  A table with a bad line, or a
  * directory gone while the audit was on, keeps the tables in force
  * (-1, err says why); bills already audited stay as they were. */

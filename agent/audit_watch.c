@@ -1,7 +1,8 @@
 /* The daemon's cost-surge watch (issue 12's alarm): a thread of its own
  * that reads the outbox's cross-province discharges a little after the
  * start and then once an hour, and logs each alarm when it fires and when
- * it clears.  It used to run inside a settlement worker's audit gate,
+ * it clears; what is on is kept for /metrics, the IT page and the alert
+ * hook (hg_audit_surge_each).  It used to run inside a settlement worker's audit gate,
  * where reading every stored bill held up the bill that worker had
  * claimed: the gate now only audits the bill in hand. */
 #include "config.h"
@@ -27,19 +28,73 @@ struct hg_audit_watch {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
 	int		 stopping;
-	char		**on;		/* alarms on, as "dept|region" keys */
-	size_t		 non;
 };
 
-static int
-key_in(char **v, size_t n, const char *k)
+/* The alarms on, keyed "dept|region", as the last look found them: one
+ * list per process (one watch runs), swapped whole under on_lock so
+ * readers never wait for a look. */
+struct surge_on {
+	char	*key;
+	struct hg_audit_surge_on a;
+};
+
+static pthread_mutex_t on_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct surge_on *on;	/* written by the watch thread only */
+static size_t non;
+
+static const struct surge_on *
+key_in(const struct surge_on *v, size_t n, const char *k)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(v[i], k) == 0)
-			return 1;
-	return 0;
+		if (strcmp(v[i].key, k) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void
+on_free(struct surge_on *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		free((char *)v[i].a.dept);
+		free((char *)v[i].a.region);
+		free((char *)v[i].a.top_code);
+	}
+	free(v);
+}
+
+/* Swap in the new list (NULL, 0: none on) and free the old. */
+static void
+publish(struct surge_on *v, size_t n)
+{
+	struct surge_on *old;
+	size_t nold;
+
+	pthread_mutex_lock(&on_lock);
+	old = on;
+	nold = non;
+	on = v;
+	non = n;
+	pthread_mutex_unlock(&on_lock);
+	on_free(old, nold);
+}
+
+size_t
+hg_audit_surge_each(void (*cb)(const struct hg_audit_surge_on *, void *),
+    void *arg)
+{
+	size_t i, n;
+
+	pthread_mutex_lock(&on_lock);
+	n = non;
+	for (i = 0; cb != NULL && i < non; i++)
+		cb(&on[i].a, arg);
+	pthread_mutex_unlock(&on_lock);
+	return n;
 }
 
 static void
@@ -56,6 +111,30 @@ log_fired(const struct hg_surge_alarm *a, int window)
 	    a->ncodes ? a->top_codes[0] : "-");
 }
 
+/* An alarm of this look, keeping since when it is on when the last
+ * look had it already. */
+static void
+keep(struct surge_on *o, const struct hg_surge_alarm *a, int window)
+{
+	const struct surge_on *was;
+
+	o->key = hg_xasprintf("%s|%s", a->dept, a->region);
+	o->a.dept = hg_xstrdup(a->dept);
+	o->a.region = hg_xstrdup(a->region);
+	o->a.prev_avg = a->prev_avg;
+	o->a.cur_avg = a->cur_avg;
+	o->a.pct_x10 = a->pct_x10;
+	o->a.window = window;
+	o->a.top_bill = a->ntop ? a->top_bills[0] : 0;
+	o->a.top_code = hg_xstrdup(a->ncodes ? a->top_codes[0] : "");
+	if ((was = key_in(on, non, o->key)) != NULL)
+		o->a.since_ms = was->a.since_ms;
+	else {
+		o->a.since_ms = hg_wall_ms();
+		log_fired(a, window);
+	}
+}
+
 /* One look: the alarms on at the latest discharge. */
 static void
 look(struct hg_audit_watch *w)
@@ -65,8 +144,8 @@ look(struct hg_audit_watch *w)
 	struct hg_surge_result res = { NULL, 0 };
 	struct hg_outbox *ob = NULL;
 	struct hg_err err;
-	char **now;
-	size_t i, n = 0;
+	struct surge_on *now;
+	size_t i;
 
 	if ((t = hg_audit_tables_get(w->cfg)) == NULL)
 		return;
@@ -85,21 +164,12 @@ look(struct hg_audit_watch *w)
 	if (in.last >= 0)
 		hg_surge_run(t, in.v, in.n, in.last, in.last, &res);
 	now = hg_xcalloc(res.n + 1, sizeof *now);
-	for (i = 0; i < res.n; i++) {
-		now[n] = hg_xasprintf("%s|%s", res.v[i].dept,
-		    res.v[i].region);
-		if (!key_in(w->on, w->non, now[n]))
-			log_fired(&res.v[i], t->surge_window);
-		n++;
-	}
-	for (i = 0; i < w->non; i++) {
-		if (!key_in(now, n, w->on[i]))
-			log_notice(COMP, "cost surge cleared: %s", w->on[i]);
-		free(w->on[i]);
-	}
-	free(w->on);
-	w->on = now;
-	w->non = n;
+	for (i = 0; i < res.n; i++)
+		keep(&now[i], &res.v[i], t->surge_window);
+	for (i = 0; i < non; i++)
+		if (key_in(now, res.n, on[i].key) == NULL)
+			log_notice(COMP, "cost surge cleared: %s", on[i].key);
+	publish(now, res.n);
 out:
 	hg_surge_result_free(&res);
 	hg_audit_surge_in_free(&in);
@@ -156,8 +226,6 @@ hg_audit_watch_start(const struct hg_config *cfg,
 void
 hg_audit_watch_stop(struct hg_audit_watch *w)
 {
-	size_t i;
-
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->lock);
@@ -165,9 +233,7 @@ hg_audit_watch_stop(struct hg_audit_watch *w)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	for (i = 0; i < w->non; i++)
-		free(w->on[i]);
-	free(w->on);
+	publish(NULL, 0);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w);

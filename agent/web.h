@@ -48,5 +48,9 @@ void	hg_web_adapter_poll(const char *adapter, int failed);
  * answer came back: not connected, timed out, HTTP error), sign-ins
  * included, which the journal does not hold. */
 void	hg_web_platform_call(int failed);
+/* Since when (wall ms) every exchange with the platform failed: the first
+ * failure after its last answer; 0 while it answers (or before any
+ * exchange).  For the alert hook's "unreachable". */
+int64_t	hg_web_platform_down_since(void);
 
 #endif

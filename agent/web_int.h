@@ -60,6 +60,9 @@ void	hg_web_unmapped(struct hg_web *w, const struct hg_web_req *rq,
 void	hg_web_unbalanced(struct hg_web *w, const struct hg_web_req *rq,
 	    struct hg_web_resp *resp);
 void	hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp);
+/* web_surge.c: the cost-surge alarms on, as a section of the IT page
+ * (nothing when none is on). */
+void	hg_web_surges(struct hg_buf *b);
 void	hg_web_healthz(struct hg_web *w, struct hg_web_resp *resp);
 
 /* web_html.c: the pieces every page is made of. */

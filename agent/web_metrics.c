@@ -17,8 +17,10 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "agent/audit.h"
 #include "agent/web_int.h"
 #include "lib/log.h"
+#include "lib/money.h"
 #include "lib/xmalloc.h"
 #include "queue/stats.h"
 
@@ -162,6 +164,65 @@ adapter_errors_cb(const struct hg_web_adapter_stat *s, void *arg)
 	    s->name, s->errors);
 }
 
+/* A label value: backslash, double quote and line end escaped. */
+static void
+label(struct hg_buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			hg_buf_add(b, "\\", 1);
+		if (*s == '\n')
+			hg_buf_adds(b, "\\n");
+		else
+			hg_buf_add(b, s, 1);
+	}
+}
+
+static void
+surge_series(struct hg_buf *b, const char *name,
+    const struct hg_audit_surge_on *a)
+{
+	hg_buf_adds(b, name);
+	hg_buf_adds(b, "{dept=\"");
+	label(b, a->dept);
+	hg_buf_adds(b, "\",admdvs=\"");
+	label(b, a->region);
+	hg_buf_adds(b, "\"} ");
+}
+
+static void
+surge_on_cb(const struct hg_audit_surge_on *a, void *arg)
+{
+	surge_series(arg, "hisgate_audit_surge", a);
+	addf(arg, "1\n");
+}
+
+static void
+surge_rise_cb(const struct hg_audit_surge_on *a, void *arg)
+{
+	char r[HG_DECBUF];
+
+	surge_series(arg, "hisgate_audit_surge_rise_percent", a);
+	addf(arg, "%s\n", hg_dec_format(a->pct_x10, 1, r));
+}
+
+/* The audit's cost-surge alarms as this agent's last check found them
+ * (one series per department and insured region that is on). */
+static void
+surges(struct hg_buf *b)
+{
+	help(b, "hisgate_audit_surges", "gauge",
+	    "Cost-surge alarms on (departments and insured regions).");
+	addf(b, "hisgate_audit_surges %zu\n", hg_audit_surge_each(NULL, NULL));
+	help(b, "hisgate_audit_surge", "gauge",
+	    "1 for each department (dept) and insured region (admdvs) whose "
+	    "cross-province cost per discharge rose above the threshold.");
+	hg_audit_surge_each(surge_on_cb, b);
+	help(b, "hisgate_audit_surge_rise_percent", "gauge",
+	    "The rise of each alarm on, in percent.");
+	hg_audit_surge_each(surge_rise_cb, b);
+}
+
 void
 hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 {
@@ -248,6 +309,16 @@ hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 		    "HTTP error.");
 		addf(b, "hisgate_platform_exchange_errors_total %lld\n", failed);
 	}
+	{
+		int64_t down = hg_web_platform_down_since();
+
+		help(b, "hisgate_platform_unreachable_seconds", "gauge",
+		    "How long no exchange with the platform was answered "
+		    "(0: its last exchange was).");
+		addf(b, "hisgate_platform_unreachable_seconds %lld\n",
+		    down > 0 ? (long long)((hg_wall_ms() - down) / 1000) : 0LL);
+	}
+	surges(b);
 	help(b, "hisgate_adapter_polls_total", "counter",
 	    "Polls of each adapter's source since the agent started.");
 	hg_web_adapter_each(adapter_polls_cb, b);

@@ -3,6 +3,7 @@
  *   /queue?state=S&q=TEXT   the queue by state, searched by 住院号 or name
  *   /bill/ID/history        every state change and every platform call of
  *                           one bill (infno, msgid, times, answer)
+ * The queue page opens with the cost-surge alarms on (web_surge.c).
  * Read-only like the rest: retry and replay stay on the command line.
  * Requests and responses of the journal are never shown (they hold the
  * certificate number); answers are masked as everywhere. */
@@ -131,6 +132,7 @@ hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
 		return;
 	}
 	hg_web_ops_head(b, "/queue", "队列");
+	hg_web_surges(b);
 	hg_buf_adds(b, "<nav><a href=\"/queue\">all</a>");
 	for (i = 0; states[i] != NULL; i++) {
 		snprintf(num, sizeof num, " (%lld)", n[i]);

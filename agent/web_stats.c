@@ -27,6 +27,8 @@ static size_t ring_next;
 static long long pcalls, pfailed;
 static int64_t pring[RING];	/* the same for platform exchanges */
 static size_t pring_next;
+static int64_t down_since;	/* wall ms of the first failure since the
+				 * last answer; 0 while it answers */
 
 void
 hg_web_platform_call(int failed)
@@ -37,8 +39,22 @@ hg_web_platform_call(int failed)
 		pfailed++;
 		pring[pring_next % RING] = hg_now_ms();
 		pring_next++;
-	}
+		if (down_since == 0)
+			down_since = hg_wall_ms();
+	} else
+		down_since = 0;
 	pthread_mutex_unlock(&lock);
+}
+
+int64_t
+hg_web_platform_down_since(void)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&lock);
+	v = down_since;
+	pthread_mutex_unlock(&lock);
+	return v;
 }
 
 void

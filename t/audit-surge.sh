@@ -65,17 +65,29 @@ js=$("$HISGATE" audit --json --since 2024-04-01 -c "$D/hisgate.conf")
 is "+15 %: no alarm" "$(py 'len(d["surge"])' <<<"$js")" 0
 
 # the daemon logs an alarm that is on at the latest discharge: dearer
-# from the 25th; its workers audit bills (the platform is unreachable,
-# nothing is settled)
+# from the 25th (the platform is unreachable, nothing is settled)
 D=$T/late
 month "$D" 25:25:30
 printf 'platform: { url = "http://127.0.0.1:1/"; };\n' >>"$D/hisgate.conf"
 sed -i 's/^settle: { enabled = false; };$/settle: { workers = 1; backoff_base_ms = 5000; };/' \
     "$D/hisgate.conf"
+# ... and shows it on /metrics and the IT page
+printf 'web: { enabled = true; listen = "127.0.0.1:0"; };\n' >>"$D/hisgate.conf"
 start_agent "$D"
 check "the daemon logs the surge" wait_until 60 grep -q \
     "audit: cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days" \
     "$D/agent.log"
+U=http://127.0.0.1:$(listen_port "$D" web)
+m=$(curl -s "$U/metrics")
+check "/metrics: the alarm" grep -qx \
+    'hisgate_audit_surge{dept="0312 呼吸内科",admdvs="110105"} 1' <<<"$m"
+check "/metrics: its rise" grep -qx \
+    'hisgate_audit_surge_rise_percent{dept="0312 呼吸内科",admdvs="110105"} 21.4' <<<"$m"
+check "/metrics: one alarm on" grep -qx 'hisgate_audit_surges 1' <<<"$m"
+page=$(curl -s "$U/queue")
+check "the IT page shows it" grep -q '费用异常增长 cost surge alarm' <<<"$page"
+check "with the department" grep -q '<td>0312 呼吸内科</td><td>110105</td>' <<<"$page"
+check "and the rise" grep -q '+21.4 %' <<<"$page"
 stop_agent "$D"
-is "once" "$(grep -c 'cost surge: department' "$D/agent.log")" 1
+is "once" "$(grep -c 'audit: cost surge: department' "$D/agent.log")" 1
 done_testing
