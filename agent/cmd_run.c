@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/alert.h"
 #include "agent/cli.h"
 #include "agent/intake.h"
 #include "agent/writeback.h"
@@ -222,6 +223,7 @@ cmd_run(struct hg_cli *cli)
 	struct hg_writeback *wb = NULL;
 	struct hg_web *web = NULL;
 	struct hg_audit_watch *watch = NULL;
+	struct hg_alerter *alerter = NULL;
 	struct hg_outbox *ob = NULL;
 	struct hg_pidfile *pf = NULL;
 	struct hg_runinfo ri;
@@ -295,6 +297,9 @@ cmd_run(struct hg_cli *cli)
 	/* the web page only reads: it failing to start stops nothing */
 	if (hg_web_start(cfg, &web, &err) == -1)
 		log_error("hisgate", "%s", err.msg);
+	/* alerts only look and tell: they failing to start stops nothing */
+	if (hg_alert_start(cfg, &alerter, &err) == -1)
+		log_error("hisgate", "%s", err.msg);
 	runners = hg_xcalloc(cfg->nadapters ? cfg->nadapters : 1,
 	    sizeof *runners);
 	for (i = 0; i < cfg->nadapters; i++) {
@@ -351,6 +356,7 @@ cmd_run(struct hg_cli *cli)
 	/* the write-back calls adapters' write_result: it stops (after the
 	 * bill it is writing) before they are destroyed */
 	hg_writeback_stop(wb);
+	hg_alert_stop(alerter);
 	atomic_store(&stopping, 1);
 	if (write(stop_pipe[1], "x", 1) < 0)
 		log_warn("hisgate", "stop pipe: %s", strerror(errno));

@@ -86,6 +86,7 @@ static const struct section {
 	{ "platform", hg_platform_keys, offsetof(struct hg_config, platform) },
 	{ "settle", hg_settle_keys, offsetof(struct hg_config, settle) },
 	{ "web", hg_web_keys, offsetof(struct hg_config, web) },
+	{ "alert", hg_alert_keys, offsetof(struct hg_config, alert) },
 	{ NULL, NULL, 0 },
 };
 
@@ -396,7 +397,7 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 		if (sec->name == NULL) {
 			static const char *const names[] = { "agent",
 			    "validate", "retention", "platform", "settle",
-			    "web", NULL };
+			    "web", "alert", NULL };
 			const char *near = hg_conf_nearest(name, names, NULL);
 
 			if (near != NULL)
@@ -408,7 +409,8 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 				hg_conf_errs_add(errs, path,
 				    config_setting_source_line(s), "unknown "
 				    "section \"%s\" (expected agent, validate, "
-				    "retention, platform, settle, web)", name);
+				    "retention, platform, settle, web, alert)",
+				    name);
 			continue;
 		}
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
@@ -436,6 +438,7 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	first = errs->n;
 	hg_platform_conf_check(&c->platform, &c->settle, path, errs);
 	hg_web_conf_check(c, path, errs);
+	hg_alert_conf_check(c, errs);
 	if (strlen(c->agent.fixmedins_code) != 12)
 		hg_conf_errs_add(errs, path, 0, "agent.fixmedins_code: \"%s\" "
 		    "is not 12 characters (like \"H32010000001\")",

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "adapters/adapter.h"
+#include "agent/alert.h"
 #include "agent/platform.h"
 #include "agent/web.h"
 #include "lib/conftab.h"
@@ -57,6 +58,7 @@ struct hg_config {
 	struct hg_platform_conf platform;
 	struct hg_settle_conf settle;
 	struct hg_web_conf web;
+	struct hg_alert_conf alert;
 	struct hg_adapter **adapters;
 	size_t	 nadapters;
 };

@@ -294,4 +294,5 @@ hg_confcheck(const struct hg_config *cfg, struct hg_conf_errs *errs,
 	check_drops(&c);
 	hg_confcheck_adapters(cfg, &c.as, errs, warns);
 	check_secrets(&c);
+	hg_alert_confcheck(cfg, &c.as, errs);
 }

@@ -265,3 +265,50 @@ hg_stats_transitions(struct hg_outbox *ob,
 		return -1;
 	return drain(db, s, tr_row, &c, err);
 }
+
+struct stuck_ctx {
+	int	(*cb)(const struct hg_stats_stuck *, void *);
+	void	*arg;
+};
+
+static int
+stuck_row(sqlite3_stmt *s, void *arg)
+{
+	struct stuck_ctx *c = arg;
+	struct hg_stats_stuck v;
+
+	v.id = sqlite3_column_int64(s, 0);
+	v.state = (const char *)sqlite3_column_text(s, 1);
+	v.ipt_no = (const char *)sqlite3_column_text(s, 2);
+	v.err_msg = (const char *)sqlite3_column_text(s, 3);
+	v.name = (const char *)sqlite3_column_text(s, 4);
+	v.since_ms = sqlite3_column_int64(s, 5);
+	return c->cb(&v, c->arg);
+}
+
+int
+hg_stats_stuck(struct hg_outbox *ob, const char *state, int64_t before_ms,
+    int max, int (*cb)(const struct hg_stats_stuck *s, void *arg), void *arg,
+    struct hg_err *err)
+{
+	sqlite3 *db = hg_outbox_db(ob);
+	struct stuck_ctx c = { cb, arg };
+	sqlite3_stmt *s;
+
+	/* a bill retried in doubt writes in_doubt -> in_doubt rows: its
+	 * time in the state runs from the row that brought it there */
+	s = prep(db, "SELECT id, state, ipt_no, err_msg, psn_name, since"
+	    " FROM (SELECT id, state, ipt_no, err_msg,"
+	    " json_extract(bill_json, '$.psn_name') AS psn_name,"
+	    " coalesce((SELECT max(at_ms) FROM history h WHERE"
+	    " h.bill_id = b.id AND h.to_state = b.state AND"
+	    " h.from_state IS NOT b.state), b.updated_ms) AS since"
+	    " FROM bills b WHERE state = ?1)"
+	    " WHERE since < ?2 ORDER BY since, id LIMIT ?3", err);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, state, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, before_ms);
+	sqlite3_bind_int(s, 3, max);
+	return drain(db, s, stuck_row, &c, err);
+}

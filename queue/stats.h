@@ -64,4 +64,18 @@ int	hg_stats_discharged(struct hg_outbox *ob, const char *day,
 	    int (*cb)(long long id, const char *dept, void *arg), void *arg,
 	    struct hg_err *err);
 
+/* Bills in state that entered it before before_ms (wall ms; the last
+ * history row into that state from another), oldest first, at most max:
+ * for the alert hook.  name is json psn_name (for masking err_msg),
+ * any of the strings may be NULL.  cb returns 0 to go on. */
+struct hg_stats_stuck {
+	long long id;
+	const char *state, *ipt_no, *err_msg, *name;
+	int64_t	 since_ms;
+};
+int	hg_stats_stuck(struct hg_outbox *ob, const char *state,
+	    int64_t before_ms, int max,
+	    int (*cb)(const struct hg_stats_stuck *s, void *arg), void *arg,
+	    struct hg_err *err);
+
 #endif

@@ -71,8 +71,17 @@ month "$D" 25:25:30
 printf 'platform: { url = "http://127.0.0.1:1/"; };\n' >>"$D/hisgate.conf"
 sed -i 's/^settle: { enabled = false; };$/settle: { workers = 1; backoff_base_ms = 5000; };/' \
     "$D/hisgate.conf"
-# ... and shows it on /metrics and the IT page
-printf 'web: { enabled = true; listen = "127.0.0.1:0"; };\n' >>"$D/hisgate.conf"
+# ... and shows it on /metrics, the IT page and to the alert hook
+mkdir -p "$D/alerts"
+cat >"$D/hook" <<EOS
+#!/bin/sh
+env | grep '^HISGATE_' | sort >"$D/alerts/\$1.\$\$"
+EOS
+chmod 755 "$D/hook"
+cat >>"$D/hisgate.conf" <<EOC
+web: { enabled = true; listen = "127.0.0.1:0"; };
+alert: { command = "$D/hook"; check_seconds = 1; };
+EOC
 start_agent "$D"
 check "the daemon logs the surge" wait_until 60 grep -q \
     "audit: cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days" \
@@ -88,6 +97,15 @@ page=$(curl -s "$U/queue")
 check "the IT page shows it" grep -q '费用异常增长 cost surge alarm' <<<"$page"
 check "with the department" grep -q '<td>0312 呼吸内科</td><td>110105</td>' <<<"$page"
 check "and the rise" grep -q '+21.4 %' <<<"$page"
+hooked() { cat "$D"/alerts/surge.* 2>/dev/null | grep -q '^HISGATE_ALERT=surge$'; }
+check "the alert hook runs for it" wait_until 30 hooked
+env=$(cat "$D"/alerts/surge.*)
+check "naming the department" grep -q "^HISGATE_DEPT=0312 呼吸内科$" <<<"$env"
+check "and the insured region" grep -q "^HISGATE_REGION=110105$" <<<"$env"
+check "with the rise in its text" grep -q \
+    "^HISGATE_TEXT=cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days; dearest bill [0-9]*; item 002701000070000 rose most" <<<"$env"
+sleep 2
+is "the hook ran once (repeat_seconds)" "$(count_files "$D/alerts" 'surge.*')" 1
 stop_agent "$D"
 is "once" "$(grep -c 'audit: cost surge: department' "$D/agent.log")" 1
 done_testing
