@@ -137,6 +137,18 @@ env_free(struct env *e)
 	e->n = 0;
 }
 
+/* Has the agent begun to stop?  Then the rest of a check starts no hook
+ * (each would be killed at once). */
+static int
+stopping(struct hg_alerter *al)
+{
+	struct pollfd p;
+
+	p.fd = al->stop[0];
+	p.events = POLLIN;
+	return poll(&p, 1, 0) > 0;
+}
+
 /* Log the alert and run the hook: HISGATE_ALERT, HISGATE_TEXT,
  * HISGATE_SINCE and HISGATE_SECONDS (when since_ms), HISGATE_HOSPITAL,
  * with what the caller put in e. */
@@ -162,7 +174,7 @@ fire(struct hg_alerter *al, const char *kind, const char *text,
 		log_notice(COMP, "%s: %s", kind, text);
 	else
 		log_warn(COMP, "%s: %s", kind, text);
-	if (ac->command[0] != '\0')
+	if (ac->command[0] != '\0' && !stopping(al))
 		hg_alert_run(ac->command, kind, (const char *const *)e->v,
 		    ac->timeout_seconds, al->stop[0]);
 	env_free(e);

@@ -145,6 +145,19 @@ check "the hook is killed after timeout_seconds" wait_until 15 grep -q \
 check "its own children with it" wait_until 5 bash -c \
     "! kill -0 $(cat "$H/child") 2>/dev/null && ! kill -0 $(cat "$H/pid") 2>/dev/null"
 stop_agent "$H"
+# started again (what was alerted is forgotten: the platform is still
+# unreachable) with a hook that may run a minute: stopping the agent
+# kills it, the agent does not wait
+rm -f "$H/child" "$H/pid"
+sed -i 's/timeout_seconds = 4;/timeout_seconds = 60;/' "$H/hisgate.conf"
+mv "$H/agent.log" "$H/agent-1.log"
+start_agent "$H"
+check "alerted again after a restart" wait_until 30 test -s "$H/child"
+t0=$(date +%s)
+stop_agent "$H"
+check "the agent stops without waiting for the hook" [ $(($(date +%s) - t0)) -lt 10 ]
+check "it kills the hook" grep -q "alert: $H/hook (unreachable) killed: the agent stops" "$H/agent.log"
+check "and its children" wait_until 5 bash -c "! kill -0 $(cat "$H/child") 2>/dev/null"
 
 # --- in doubt ------------------------------------------------------------------
 # the first 2304's answer lost, and the 2601 that reverses it slow: the
