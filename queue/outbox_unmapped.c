@@ -102,7 +102,8 @@ hg_outbox_unmapped(struct hg_outbox *ob,
 	}
 	sqlite3_finalize(s);
 	if (rc == 0) {
-		qsort(c.v, c.n, sizeof *c.v, by_bills);
+		if (c.n > 1)
+			qsort(c.v, c.n, sizeof *c.v, by_bills);
 		for (i = 0; i < c.n; i++) {
 			u.code = c.v[i].code;
 			u.name = c.v[i].name != NULL ? c.v[i].name : "";
