@@ -186,8 +186,7 @@ watch_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stopping) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)(wait / 1000);
+		hg_deadline(&ts, wait);
 		while (!w->stopping && pthread_cond_timedwait(&w->cond,
 		    &w->lock, &ts) != ETIMEDOUT)
 			;

@@ -26,18 +26,6 @@ hs_stopping(struct hg_settle *s)
 	return v;
 }
 
-static void
-deadline(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += (time_t)(ms / 1000);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* Sleep up to ms unless asked to stop; returns stopping. */
 int
 hs_nap(struct hg_settle *s, int64_t ms)
@@ -46,7 +34,7 @@ hs_nap(struct hg_settle *s, int64_t ms)
 	int v;
 
 	hg_beat("settle", ms);
-	deadline(&ts, ms);
+	hg_deadline(&ts, ms);
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock,
 	    &ts) != ETIMEDOUT)
@@ -66,7 +54,7 @@ hs_idle(struct worker *w, int64_t ms)
 	int v;
 
 	hg_beat("settle", ms);
-	deadline(&ts, ms);
+	hg_deadline(&ts, ms);
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping && s->kicks == w->kicks_seen &&
 	    pthread_cond_timedwait(&s->kick, &s->lock, &ts) != ETIMEDOUT)

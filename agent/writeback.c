@@ -464,8 +464,7 @@ writer_main(void *arg)
 			ob = NULL;
 		}
 		pthread_mutex_lock(&w->mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += PERIOD_MS / 1000;
+		hg_deadline(&ts, PERIOD_MS);
 		if (!atomic_load(&w->stop))
 			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}

@@ -64,6 +64,9 @@ void	hg_complain_release(struct hg_complain *c, const char *comp,
 
 int64_t	hg_now_ms(void);	/* CLOCK_MONOTONIC */
 int64_t	hg_wall_ms(void);	/* CLOCK_REALTIME */
+/* ts = CLOCK_REALTIME now + ms: a deadline for pthread_cond_timedwait */
+struct timespec;
+void	hg_deadline(struct timespec *ts, int64_t ms);
 /* ms since the epoch as local "YYYY-MM-DD HH:MM:SS" into buf. */
 void	hg_fmt_time(int64_t ms, char *buf, size_t len);
 
