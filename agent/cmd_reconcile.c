@@ -165,21 +165,28 @@ recon_pass(struct hg_platform *p, const struct recon *r, const char *kind,
 	return good;
 }
 
-/* reconcile reverse MSGID [BILL] | resettle BILL */
+/* reconcile reverse MSGID [BILL] | resettle BILL | close MDTRT_ID BILL */
 static int
 fix(struct hg_cli *cli)
 {
 	struct hg_config *cfg;
-	int rc, reverse = strcmp(cli->args[0], "reverse") == 0;
+	int rc, reverse = strcmp(cli->args[0], "reverse") == 0,
+	    close = strcmp(cli->args[0], "close") == 0;
 
-	if (reverse ? cli->nargs < 2 || cli->nargs > 3 : cli->nargs != 2)
+	if (reverse ? cli->nargs < 2 || cli->nargs > 3 :
+	    cli->nargs != (close ? 3 : 2))
 		return hg_cli_usage(reverse ? "usage: reconcile reverse MSGID "
-		    "[BILL]" : "usage: reconcile resettle BILL");
+		    "[BILL]" : close ? "usage: reconcile close MDTRT_ID BILL" :
+		    "usage: reconcile resettle BILL");
 	if ((cfg = hg_cli_config(cli)) == NULL)
 		return HG_EXIT_FAIL;
-	rc = reverse ? hg_reconcile_reverse(cfg, cli->args[1],
-	    cli->nargs == 3 ? cli->args[2] : NULL) :
-	    hg_reconcile_resettle(cfg, cli->args[1]);
+	if (close)
+		rc = hg_reconcile_close(cfg, cli->args[1], cli->args[2]);
+	else if (reverse)
+		rc = hg_reconcile_reverse(cfg, cli->args[1],
+		    cli->nargs == 3 ? cli->args[2] : NULL);
+	else
+		rc = hg_reconcile_resettle(cfg, cli->args[1]);
 	hg_config_free(cfg);
 	return rc;
 }
@@ -201,7 +208,8 @@ cmd_reconcile(struct hg_cli *cli)
 	memset(&setl, 0, sizeof setl);
 	memset(&refd, 0, sizeof refd);
 	if (cli->nargs >= 1 && (strcmp(cli->args[0], "reverse") == 0 ||
-	    strcmp(cli->args[0], "resettle") == 0))
+	    strcmp(cli->args[0], "resettle") == 0 ||
+	    strcmp(cli->args[0], "close") == 0))
 		return fix(cli);
 	if (cli->nargs > 1)
 		return hg_cli_usage("reconcile takes at most one date "

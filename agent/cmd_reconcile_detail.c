@@ -283,8 +283,10 @@ out:
  * (queue/recon.h); person and fix are owned. */
 struct found {
 	struct hg_recon_row *v;
+	struct hg_stmt_row **src;	/* v[i]'s strings point into src[i] */
 	size_t	 n;
 	long long matched;
+	size_t	 n_open;	/* HG_RECON_OPEN_VISIT rows */
 };
 
 static void
@@ -292,8 +294,13 @@ found_add(struct found *f, const char *kind, long long bill,
     const char *psn, const struct hg_stmt_row *r, const char *fix)
 {
 	struct hg_recon_row *x;
+	struct hg_stmt_row *own = hg_xmalloc(sizeof *own);
 
+	*own = *r;
+	r = own;
 	f->v = hg_xrealloc(f->v, f->n + 1, sizeof *f->v);
+	f->src = hg_xrealloc(f->src, f->n + 1, sizeof *f->src);
+	f->src[f->n] = own;
 	x = &f->v[f->n++];
 	x->kind = kind;
 	x->bill = bill;
@@ -307,6 +314,26 @@ found_add(struct found *f, const char *kind, long long bill,
 	printf("  fix: %s\n", fix);
 }
 
+/* An open visit no bill holds (cmd_reconcile_visits.c). */
+static void
+on_open_visit(long long bill, const char *psn_no, const char *mdtrt_id,
+    const char *state, void *arg)
+{
+	struct found *f = arg;
+	struct hg_stmt_row r;
+	char psn[HG_NHSA_IDBUF], fix[512];
+
+	memset(&r, 0, sizeof r);
+	snprintf(r.mdtrt_id, sizeof r.mdtrt_id, "%s", mdtrt_id);
+	hg_reconcile_mask_psn(psn_no, psn, sizeof psn);
+	printf("open visit left at the platform by a lost 2401: bill %lld "
+	    "(%s), person %s, visit %s\n", bill, state, psn, mdtrt_id);
+	snprintf(fix, sizeof fix, "hisgate reconcile close %s %lld   (2404 "
+	    "closes the visit; the bill keeps its own)", mdtrt_id, bill);
+	found_add(f, HG_RECON_OPEN_VISIT, bill, psn, &r, fix);
+	f->n_open++;
+}
+
 static void
 found_free(struct found *f)
 {
@@ -315,7 +342,9 @@ found_free(struct found *f)
 	for (i = 0; i < f->n; i++) {
 		free((char *)f->v[i].person);
 		free((char *)f->v[i].fix);
+		free(f->src[i]);
 	}
+	free(f->src);
 	free(f->v);
 }
 
@@ -426,8 +455,9 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 	struct hg_outbox *ob;
 	struct hg_stmt_rows res = { 0 };
 	struct hg_err err;
-	struct found f = { NULL, 0, 0 };
+	struct found f = { NULL, NULL, 0, 0, 0 };
 	struct day d;
+	size_t need;
 	int have_sh = 0, rc = HG_EXIT_FAIL;
 
 	memset(&d, 0, sizeof d);
@@ -453,7 +483,14 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 	    "s");
 	if (ask(p, cfg, &d, &res, &err) == -1)
 		goto fail;
-	rc = report(&d, &res, &f) == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
+	need = report(&d, &res, &f);
+	if (hg_reconcile_open_visits(ob, p, cfg, date, on_open_visit, &f,
+	    &err) == -1)
+		goto fail;
+	need += f.n_open;
+	printf("%zu open visit%s left by a lost 2401\n", f.n_open,
+	    f.n_open == 1 ? "" : "s");
+	rc = need == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
 	keep(ob, date, &f);
 	goto out;
 fail:

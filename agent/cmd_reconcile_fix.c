@@ -66,9 +66,9 @@ bill_of_msgid(struct hg_outbox *ob, const char *msgid, struct hg_err *err)
 	return f.bill;
 }
 
-static int
-platform_open(const struct hg_config *cfg, struct hg_platform_shared *sh,
-    struct hg_platform **p, struct hg_err *err)
+int
+hg_reconcile_platform(const struct hg_config *cfg,
+    struct hg_platform_shared *sh, struct hg_platform **p, struct hg_err *err)
 {
 	if (hg_settle_platform_init(cfg, sh, err) == -1)
 		return -1;
@@ -119,7 +119,7 @@ hg_reconcile_reverse(const struct hg_config *cfg, const char *msgid,
 		    "it was never sent, so msgid %s is not its", id, msgid);
 		goto fail;
 	}
-	if (platform_open(cfg, &sh, &p, &err) == -1)
+	if (hg_reconcile_platform(cfg, &sh, &p, &err) == -1)
 		goto fail;
 	jc.ob = ob;
 	jc.id = id;
@@ -225,7 +225,7 @@ hg_reconcile_resettle(const struct hg_config *cfg, const char *bill_arg)
 		    "settled again", id, row.state);
 		goto fail;
 	}
-	if (platform_open(cfg, &sh, &p, &err) == -1)
+	if (hg_reconcile_platform(cfg, &sh, &p, &err) == -1)
 		goto fail;
 	open = 1;
 	switch (hg_platform_call(p, "5203", row.insuplc_admdvs,

@@ -101,7 +101,8 @@ static const struct help {
 	  "usage: hisgate [-c FILE] reconcile [DATE]\n"
 	  "       hisgate [-c FILE] reconcile --detail [DATE]\n"
 	  "       hisgate [-c FILE] reconcile reverse MSGID [BILL]\n"
-	  "       hisgate [-c FILE] reconcile resettle BILL\n\n"
+	  "       hisgate [-c FILE] reconcile resettle BILL\n"
+	  "       hisgate [-c FILE] reconcile close MDTRT_ID BILL\n\n"
 	  "reconcile           one day (yyyy-MM-dd, default today) with the\n"
 	  "                    platform (3201): settlements and refunds per\n"
 	  "                    group, match or MISMATCH; exit 1 on a mismatch\n"
@@ -110,7 +111,9 @@ static const struct help {
 	  "reconcile reverse   2601 of the 2304 with this msgid, settled at the\n"
 	  "                    platform but not in the outbox\n"
 	  "reconcile resettle  a settled bill the platform no longer holds in\n"
-	  "                    force: recorded cancelled, settled again\n" },
+	  "                    force: recorded cancelled, settled again\n"
+	  "reconcile close     2404 of an open visit a lost 2401 of the bill\n"
+	  "                    left at the platform (found by --detail)\n" },
 	{ NULL, NULL },
 };
 

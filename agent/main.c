@@ -38,6 +38,7 @@ static const struct command {
 	  "slip ID [--json]          the settlement slip (一单式结算单) of a bill" },
 	{ "reconcile", cmd_reconcile,
 	  "reconcile [DATE] [--detail] | reverse MSGID [BILL] | resettle BILL\n"
+	  "                            | close MDTRT_ID BILL\n"
 	  "                            3201 totals of a day against the "
 	  "platform;\n"
 	  "                            --detail: 3202 row by row, the 单边账 "

@@ -5,6 +5,8 @@
 #define HG_AGENT_RECONCILE_H
 
 #include "agent/conf.h"
+#include "agent/platform.h"
+#include "queue/outbox.h"
 
 /* reconcile --detail DATE: exit code (0 no 单边账, 1 some or failure). */
 int	hg_reconcile_detail(const struct hg_config *cfg, const char *date);
@@ -15,6 +17,22 @@ int	hg_reconcile_reverse(const struct hg_config *cfg, const char *msgid,
 /* reconcile resettle BILL: a settled bill the platform holds no
  * settlement for (5203) is recorded cancelled and settles again. */
 int	hg_reconcile_resettle(const struct hg_config *cfg, const char *bill_arg);
+/* reconcile close MDTRT_ID BILL: 2404 of an open visit a lost 2401 of
+ * the bill left at the platform (cmd_reconcile_visits.c). */
+int	hg_reconcile_close(const struct hg_config *cfg, const char *mdtrt_id,
+	    const char *bill_arg);
+/* For each bill whose 2401 answer was lost on date and that the agent is
+ * done with: 5201, and add() for every open visit with the bill's ipt_no
+ * that is not the bill's own (psn_no unmasked, state the bill's). */
+typedef void (*hg_reconcile_visit_fn)(long long bill, const char *psn_no,
+	    const char *mdtrt_id, const char *state, void *arg);
+int	hg_reconcile_open_visits(struct hg_outbox *ob, struct hg_platform *p,
+	    const struct hg_config *cfg, const char *date,
+	    hg_reconcile_visit_fn add, void *arg, struct hg_err *err);
+/* The platform for one command: *p and sh to free, or -1 with err. */
+int	hg_reconcile_platform(const struct hg_config *cfg,
+	    struct hg_platform_shared *sh, struct hg_platform **p,
+	    struct hg_err *err);
 /* psn_no for people: first 4 and last 4 kept. */
 void	hg_reconcile_mask_psn(const char *psn_no, char *buf, size_t size);
 

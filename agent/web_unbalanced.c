@@ -32,6 +32,8 @@ kind_word(const char *kind)
 		return "单边账：医保平台已结算，本地没有";
 	if (strcmp(kind, HG_RECON_ONLY_OUTBOX) == 0)
 		return "单边账：本地已结算，医保平台没有有效结算";
+	if (strcmp(kind, HG_RECON_OPEN_VISIT) == 0)
+		return "医保平台有未结算的在院登记（入院登记应答丢失后迟到）";
 	return "金额不一致";
 }
 

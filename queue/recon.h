@@ -18,6 +18,8 @@
 #define HG_RECON_ONLY_OUTBOX	"only_outbox"	/* 单边账: settled in the
 						 * outbox, not in force there */
 #define HG_RECON_AMOUNTS	"amounts"	/* in both, amounts differ */
+#define HG_RECON_OPEN_VISIT	"open_visit"	/* a visit a lost 2401 left
+						 * open that no bill holds */
 
 struct hg_recon_run {
 	int64_t	 run_ms;	/* wall clock of the run */

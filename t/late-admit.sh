@@ -50,6 +50,24 @@ EOC
 	kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null
 }
 
+# admit_one NAME FAULT: one bill through the agent on the admitting
+# dialect, left running
+admit_one() {
+	D=$T/$1
+	mkconf "$D"
+	: >"$T/sim.log"
+	rm -f "$T/ledger.db"
+	start_sim --seed 5 --dialect "$top_srcdir/etc/sim/dialect-admit.conf" \
+	    --fault "$2"
+	cat >>"$D/hisgate.conf" <<EOC
+platform: { url = "http://127.0.0.1:$port/"; timeout_ms = 1500; connect_timeout_ms = 300; };
+settle: { workers = 1; backoff_base_ms = 100; backoff_cap_ms = 400; lease_ms = 5000; };
+EOC
+	gbk "$DATA/sample-6a.csv" "$T/bills.csv"
+	start_agent "$D"
+	drop "$T/bills.csv" "$D/in"
+}
+
 # refuse: the first 2401 lands 2.5 s after it was sent (the agent gave up
 # at 1.5 s and asked 5201 at 1.8 s), the second one 1 s after it was sent,
 # after the first: refused.
@@ -76,22 +94,54 @@ check "admit: queue show says what each answered call said (5201: the visits)" \
 check "admit: ... (2401: the visit, 2304: the settlement)" bash -c \
     "grep -qE ' 2401 [0-9A-Z]+ ok +admitted: mdtrt_id [0-9A-Z]+' <<<'$show' && grep -qE ' 2304 [0-9A-Z]+ ok +setl_id [0-9A-Z]+: 总额 [0-9.]+, 基金 [0-9.]+, 现金 [0-9.]+' <<<'$show'"
 
+# later still: the first 2401 lands 10 s after it was sent, after the
+# agent's last look (four timeouts, 7.2 s) and after the bill was
+# settled.  The agent cannot see it any more; the day's detail
+# reconciliation asks again (5201) and names the visit with its fix.
+admit_one later 'infno=2401,kind=latency,nth=1,ms=10000'
+check "later: the bill is settled" wait_until 60 bash -c \
+    "[ \"\$(sqlite3 '$D/outbox.db' 'SELECT state FROM bills' 2>/dev/null)\" = settled ]"
+stop_agent
+check "later: the simulator processed both 2401 requests" \
+    wait_until 20 bash -c "[ \$(grep -c ' sim: 2401 ' '$T/sim.log') -ge 2 ]"
+health=$("$SIM" ledger --ledger "$T/ledger.db" | tail -1)
+check "later: the late visit is open at the platform ($health)" \
+    grep -q '^orphan_open_visits 1 ' <<<"$health"
+bill=$(sqlite3 "$D/outbox.db" 'SELECT id FROM bills')
+own=$(sqlite3 "$D/outbox.db" 'SELECT mdtrt_id FROM bills')
+late=$("$SIM" ledger --ledger "$T/ledger.db" --json | py '[v["mdtrt_id"] for v in d["visits"] if not v["settled"]][0]')
+day=$(date +%F)
+out=$("$HISGATE" reconcile --detail "$day" -c "$D/hisgate.conf" 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/# /'
+is "later: reconcile --detail exits 1 on the open visit" "$rc" 1
+check "later: ... names the bill, the visit and the fix" \
+    grep -q "^open visit left at the platform by a lost 2401: bill $bill (settled), person .*, visit $late\$" <<<"$out"
+check "later: ... with the command that closes it" \
+    grep -qF "fix: hisgate reconcile close $late $bill " <<<"$out"
+is "later: ... and never the bill's own visit" "$(grep -c "visit $own\$" <<<"$out")" 0
+is "later: ... the person masked" \
+    "$(grep '^open visit' <<<"$out" | grep -cE 'person [0-9]{5}')" 0
+out=$("$HISGATE" reconcile close "$own" "$bill" -c "$D/hisgate.conf" 2>&1); rc=$?
+is "later: reconcile close refuses the bill's own visit ($out)" "$rc" 1
+check "later: ... and says why" grep -q "is bill $bill's own" <<<"$out"
+out=$("$HISGATE" reconcile close "$late" "$bill" -c "$D/hisgate.conf" 2>&1); rc=$?
+is "later: reconcile close closes the late visit ($out)" "$rc" 0
+health=$("$SIM" ledger --ledger "$T/ledger.db" | tail -1)
+check "later: no orphan open visit left ($health)" \
+    grep -q '^orphan_open_visits 0 ' <<<"$health"
+is "later: the 2404 is journalled with the bill" \
+    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE infno = '2404' AND state = 'ok' AND bill_id = $bill")" 1
+is "later: the bill is still settled" "$(sqlite3 "$D/outbox.db" 'SELECT state FROM bills')" settled
+out=$("$HISGATE" reconcile --detail "$day" -c "$D/hisgate.conf" 2>&1); rc=$?
+is "later: reconcile --detail is clean afterwards" "$rc" 0
+check "later: ... 0 open visits" grep -q '^0 open visits left by a lost 2401$' <<<"$out"
+is "later: ... and no open visit reported" "$(grep -c '^open visit' <<<"$out")" 0
+kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null
+
 # the agent killed after a 2401's answer was journalled, before the bill's
 # row took its visit: the visit is taken from the journal, never admitted
 # again (a platform that admits again would open a second one)
-D=$T/killed
-mkconf "$D"
-: >"$T/sim.log"
-rm -f "$T/ledger.db"
-start_sim --seed 5 --dialect "$top_srcdir/etc/sim/dialect-admit.conf" \
-    --fault 'infno=2301,kind=latency,nth=1,ms=4000'
-cat >>"$D/hisgate.conf" <<EOC
-platform: { url = "http://127.0.0.1:$port/"; timeout_ms = 1500; connect_timeout_ms = 300; };
-settle: { workers = 1; backoff_base_ms = 100; backoff_cap_ms = 400; lease_ms = 5000; };
-EOC
-gbk "$DATA/sample-6a.csv" "$T/bills.csv"
-start_agent "$D"
-drop "$T/bills.csv" "$D/in"
+admit_one killed 'infno=2301,kind=latency,nth=1,ms=4000'
 check "killed: the 2401 is answered" wait_until 30 bash -c \
     "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT count(*) FROM steps WHERE infno = '2401' AND state = 'ok'\" 2>/dev/null)\" = 1 ]"
 kill -9 "$agent_pid"; wait "$agent_pid" 2>/dev/null
