@@ -93,7 +93,7 @@ static const struct hg_conf_key odbc_keys[] = {
 	{ "writeback", HG_CT_STR, "", 0, 0, C(writeback),
 	  "write-back: an INSERT or UPDATE run for each settled, rejected or "
 	  "cancelled bill, with :state, :setl_id, :ipt_no, :psn_cash_pay ... "
-	  "(hisgate.conf(5)); \"\" = none", NULL, 0 },
+	  "(hisgate-adapters(5)); \"\" = none", NULL, 0 },
 	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0 },
 };
 #undef C

@@ -348,7 +348,7 @@ cmp_seen(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-/* The completion rules (hisgate.conf(5) says what each guarantees). */
+/* The completion rules (hisgate-adapters(5) says what each guarantees). */
 static int
 complete(struct hg_spool *s, struct seen *f, int64_t now)
 {

@@ -34,7 +34,7 @@ static const struct help {
 	{ "config-keys",
 	  "usage: hisgate config-keys\n\n"
 	  "Print every configuration key with its type, default and meaning\n"
-	  "(see hisgate.conf(5)).\n" },
+	  "(see hisgate.conf(5) and hisgate-adapters(5)).\n" },
 	{ "adapter",
 	  "usage: hisgate [-c FILE] adapter list\n"
 	  "       hisgate [-c FILE] adapter test NAME\n\n"

@@ -1,5 +1,5 @@
 /* hisgate-platform-sim: a provincial medical-insurance platform for tests,
- * demos and offline training.  See hisgate-platform-sim(8). */
+ * demos and offline training.  See hisgate-platform-sim(1). */
 #include "config.h"
 
 #include <errno.h>

@@ -48,6 +48,7 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
 simc=$(dpkg-deb -c "$simdeb" | awk '{print $6}' | sed 's|^\./|/|')
 for f in /usr/bin/hisgate /usr/share/man/man8/hisgate.8.gz \
     /usr/share/man/man5/hisgate.conf.5.gz /usr/share/man/man5/hisgate-audit.5.gz \
+    /usr/share/man/man5/hisgate-adapters.5.gz \
     /etc/hisgate/audit.d/rules.conf \
     /lib/systemd/system/hisgate.service /etc/hisgate/hisgate.conf \
     /usr/lib/sysusers.d/hisgate.conf /usr/lib/tmpfiles.d/hisgate.conf \
@@ -58,7 +59,7 @@ for f in /usr/bin/hisgate /usr/share/man/man8/hisgate.8.gz \
 	check "hisgate holds $f" grep -qx "$f" <<<"$contents"
 done
 for f in /usr/bin/hisgate-platform-sim \
-    /usr/share/man/man8/hisgate-platform-sim.8.gz \
+    /usr/share/man/man1/hisgate-platform-sim.1.gz \
     /usr/share/hisgate/sim/policy.ini /usr/share/hisgate/sim/catalogue.csv \
     /usr/share/hisgate/sim/registry.csv; do
 	check "hisgate-platform-sim holds $f" grep -qx "$f" <<<"$simc"
