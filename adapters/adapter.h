@@ -81,12 +81,17 @@ struct hg_sink {
 	/* Optional (NULL: not kept): the Idempotency-Keys an adapter has
 	 * answered, kept in the outbox.  key_get: 1 with the hash of the
 	 * body first taken under key (65 bytes) and its bill, 0 when the
-	 * key is new, -1 with err.  key_put, after a commit: remember it
-	 * (a key already there keeps its first hash). */
+	 * key is new, -1 with err. */
 	int	(*key_get)(struct hg_sink *sink, const char *key,
 		    char hash[65], long long *bill_id, struct hg_err *err);
-	int	(*key_put)(struct hg_sink *sink, const char *key,
-		    const char *hash, long long bill_id, struct hg_err *err);
+	/* Set by the adapter around a commit of one bill: its
+	 * Idempotency-Key and the hash of the body (NULL: none).  The sink
+	 * records them in the bill's own transaction (a key already there
+	 * keeps its first hash), so no crash can leave a committed bill
+	 * whose key is unknown, which a retry with another body would then
+	 * replace instead of being refused. */
+	const char *idem_key;
+	const char *idem_hash;
 	void	*ctx;
 };
 

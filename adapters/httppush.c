@@ -10,9 +10,10 @@
  * ipt_no): a retry with the same key and body is answered 202 with the
  * same id and verdict "same", never a second bill; the same key with a
  * different body is 422.  Keys are kept in the outbox with the hash of
- * their first body (the sink's key_get/key_put) until their bill is
- * purged, so a restart answers a repeated key as before; max_keys of
- * them are also kept in memory.
+ * their first body, written in the bill's own transaction (the sink's
+ * idem_key), until their bill is purged, so a restart, even after a
+ * crash right after the commit, answers a repeated key as before;
+ * max_keys of them are also kept in memory.
  *
  * libmicrohttpd runs without threads of its own (MHD_USE_EPOLL): its
  * epoll fd is the adapter's wait_fd and poll() calls MHD_run, so the
@@ -214,6 +215,7 @@ take(struct push *p, struct MHD_Connection *cn, struct req *rq)
 	const char *was = NULL;
 	long long id;
 	enum MHD_Result ret;
+	int rc;
 
 	if (key != NULL && (*key == '\0' || strlen(key) > 200))
 		return error(cn, MHD_HTTP_BAD_REQUEST, "Idempotency-Key: "
@@ -259,22 +261,19 @@ take(struct push *p, struct MHD_Connection *cn, struct req *rq)
 	bill->source_ref = hg_xasprintf("POST %s%s%s", p->c->path,
 	    key != NULL ? " Idempotency-Key " : "", key != NULL ? key : "");
 	memset(&v, 0, sizeof v);
-	if (p->a->sink->commit(p->a->sink, &bill, 1, NULL, &v, &err) < 0) {
+	p->a->sink->idem_key = key;
+	p->a->sink->idem_hash = hash;
+	rc = p->a->sink->commit(p->a->sink, &bill, 1, NULL, &v, &err);
+	p->a->sink->idem_key = p->a->sink->idem_hash = NULL;
+	if (rc < 0) {
 		log_warn(p->a->name, "bill %s not taken now (503): %s",
 		    bill->ipt_no, err.msg);
 		hg_bill_free(bill);
 		return error(cn, MHD_HTTP_SERVICE_UNAVAILABLE, err.msg,
 		    MHD_HTTP_HEADER_RETRY_AFTER, "5");
 	}
-	if (key != NULL && was == NULL) {
+	if (key != NULL && was == NULL)
 		seen_add(p, key, hash);
-		if (p->a->sink->key_put != NULL && p->a->sink->key_put(
-		    p->a->sink, key, hash, v.bill_id, &err) < 0)
-			/* the bill is committed: a retry with the same body
-			 * is answered from it all the same */
-			log_warn(p->a->name, "Idempotency-Key %s of bill %lld "
-			    "not recorded: %s", key, v.bill_id, err.msg);
-	}
 	log_info(p->a->name, "bill %lld %s (ipt_no %s, %zu fee line%s)",
 	    v.bill_id, hg_verdict_name(v.state), bill->ipt_no, bill->nfees,
 	    bill->nfees == 1 ? "" : "s");

@@ -199,6 +199,7 @@ struct job {
 	char		**own;		/* strings the puts point into */
 	size_t		 n, nown;
 	char		*cursor;
+	char		*key, *keyhash;	/* sink.idem_key, idem_hash */
 };
 
 static void
@@ -213,6 +214,8 @@ job_free(struct job *j)
 	free(j->own);
 	free(j->puts);
 	free(j->cursor);
+	free(j->key);
+	free(j->keyhash);
 	free(j);
 }
 
@@ -237,6 +240,11 @@ prepare(struct intake_sink *is, struct hg_bill *const *bills, size_t n,
 	j->own = hg_xcalloc(n ? 6 * n : 1, sizeof *j->own);
 	j->n = n;
 	j->cursor = cursor != NULL ? hg_xstrdup(cursor) : NULL;
+	if (is->sink.idem_key != NULL && is->sink.idem_hash != NULL &&
+	    n == 1) {
+		j->key = hg_xstrdup(is->sink.idem_key);
+		j->keyhash = hg_xstrdup(is->sink.idem_hash);
+	}
 	for (i = 0; i < n; i++) {
 		struct hg_bill *b = bills[i];
 		struct hg_put *put = &j->puts[i];
@@ -277,13 +285,14 @@ prepare(struct intake_sink *is, struct hg_bill *const *bills, size_t n,
 	return j;
 }
 
-/* The SQLite part: one transaction with the cursor. */
+/* The SQLite part: one transaction with the cursor (and the
+ * Idempotency-Key of a pushed bill). */
 static int
 write_job(struct intake_sink *is, const struct job *j, struct hg_verdict *v,
     struct hg_err *err)
 {
 	enum hg_put_outcome outcome;
-	long long id;
+	long long id = 0;
 	size_t i;
 
 	if (hg_outbox_begin(is->ob, err) < 0)
@@ -306,6 +315,9 @@ write_job(struct intake_sink *is, const struct job *j, struct hg_verdict *v,
 		case HG_PUT_NEW: break;
 		}
 	}
+	if (j->key != NULL && hg_outbox_key_put(is->ob, is->adapter, j->key,
+	    j->keyhash, id, err) < 0)
+		goto fail;
 	if (j->cursor != NULL && hg_outbox_set_cursor(is->ob, is->adapter,
 	    j->cursor, err) < 0)
 		goto fail;
@@ -456,17 +468,6 @@ sink_key_get(struct hg_sink *sink, const char *key, char hash[65],
 	return hg_outbox_key_get(is->ob, is->adapter, key, hash, bill_id, err);
 }
 
-static int
-sink_key_put(struct hg_sink *sink, const char *key, const char *hash,
-    long long bill_id, struct hg_err *err)
-{
-	struct intake_sink *is = (struct intake_sink *)sink;
-
-	if (is->ob == NULL || sink->dry)
-		return 0;
-	return hg_outbox_key_put(is->ob, is->adapter, key, hash, bill_id, err);
-}
-
 struct hg_sink *
 hg_intake_sink_new(struct hg_intake *in, const char *adapter,
     struct hg_outbox *ob, int dry)
@@ -476,7 +477,6 @@ hg_intake_sink_new(struct hg_intake *in, const char *adapter,
 	is->sink.commit = sink_commit;
 	is->sink.cursor = sink_cursor;
 	is->sink.key_get = sink_key_get;
-	is->sink.key_put = sink_key_put;
 	is->sink.dry = dry;
 	is->sink.ctx = is;
 	is->in = in;

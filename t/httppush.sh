@@ -7,7 +7,8 @@
 # bill with an unmapped code committed as invalid with its reason, 503
 # with Retry-After while the outbox cannot commit, 404/405/413/415; after
 # a restart the key is answered as before (kept in the outbox: 422 again
-# for the other body, the same bill for the same), until queue purge.
+# for the other body, the same bill for the same), until queue purge; and
+# so it is after the agent is killed right after the bill's commit.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 
 D=$T/agent
@@ -127,6 +128,36 @@ is "after a restart, the key with the other body: 422 again" "$(head -1 <<<"$res
 res=$(post "$T/bill.json" -H 'Idempotency-Key: his-2024-000123')
 is "and with its own body: 202, the same bill" "$(head -1 <<<"$res") $(tail -1 <<<"$res" | py 'd["bill_id"], d["state"]')" "202 $id same"
 is "still one bill, unchanged" "$(nbills ZY2024000123) $(q | py "[b['total'] for b in d if b['ipt_no'] == 'ZY2024000123'][0]")" "1 157.2"
+stop_agent "$D"
+
+# --- killed right after the bill's commit (t/killcommit.so, preloaded) ----------
+# The key is written in the bill's transaction: after the crash the same
+# key with another body is still 422, not taken as a replacement.
+SHIM=$top_builddir/t/killcommit.so
+[ -f "$SHIM" ] || bail "$SHIM is missing (make check builds it)"
+sed 's/ZY2024000123/ZY2024000300/' "$T/bill.json" >"$T/b300.json"
+sed 's/"cnt": 4.0/"cnt": 5.0/' "$T/b300.json" >"$T/b300x.json"
+: >"$T/kill-at-commit"
+asan=${ASAN_OPTIONS:-}
+ASAN_OPTIONS=${asan:+$asan:}verify_asan_link_order=0 LD_PRELOAD=$SHIM \
+    HG_KILLCOMMIT_FILE=$T/kill-at-commit \
+    "$HISGATE" run --foreground -c "$D/hisgate.conf" >>"$D/agent.log" 2>&1 &
+agent_pid=$!
+bg_pids="$bg_pids $agent_pid"
+wait_until 20 grep -qs "hisgate\[$agent_pid\].*httppush listening" "$D/agent.log"
+res=$(post "$T/b300.json" -H 'Idempotency-Key: his-crash-300')
+is "killed at the commit: no answer" "$(head -1 <<<"$res")" 000
+wait "$agent_pid" 2>/dev/null
+is "the agent died by SIGKILL" "$?" 137
+rm -f "$T/kill-at-commit"
+is "the bill was committed" "$(nbills ZY2024000300)" 1
+start_agent "$D"
+wait_until 20 grep -qs "hisgate\[$agent_pid\].*httppush listening" "$D/agent.log"
+res=$(post "$T/b300x.json" -H 'Idempotency-Key: his-crash-300')
+is "after the crash, the key with another body: 422" "$(head -1 <<<"$res")" 422
+res=$(post "$T/b300.json" -H 'Idempotency-Key: his-crash-300')
+is "and with its own body: 202, the same bill" "$(head -1 <<<"$res") $(tail -1 <<<"$res" | py 'd["state"]')" "202 same"
+is "one bill, its first body" "$(nbills ZY2024000300) $(q | py "[b['total'] for b in d if b['ipt_no'] == 'ZY2024000300'][0]")" "1 157.2"
 stop_agent "$D"
 keys() { sqlite3 "$D/outbox.db" "SELECT count(*) FROM push_keys WHERE key = 'his-2024-000123'"; }
 is "the key is in the outbox" "$(keys)" 1
