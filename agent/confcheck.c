@@ -232,32 +232,63 @@ check_drops(struct ctx *c)
 	}
 }
 
+struct file_key {
+	const char *key, *path;
+};
+
+/* Can the service user read each file that is set? */
+static void
+check_readable(struct ctx *c, const struct file_key *f, size_t n)
+{
+	char why[600];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].path != NULL && f[i].path[0] != '\0' &&
+		    hg_access_check(&c->as, f[i].path, R_OK, why,
+		    sizeof why) != HG_ACCESS_OK)
+			add(c, c->errs, f[i].key, "%s: %s: the daemon cannot "
+			    "read it (chown %s %s; chmod 600 %s)", f[i].key,
+			    why, c->svc, f[i].path, f[i].path);
+}
+
 static void
 check_secrets(struct ctx *c)
 {
 	const struct hg_platform_conf *p = &c->cfg->platform;
-	const struct { const char *key, *path; } files[] = {
+	const struct file_key files[] = {
 		{ "platform.ca_file", p->ca_file },
 		{ "platform.cert_file", p->cert_file },
 		{ "platform.key_file", p->key_file },
 		{ "platform.apikey_file", p->apikey_file },
 		{ "platform.paas_token_file", p->paas_token_file },
 	};
-	char why[600];
-	size_t i;
 
-	if (!c->cfg->settle.enabled)
+	if (c->cfg->settle.enabled)
+		check_readable(c, files, sizeof files / sizeof files[0]);
+}
+
+/* The web server's files as the service user; HTTP Basic off the
+ * loopback without TLS is allowed (a trusted ward network, a TLS proxy in
+ * front) but said. */
+static void
+check_web(struct ctx *c)
+{
+	const struct hg_web_conf *w = &c->cfg->web;
+	const struct file_key files[] = {
+		{ "web.users_file", w->users_file },
+		{ "web.tls_cert", w->tls_cert },
+		{ "web.tls_key", w->tls_key },
+	};
+
+	if (!w->enabled)
 		return;
-	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		if (files[i].path == NULL || files[i].path[0] == '\0')
-			continue;
-		if (hg_access_check(&c->as, files[i].path, R_OK, why,
-		    sizeof why) != HG_ACCESS_OK)
-			add(c, c->errs, files[i].key, "%s: %s: the daemon "
-			    "cannot read it (chown %s %s; chmod 600 %s)",
-			    files[i].key, why, c->svc, files[i].path,
-			    files[i].path);
-	}
+	check_readable(c, files, sizeof files / sizeof files[0]);
+	if (!hg_web_is_loopback(w->listen) && w->tls_cert[0] == '\0')
+		add(c, c->warns, "web.listen", "web.listen %s without "
+		    "web.tls_cert: logins cross the network unencrypted (HTTP "
+		    "Basic); set web.tls_cert and web.tls_key, or put a TLS "
+		    "proxy in front", w->listen);
 }
 
 static void
@@ -294,5 +325,6 @@ hg_confcheck(const struct hg_config *cfg, struct hg_conf_errs *errs,
 	check_drops(&c);
 	hg_confcheck_adapters(cfg, &c.as, errs, warns);
 	check_secrets(&c);
+	check_web(&c);
 	hg_alert_confcheck(cfg, &c.as, errs);
 }

@@ -30,6 +30,10 @@ const struct hg_conf_key hg_web_keys[] = {
 	{ "users_file", HG_CT_STR, "", 0, 0, W(users_file),
 	  "name:crypt-hash[:ward] a line, mode 0600; \"\" = no login "
 	  "(loopback only)", NULL, 0 },
+	{ "tls_cert", HG_CT_STR, "", 0, 0, W(tls_cert),
+	  "PEM certificate (chain) file: serve HTTPS; \"\" = HTTP", NULL, 0 },
+	{ "tls_key", HG_CT_STR, "", 0, 0, W(tls_key),
+	  "its PEM private key, unencrypted, mode 0600", NULL, 0 },
 	{ "refresh_seconds", HG_CT_INT, "5", 1, 600, W(refresh_seconds),
 	  "how often an open page asks for fresh states", NULL, 0 },
 	{ "health_errors", HG_CT_INT, "5", 1, 1000000, W(health_errors),
@@ -43,8 +47,8 @@ const struct hg_conf_key hg_web_keys[] = {
 };
 #undef W
 
-static int
-is_loopback(const char *listen)
+int
+hg_web_is_loopback(const char *listen)
 {
 	return strncmp(listen, "127.", 4) == 0 ||
 	    strncmp(listen, "[::1]:", 6) == 0;
@@ -88,6 +92,7 @@ hg_web_conf_check(const struct hg_config *cfg, const char *file,
 	struct hg_web_users *u = NULL;
 	struct hg_err err;
 	const char *where;
+	char *cert, *key, expires[16];
 	int line;
 
 	if (!wc->enabled)
@@ -95,7 +100,7 @@ hg_web_conf_check(const struct hg_config *cfg, const char *file,
 	line = hg_config_where(cfg, "web.listen", &where);
 	if (listen_parse(wc->listen, &err) == -1)
 		hg_conf_errs_add(errs, where, line, "web.listen: %s", err.msg);
-	else if (!is_loopback(wc->listen) && wc->users_file[0] == '\0')
+	else if (!hg_web_is_loopback(wc->listen) && wc->users_file[0] == '\0')
 		hg_conf_errs_add(errs, where, line, "web.listen: %s is not "
 		    "loopback: set web.users_file too (the page shows "
 		    "patients), or listen on 127.0.0.1", wc->listen);
@@ -105,6 +110,14 @@ hg_web_conf_check(const struct hg_config *cfg, const char *file,
 			hg_conf_errs_add(errs, where, line, "web.users_file: "
 			    "%s", err.msg);
 		hg_web_users_free(u);
+	}
+	if (wc->tls_cert[0] != '\0' || wc->tls_key[0] != '\0') {
+		line = hg_config_where(cfg, wc->tls_cert[0] != '\0' ?
+		    "web.tls_cert" : "web.tls_key", &where);
+		if (hg_web_tls_load(wc, &cert, &key, expires, sizeof expires,
+		    &err) == -1)
+			hg_conf_errs_add(errs, where, line, "%s", err.msg);
+		hg_web_tls_free(cert, key);
 	}
 	(void)file;
 }
@@ -237,6 +250,7 @@ hg_web_start(const struct hg_config *cfg, struct hg_web **out,
 {
 	const struct hg_web_conf *wc = &cfg->web;
 	struct hg_web *w;
+	char expires[16];
 	int fd;
 
 	*out = NULL;
@@ -247,7 +261,16 @@ hg_web_start(const struct hg_config *cfg, struct hg_web **out,
 	if (wc->users_file[0] != '\0' &&
 	    hg_web_users_load(wc->users_file, &w->users, err) == -1)
 		goto fail;
-	if (w->users == NULL && !is_loopback(wc->listen)) {
+	if (hg_web_tls_load(wc, &w->tls_cert, &w->tls_key, expires,
+	    sizeof expires, err) == -1)
+		goto fail;
+	if (w->tls_cert != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) !=
+	    MHD_YES) {
+		hg_fail(err, "web.tls_cert: this libmicrohttpd has no TLS: "
+		    "unset web.tls_cert and web.tls_key");
+		goto fail;
+	}
+	if (w->users == NULL && !hg_web_is_loopback(wc->listen)) {
 		hg_fail(err, "web.listen: %s is not loopback and there is no "
 		    "web.users_file: not started", wc->listen);
 		goto fail;
@@ -258,24 +281,42 @@ hg_web_start(const struct hg_config *cfg, struct hg_web **out,
 		goto fail;
 	}
 	/* One internal thread, asleep in epoll until a browser comes. */
-	w->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL_LINUX_ONLY, 0, NULL, NULL, on_request, w,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-	    MHD_OPTION_END);
+	if (w->tls_cert == NULL)
+		w->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		    MHD_USE_EPOLL_LINUX_ONLY, 0, NULL, NULL, on_request, w,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		    MHD_OPTION_END);
+	else
+		w->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		    MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_TLS, 0, NULL, NULL,
+		    on_request, w,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		    MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, w->tls_key,
+		    MHD_OPTION_END);
 	if (w->d == NULL) {
 		close(fd);
-		hg_fail(err, "web: libmicrohttpd did not start on %s",
-		    w->bound);
+		hg_fail(err, "web: libmicrohttpd did not start on %s%s",
+		    w->bound, w->tls_cert != NULL ? " with web.tls_cert and "
+		    "web.tls_key" : "");
 		goto fail;
 	}
-	log_notice("web", "web listening on %s%s", w->bound, w->users ?
-	    " (login required)" : "");
+	if (w->tls_cert != NULL)
+		log_notice("web", "web listening on %s (HTTPS, certificate "
+		    "valid until %s%s)", w->bound, expires, w->users ?
+		    "; login required" : "");
+	else
+		log_notice("web", "web listening on %s%s", w->bound, w->users ?
+		    " (login required)" : "");
 	*out = w;
 	return 0;
 fail:
 	hg_web_users_free(w->users);
+	hg_web_tls_free(w->tls_cert, w->tls_key);
 	free(w);
 	return -1;
 }
@@ -289,5 +330,6 @@ hg_web_stop(struct hg_web *w)
 	MHD_stop_daemon(w->d);
 	hg_outbox_close(w->ob);
 	hg_web_users_free(w->users);
+	hg_web_tls_free(w->tls_cert, w->tls_key);
 	free(w);
 }

@@ -18,6 +18,7 @@ struct hg_web_conf {
 	int	 enabled;
 	char	*listen;		/* ADDRESS:PORT */
 	char	*users_file;		/* "" = none (loopback only) */
+	char	*tls_cert, *tls_key;	/* PEM files; "" = plain HTTP */
 	int64_t	 refresh_seconds;	/* the nurse page's polling period */
 	int64_t	 health_errors;		/* /healthz: this many errors ... */
 	int64_t	 health_window_s;	/* ... within this window: unhealthy */
@@ -52,5 +53,8 @@ void	hg_web_platform_call(int failed);
  * failure after its last answer; 0 while it answers (or before any
  * exchange).  For the alert hook's "unreachable". */
 int64_t	hg_web_platform_down_since(void);
+
+/* Is ADDRESS:PORT on the loopback (127.0.0.0/8, [::1])? */
+int	hg_web_is_loopback(const char *listen);
 
 #endif

@@ -3,8 +3,8 @@
  * mkpasswd, "$6$..." SHA-512 from `openssl passwd -6`) and ward, when
  * given, is the one department (dept_name) that user's page shows.  The
  * file must be readable by its owner only, like every secret of the
- * agent.  Checked over HTTP Basic: only for the loopback or a network the
- * hospital trusts (there is no TLS here). */
+ * agent.  Checked over HTTP Basic: off the loopback, over HTTPS
+ * (web_tls.c) or a TLS proxy. */
 #include "config.h"
 
 #include <crypt.h>

@@ -18,6 +18,7 @@ struct hg_web {
 	struct MHD_Daemon *d;
 	struct hg_outbox *ob;		/* read-only, opened on first use */
 	struct hg_web_users *users;	/* NULL: no authentication */
+	char	*tls_cert, *tls_key;	/* PEM text for libmicrohttpd, or NULL */
 	char	 bound[128];
 };
 
@@ -118,5 +119,13 @@ long long hg_web_adapter_errors_since(int64_t since_mono_ms);
 /* Platform exchanges in this process: all, failed, and failed since. */
 void	hg_web_platform_counts(long long *calls, long long *failed);
 long long hg_web_platform_errors_since(int64_t since_mono_ms);
+
+/* web_tls.c: the PEM pair of web.tls_cert/web.tls_key, checked (it
+ * parses, the key is owner-only and the certificate's, not expired);
+ * both NULL when TLS is off.  expires: the notAfter date.  Freed (the key
+ * wiped) with hg_web_tls_free. */
+int	hg_web_tls_load(const struct hg_web_conf *wc, char **cert, char **key,
+	    char *expires, size_t size, struct hg_err *err);
+void	hg_web_tls_free(char *cert, char *key);
 
 #endif
