@@ -280,6 +280,16 @@ hg_hl7_visit_committed(const struct hg_hl7_visit *v)
 }
 
 static int
+narrow(int fd)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return -1;
+	return (sb.st_mode & 077) != 0 ? fchmod(fd, 0600) : 0;
+}
+
+static int
 write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -313,8 +323,10 @@ hg_hl7_store_append(struct hg_hl7_store *st, struct hg_hl7_visit *v,
 	hg_buf_add(&b, data, len);
 	hg_buf_addc(&b, '\n');
 	free(hc);
-	fd = openat(st->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
+	/* patient data: owner only, and a journal an older version made
+	 * 0640 is narrowed as it is written */
+	fd = openat(st->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || (!created && narrow(fd) < 0))
 		goto fail;
 	/* a torn record from a crash is overwritten */
 	if (lseek(fd, (off_t)v->good, SEEK_SET) < 0 ||

@@ -297,3 +297,17 @@ hg_secret_read(const char *path, size_t max, struct hg_err *err)
 	}
 	return buf;
 }
+
+int
+hg_keep_private(const char *path, unsigned *was)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) == 0 || st.st_uid != geteuid())
+		return 0;
+	*was = (unsigned)(st.st_mode & 07777);
+	if (chmod(path, st.st_mode & 0700) == -1)
+		return -1;
+	return 1;
+}

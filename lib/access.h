@@ -57,4 +57,11 @@ int	hg_secret_check(const char *path, struct hg_err *err);
  * is empty or longer than max bytes.  The caller wipes and frees it. */
 char	*hg_secret_read(const char *path, size_t max, struct hg_err *err);
 
+/* Files of patient data are 0600.  One made by an older version (or by
+ * hand) with group or other bits, regular and owned by this process's
+ * user, is narrowed to 0600: 1 with *was its old mode, 0 when there was
+ * nothing to do (no such file, already private, or not ours to change),
+ * -1 with errno when chmod failed. */
+int	hg_keep_private(const char *path, unsigned *was);
+
 #endif

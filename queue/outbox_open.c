@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "lib/access.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/outbox_int.h"
 
@@ -357,6 +358,32 @@ check_path(const char *path, int flags, struct hg_err *err)
 	return ret;
 }
 
+/* An outbox made before its files were created 0600 (or chmod'ed by
+ * hand) holds patient data others may read: narrowed, and said. */
+static void
+keep_private(const char *path)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	char name[4096];
+	unsigned was;
+	size_t i;
+
+	for (i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		snprintf(name, sizeof name, "%s%s", path, ext[i]);
+		switch (hg_keep_private(name, &was)) {
+		case 1:
+			log_warn("outbox", "%s was mode %04o, readable by "
+			    "others: now 0600 (it holds patient data)", name,
+			    was);
+			break;
+		case -1:
+			log_warn("outbox", "%s is readable by others and "
+			    "cannot be made 0600: %s", name, strerror(errno));
+			break;
+		}
+	}
+}
+
 int
 hg_outbox_open(const char *path, int flags, struct hg_outbox **out,
     struct hg_err *err)
@@ -386,6 +413,8 @@ hg_outbox_open(const char *path, int flags, struct hg_outbox **out,
 		}
 		if (fd != -1)
 			close(fd);
+		else
+			keep_private(path);
 	}
 	/* One connection per thread (see outbox.h): no SQLite mutexes. */
 	rc = sqlite3_open_v2(path, &ob->db, oflags | SQLITE_OPEN_NOMUTEX,

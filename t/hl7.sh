@@ -179,5 +179,7 @@ crash_ok=$(q | py "len([b for b in d if b['ipt_no'].startswith('ZYC') and b['tot
 is "every crash-test visit is one bill with every charge" "$crash_ok" $N
 is "and no more" "$(q | py "len([b for b in d if b['ipt_no'].startswith('ZYC')])")" $N
 
+check "visit journals are kept ($(find "$D/hl7" -type f | wc -l))" [ "$(find "$D/hl7" -type f | wc -l)" -gt 0 ]
+is "... each readable by the agent only (0600)" "$(find "$D/hl7" -type f ! -perm 0600 | wc -l)" 0
 stop_agent "$D"
 done_testing

@@ -113,4 +113,14 @@ out=$("$HISGATE" -c "$D/hisgate.conf" queue list 2>&1)
 check "with access, queue list works ($out)" [ $? -eq 0 ]
 out=$("$HISGATE" -c "$D/hisgate.conf" status 2>&1)
 check "with access, status works" [ $? -eq 0 ]
+
+# --- 4. an outbox others may read (an older version made it so) --------------
+chmod 644 "$D/state/outbox.db"
+out=$("$HISGATE" -c "$D/hisgate.conf" queue list 2>&1)
+is "a reader leaves the mode alone" "$(stat -c %a "$D/state/outbox.db")" 644
+out=$("$HISGATE" -c "$D/hisgate.conf" replay 2>&1)
+is "a writer narrows it to 0600 ($out)" "$(stat -c %a "$D/state/outbox.db")" 600
+check "... and says so" grep -q "outbox.db was mode 0644, readable by others: now 0600 (it holds patient data)" <<<"$out"
+out=$("$HISGATE" -c "$D/hisgate.conf" replay 2>&1)
+check "... once" bash -c "! grep -q 'readable by others' <<<\"\$1\"" _ "$out"
 done_testing
