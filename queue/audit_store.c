@@ -1,4 +1,4 @@
-/* The audit's tables (see audit_store.h). */
+/* The audit's records in the outbox (see audit_store.h). */
 #include "config.h"
 
 #include <pwd.h>
@@ -14,26 +14,6 @@
 #include "queue/outbox_int.h"
 #include "queue/steps_int.h"
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS audit_runs ("
-    " id INTEGER PRIMARY KEY,"
-    " bill_id INTEGER NOT NULL REFERENCES bills (id) ON DELETE CASCADE,"
-    " hash TEXT NOT NULL,"
-    " at_ms INTEGER NOT NULL,"
-    " held INTEGER NOT NULL,"
-    " released_ms INTEGER,"
-    " released_why TEXT);"
-    "CREATE INDEX IF NOT EXISTS audit_runs_bill ON audit_runs (bill_id);"
-    "CREATE TABLE IF NOT EXISTS audit_findings ("
-    " id INTEGER PRIMARY KEY,"
-    " bill_id INTEGER NOT NULL REFERENCES bills (id) ON DELETE CASCADE,"
-    " at_ms INTEGER NOT NULL,"
-    " rule TEXT NOT NULL,"
-    " severity TEXT NOT NULL,"
-    " line INTEGER,"
-    " text TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS audit_findings_at ON audit_findings (at_ms);";
-
 /* SQLite's failure as ours: what passes (busy, full, I/O) is HG_ETEMP. */
 static int
 db_fail(struct hg_outbox *ob, int rc, const char *what, struct hg_err *err)
@@ -48,28 +28,6 @@ db_fail(struct hg_outbox *ob, int rc, const char *what, struct hg_err *err)
 		return hg_failt(err, "outbox: audit %s: %s", what,
 		    sqlite3_errmsg(db));
 	return hg_fail(err, "outbox: audit %s: %s", what, sqlite3_errmsg(db));
-}
-
-/* Do the tables exist?  1, 0, -1.  Once they do they stay (nothing
- * drops them), so a connection asks until it has seen them. */
-static int
-have_tables(struct hg_outbox *ob, struct hg_err *err)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (ob->audit_tables)
-		return 1;
-	if ((s = sj_prep(hg_outbox_db(ob), "SELECT 1 FROM sqlite_master "
-	    "WHERE type = 'table' AND name = 'audit_findings'", err)) == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	sj_finish(s);
-	if (rc == SQLITE_ROW) {
-		ob->audit_tables = 1;
-		return 1;
-	}
-	return rc == SQLITE_DONE ? 0 : db_fail(ob, rc, "tables", err);
 }
 
 /* The gate runs these for every bill: kept prepared on the connection
@@ -108,8 +66,6 @@ hg_audit_store_seen(struct hg_outbox *ob, long long id, const char *hash,
 	int r;
 
 	*held = 0;
-	if ((r = have_tables(ob, err)) != 1)
-		return r;
 	if (prepare(ob, "SELECT held AND released_ms IS NULL FROM audit_runs "
 	    "WHERE bill_id = ?1 AND hash = ?2 ORDER BY id DESC LIMIT 1", &s,
 	    err) == -1)
@@ -151,15 +107,9 @@ hg_audit_store_record(struct hg_outbox *ob, long long id, const char *hash,
 	sqlite3_stmt *s;
 	char why[600];
 	size_t i;
-	int rc;
 
 	if (hg_outbox_begin(ob, err) == -1)
 		return -1;
-	if (have_tables(ob, err) != 1 && (rc = sqlite3_exec(hg_outbox_db(ob),
-	    schema, NULL, NULL, NULL)) != SQLITE_OK) {
-		db_fail(ob, rc, "tables", err);
-		goto fail;
-	}
 	if (prepare(ob, "INSERT INTO audit_runs (bill_id, hash, at_ms, held) "
 	    "VALUES (?1, ?2, ?3, ?4)", &s, err) == -1)
 		goto fail;
@@ -193,8 +143,6 @@ hg_audit_store_record(struct hg_outbox *ob, long long id, const char *hash,
 		return 0;
 fail:
 	hg_outbox_rollback(ob);
-	/* the rollback may have taken the tables this call created */
-	ob->audit_tables = 0;
 	return -1;
 }
 
@@ -230,17 +178,15 @@ hg_audit_store_release(struct hg_outbox *ob, long long id, const char *reason,
 		return -1;
 	if (hg_outbox_set_state(ob, id, HG_S_HELD, HG_S_READY, why, err) == -1)
 		goto fail;
-	if (have_tables(ob, err) == 1) {
-		if (prepare(ob, "UPDATE audit_runs SET released_ms = ?2, "
-		    "released_why = ?3 WHERE bill_id = ?1 AND released_ms IS "
-		    "NULL", &s, err) == -1)
-			goto fail;
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_int64(s, 2, hg_wall_ms());
-		text(s, 3, why);
-		if (done(ob, s, err) == -1)
-			goto fail;
-	}
+	if (prepare(ob, "UPDATE audit_runs SET released_ms = ?2, "
+	    "released_why = ?3 WHERE bill_id = ?1 AND released_ms IS NULL",
+	    &s, err) == -1)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, hg_wall_ms());
+	text(s, 3, why);
+	if (done(ob, s, err) == -1)
+		goto fail;
 	return hg_outbox_commit(ob, err);
 fail:
 	hg_outbox_rollback(ob);
@@ -255,8 +201,6 @@ hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
 	sqlite3_stmt *s;
 	int r;
 
-	if ((r = have_tables(ob, err)) != 1)
-		return r;
 	if (prepare(ob, "SELECT bill_id, at_ms, rule, severity, line, text "
 	    "FROM audit_findings WHERE at_ms >= ?1 ORDER BY id", &s,
 	    err) == -1)

@@ -1,9 +1,10 @@
 /* The audit's records in the outbox (issue 12): which content of a bill
  * was audited, its findings, and releases of held bills.  Two tables of
- * their own (audit_runs, audit_findings), created by the first writer
- * (CREATE TABLE IF NOT EXISTS, as the writeback table); readers see no
- * tables as no records.  Every finding is also a history row of its bill,
- * so `queue show` lists it with the rest of the bill's life. */
+ * their own (audit_runs, audit_findings), made by the outbox's schema 5
+ * migration (queue/outbox_open.c) like every other table, so they are
+ * there on every outbox this binary opens.  Every finding is also a
+ * history row of its bill, so `queue show` lists it with the rest of the
+ * bill's life. */
 #ifndef HG_AUDIT_STORE_H
 #define HG_AUDIT_STORE_H
 

@@ -59,7 +59,6 @@ struct hg_outbox {
 	sqlite3_stmt	*st[ST_MAX];
 	struct hg_group	*group;		/* group commit, not owned */
 	uint64_t	 ticket;	/* of the last write waiting for it */
-	int		 audit_tables;	/* seen to exist (audit_store.c) */
 };
 
 /* In the sense of the HG_S_* strings; see outbox_db.c. */

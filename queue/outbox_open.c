@@ -151,6 +151,29 @@ static const char *const migrations[] = {
 	" medfee_sumamt INTEGER NOT NULL,"
 	" memo TEXT,"
 	" fix TEXT NOT NULL);",
+	/* 4 -> 5: the audit's records (queue/audit_store.c): which content
+	 * of a bill was audited, and its findings.  IF NOT EXISTS: agents
+	 * before this one created them at their first audit, with this
+	 * DDL. */
+	"CREATE TABLE IF NOT EXISTS audit_runs ("
+	" id INTEGER PRIMARY KEY,"
+	" bill_id INTEGER NOT NULL REFERENCES bills (id) ON DELETE CASCADE,"
+	" hash TEXT NOT NULL,"
+	" at_ms INTEGER NOT NULL,"
+	" held INTEGER NOT NULL,"
+	" released_ms INTEGER,"
+	" released_why TEXT);"
+	"CREATE INDEX IF NOT EXISTS audit_runs_bill ON audit_runs (bill_id);"
+	"CREATE TABLE IF NOT EXISTS audit_findings ("
+	" id INTEGER PRIMARY KEY,"
+	" bill_id INTEGER NOT NULL REFERENCES bills (id) ON DELETE CASCADE,"
+	" at_ms INTEGER NOT NULL,"
+	" rule TEXT NOT NULL,"
+	" severity TEXT NOT NULL,"
+	" line INTEGER,"
+	" text TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_findings_at ON audit_findings "
+	"(at_ms);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,

@@ -38,7 +38,6 @@ static const struct col {
 	{ "steps", "bill_id", "response", 1 },
 	{ "steps", "bill_id", "err_msg", 0 },
 	{ "writeback", "bill_id", "error", 0 },
-	/* the audit's tables exist once the audit has run (audit_store.c) */
 	{ "audit_findings", "bill_id", "text", 0 },
 	{ "audit_runs", "bill_id", "released_why", 0 },
 };
@@ -60,21 +59,6 @@ texts_free(struct texts *t)
 	free(t->rowid);
 	free(t->text);
 	memset(t, 0, sizeof *t);
-}
-
-static int
-have_table(struct hg_outbox *ob, const char *name, struct hg_err *err)
-{
-	sqlite3_stmt *s;
-	int r;
-
-	if (ob_query(ob, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-	    "AND name = ?1", &s, err) == -1)
-		return -1;
-	ob_bind_text(s, 1, name);
-	r = ob_step_row(ob, s, err);
-	sqlite3_finalize(s);
-	return r;
 }
 
 /* The texts of one column for bill id, read whole before any is
@@ -121,7 +105,7 @@ texts_write(struct hg_outbox *ob, const struct col *c,
 	int changed, rc = 0;
 
 	if (t->n == 0)
-		return 0;	/* the table may not exist */
+		return 0;
 	sql = hg_xasprintf("UPDATE %s SET %s = ?1 WHERE rowid = ?2",
 	    c->table, c->col);
 	rc = ob_query(ob, sql, &s, err);
@@ -146,7 +130,7 @@ texts_write(struct hg_outbox *ob, const struct col *c,
  * number), then rewrite every text and mark it. */
 static int
 scrub_bill(struct hg_outbox *ob, long long id, int64_t now_ms,
-    const int *have, struct hg_err *err)
+    struct hg_err *err)
 {
 	struct texts t[NCOLS];
 	struct hg_redact rd;
@@ -157,7 +141,7 @@ scrub_bill(struct hg_outbox *ob, long long id, int64_t now_ms,
 	memset(t, 0, sizeof t);
 	hg_redact_init(&rd);
 	for (i = 0; i < NCOLS; i++) {
-		if (have[i] && texts_read(ob, &cols[i], id, &t[i], err) == -1)
+		if (texts_read(ob, &cols[i], id, &t[i], err) == -1)
 			goto out;
 		for (j = 0; cols[i].json && j < t[i].n; j++)
 			hg_redact_learn(&rd, t[i].text[j]);
@@ -208,7 +192,6 @@ hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms, int64_t now_ms,
     int limit, int dry, void (*cb)(long long id, void *arg), void *arg,
     long long *n, struct hg_err *err)
 {
-	int have[NCOLS];
 	long long *ids = NULL;
 	sqlite3_stmt *s = NULL;
 	size_t i, nids = 0, cap = 0;
@@ -244,11 +227,8 @@ hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms, int64_t now_ms,
 	sqlite3_finalize(s);
 	if (r == -1)
 		goto out;
-	for (i = 0; !dry && i < NCOLS; i++)
-		if ((have[i] = have_table(ob, cols[i].table, err)) == -1)
-			goto out;
 	for (i = 0; !dry && i < nids; i++)
-		if (scrub_bill(ob, ids[i], now_ms, have, err) == -1)
+		if (scrub_bill(ob, ids[i], now_ms, err) == -1)
 			goto out;
 	rc = 0;
 out:

@@ -75,7 +75,8 @@ check "... and her certificate number" grep -qaF "$CERT" "$db"
 old=$((41 * 86400 * 1000))
 sqlite3 "$db" "UPDATE bills SET updated_ms = updated_ms - $old WHERE id IN ($A, $C);
     ALTER TABLE bills DROP COLUMN scrubbed_ms; DROP TABLE recon_rows;
-    DROP TABLE recon_run; PRAGMA user_version = 2"
+    DROP TABLE recon_run; DROP TABLE IF EXISTS audit_findings;
+    DROP TABLE IF EXISTS audit_runs; PRAGMA user_version = 2"
 is "the outbox is at schema 2" "$(sqlite3 "$db" 'PRAGMA user_version')" 2
 echo 'retention: { personal_days = 40; };' >>"$conf"
 
@@ -85,7 +86,7 @@ check "... and says how to" grep -q 'start the daemon once to migrate it' "$T/dr
 
 out=$("$HISGATE" queue scrub --json -c "$conf" 2>&1)
 is "queue scrub: exit 0" "$?" 0
-is "... migrated the outbox to schema 4" "$(sqlite3 "$db" 'PRAGMA user_version')" 4
+is "... migrated the outbox to schema 5" "$(sqlite3 "$db" 'PRAGMA user_version')" 5
 is "... took bill A only (not the invalid one, not the recent one)" \
     "$(py '"%d %s %s" % (d["count"], d["bills"], d["dry_run"])' <<<"$out")" "1 [$A] False"
 out=$("$HISGATE" queue scrub --dry-run --json -c "$conf")

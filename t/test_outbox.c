@@ -16,6 +16,7 @@
 
 #include "lib/err.h"
 #include "lib/xmalloc.h"
+#include "queue/audit_store.h"
 #include "queue/group.h"
 #include "queue/outbox.h"
 #include "queue/recon.h"
@@ -1530,6 +1531,25 @@ START_TEST(test_recon)
 }
 END_TEST
 
+/* An outbox left at schema `from` (by the caller's DDL on ob): a reader
+ * does not migrate it and says how to; a writer migrates it on open. */
+static struct hg_outbox *
+migrated(struct hg_outbox *ob, int from)
+{
+	struct hg_err err;
+	char want[128];
+
+	hg_outbox_close(ob);
+	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
+	    -1);
+	snprintf(want, sizeof want, "schema version %d, this hisgate needs %d: "
+	    "start the daemon once", from, HG_OUTBOX_SCHEMA);
+	ck_assert_msg(strstr(err.msg, want) != NULL, "%s", err.msg);
+	ob = open_ok(0);
+	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), HG_OUTBOX_SCHEMA);
+	return ob;
+}
+
 /* An outbox of schema 3 (before recon_run): readers wait for the
  * daemon, a writer migrates it and keeps its bills. */
 START_TEST(test_migrate_4)
@@ -1541,15 +1561,10 @@ START_TEST(test_migrate_4)
 	long long id;
 
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
-	exec_ok(ob, "DROP TABLE recon_rows; DROP TABLE recon_run; "
+	exec_ok(ob, "DROP TABLE audit_findings; DROP TABLE audit_runs; "
+	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 3");
-	hg_outbox_close(ob);
-	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
-	    -1);
-	ck_assert_msg(strstr(err.msg, "schema version 3, this hisgate needs "
-	    "4: start the daemon once") != NULL, "%s", err.msg);
-	ob = open_ok(0);
-	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), 4);
+	ob = migrated(ob, 3);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
 	memset(&m, 0, sizeof m);
 	ck_assert_int_eq(hg_recon_last(ob, &got, recon_cb, &m, &err), 0);
@@ -1760,16 +1775,10 @@ START_TEST(test_migrate_2)
 
 	id = personal_bill(ob, "a", HG_S_SETTLED);
 	exec_ok(ob, "ALTER TABLE bills DROP COLUMN scrubbed_ms; "
+	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 2");
-	hg_outbox_close(ob);
-	/* a reader does not migrate it */
-	ck_assert_int_eq(hg_outbox_open(dbpath, HG_OB_READONLY, &ob, &err),
-	    -1);
-	ck_assert_msg(strstr(err.msg, "schema version 2, this hisgate needs "
-	    "4") != NULL, "%s", err.msg);
-	ob = open_ok(0);
-	ck_assert_int_eq(q1(ob, "PRAGMA user_version"), HG_OUTBOX_SCHEMA);
+	ob = migrated(ob, 2);
 	ck_assert_int_eq(hg_outbox_get(ob, id, &row, &err), 0);
 	ck_assert_int_eq(row.scrubbed_ms, 0);
 	ck_assert_str_eq(row.bill_json, PBILL);
@@ -1778,6 +1787,75 @@ START_TEST(test_migrate_2)
 	    &n, &err), 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(traces(ob, id), 0);
+	finish(ob);
+}
+END_TEST
+
+static int
+count_finding(long long id, int64_t at_ms, const char *rule, const char *sev,
+    int line, const char *text, void *arg)
+{
+	(void)id, (void)at_ms, (void)rule, (void)sev, (void)line, (void)text;
+	++*(int *)arg;
+	return 0;
+}
+
+/* The audit's tables and indexes, as the migration makes them. */
+#define AUDIT_OBJECTS	"SELECT count(*) FROM sqlite_master WHERE name IN " \
+	"('audit_runs', 'audit_runs_bill', 'audit_findings', " \
+	"'audit_findings_at')"
+
+/* An outbox of schema 4, before the audit's tables were a migration of
+ * their own: one whose agent never audited has none.  A reader waits for
+ * the daemon; a writer migrates it on open, in the one transaction, and
+ * the audit records, finds, lists and releases on it.  One whose old
+ * audit store had made the tables itself keeps their rows. */
+START_TEST(test_migrate_5)
+{
+	const struct hg_audit_rec rec = { "duplicate_charge", "block", 2,
+	    "lines 2 and 5: charged 2 times" };
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_err err;
+	char *st;
+	long long id;
+	int held, n;
+
+	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
+	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
+	exec_ok(ob, "DROP TABLE audit_findings; DROP TABLE audit_runs; "
+	    "PRAGMA user_version = 4");
+	ob = migrated(ob, 4);
+	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
+	ck_assert_int_eq(hg_audit_store_seen(ob, id, "h1", &held, &err), 0);
+	ck_assert_msg(hg_audit_store_record(ob, id, "h1", HG_S_READY, &rec, 1,
+	    "held by the audit: 1 finding", &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(hg_audit_store_seen(ob, id, "h1", &held, &err), 1);
+	ck_assert_int_eq(held, 1);
+	st = qs(ob, "SELECT state FROM bills");
+	ck_assert_str_eq(st, HG_S_HELD);
+	free(st);
+	n = 0;
+	ck_assert_int_eq(hg_audit_store_list(ob, 0, count_finding, &n, &err),
+	    0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_msg(hg_audit_store_release(ob, id, "order 4711", &err) == 0,
+	    "%s", err.msg);
+	ck_assert_int_eq(hg_audit_store_seen(ob, id, "h1", &held, &err), 1);
+	ck_assert_int_eq(held, 0);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_runs WHERE "
+	    "released_why LIKE '%order 4711'"), 1);
+
+	/* schema 4 with the tables the old audit store made: kept */
+	exec_ok(ob, "PRAGMA user_version = 4");
+	ob = migrated(ob, 4);
+	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_findings"), 1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_runs"), 1);
+	n = 0;
+	ck_assert_int_eq(hg_audit_store_list(ob, 0, count_finding, &n, &err),
+	    0);
+	ck_assert_int_eq(n, 1);
 	finish(ob);
 }
 END_TEST
@@ -1831,6 +1909,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_unmapped);
 	tcase_add_test(tc, test_recon);
 	tcase_add_test(tc, test_migrate_4);
+	tcase_add_test(tc, test_migrate_5);
 
 	tc = hg_tcase(s, "failure", 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
