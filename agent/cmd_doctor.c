@@ -2,10 +2,11 @@
  * the configuration (with mapping and secrets), whether the daemon runs
  * (its pid file), the mapping (codes, and whether the daemon's copy is
  * current), each drop directory (permissions, files waiting or stuck,
- * files quarantined in rejected/), the outbox (schema, integrity, free
- * space, bills that wait for a person), and whether the platform answers
- * a sign-in.  One line per
- * check; exit 1 when any check fails. */
+ * files quarantined in rejected/, how long done/ keeps files), the outbox
+ * (schema, integrity, free space, bills that wait for a person), the
+ * retention of personal data (its setting, the last scrub, bills due),
+ * and whether the platform answers a sign-in.  One line per check; exit 1
+ * when any check fails. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -29,12 +30,16 @@
 #include "agent/intake.h"
 #include "agent/pidfile.h"
 #include "agent/platform.h"
+#include "agent/retention.h"
 #include "agent/settle.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/outbox.h"
 
 #define LOW_SPACE_MB	512	/* below this the outbox may soon be full */
+/* the daemon scrubs at start and hourly: bills due with no scrub for
+ * longer than this mean it does not */
+#define SCRUB_LATE_MS	(2LL * 3600 * 1000)
 
 struct report {
 	struct json_object *arr;	/* --json */
@@ -93,6 +98,45 @@ count_cb(const char *state, long long n, void *arg)
 			c->n[i] = n;
 }
 
+/* retention.personal_days: the setting, the last scrub the outbox
+ * recorded (queue/outbox_scrub.c) and what is due now. */
+static void
+check_retention(struct report *r, const struct hg_config *cfg,
+    struct hg_outbox *ob)
+{
+	long long days = (long long)cfg->retention.personal_days, bills, due;
+	char last[160], when[32];
+	struct hg_err err;
+	int64_t run;
+	int more, late;
+
+	if (hg_outbox_scrub_last(ob, &run, &bills, &err) == -1 ||
+	    hg_retention_run(ob, days, 1, -1, NULL, NULL, &due, &more,
+	    &err) == -1) {
+		say(r, "fail", "retention", "%s", err.msg);
+		return;
+	}
+	if (run > 0) {
+		hg_fmt_time(run, when, sizeof when);
+		snprintf(last, sizeof last, "last scrub %s: %lld bill%s",
+		    when, bills, bills == 1 ? "" : "s");
+	} else
+		snprintf(last, sizeof last, "no scrub ran yet");
+	if (days == 0) {
+		say(r, "ok", "retention", "off (retention.personal_days = 0): "
+		    "names and certificate numbers stay in the outbox until "
+		    "hisgate queue purge removes whole bills; %s", last);
+		return;
+	}
+	late = due > 0 && (run == 0 || hg_wall_ms() - run > SCRUB_LATE_MS);
+	say(r, late ? "warn" : "ok", "retention", "personal data out of bills "
+	    "settled or cancelled more than %lld day%s ago (retention."
+	    "personal_days; the daemon at start and hourly); %s; %lld bill%s "
+	    "due now%s", days, days == 1 ? "" : "s", last, due,
+	    due == 1 ? "" : "s", late ? ": is the daemon running? "
+	    "(hisgate queue scrub takes them now)" : "");
+}
+
 static void
 check_outbox(struct report *r, const struct hg_config *cfg)
 {
@@ -145,6 +189,7 @@ check_outbox(struct report *r, const struct hg_config *cfg)
 			    "call and answer; then hisgate queue retry ID)",
 			    c.n[8], c.n[8] == 1 ? "" : "s");
 	}
+	check_retention(r, cfg, ob);
 	hg_outbox_close(ob);
 	dir = hg_xstrdup(cfg->agent.outbox);
 	slash = strrchr(dir, '/');
@@ -326,6 +371,32 @@ first_line(const char *path, char *buf, size_t len)
 	fclose(fp);
 }
 
+/* How long done/ keeps what was read (done_keep_days), and what it
+ * holds. */
+static void
+check_done(struct report *r, const char *what, const struct hg_spool_conf *sc)
+{
+	long long keep = (long long)sc->k->done_keep_days;
+	char age[32], held[400];
+	struct dirscan ds;
+
+	scan_dir(sc->done_dir, sc, 0, 0, &ds);
+	if (ds.n == 0)
+		snprintf(held, sizeof held, "no file");
+	else {
+		ago(hg_wall_ms() - ds.oldest_ms, age, sizeof age);
+		snprintf(held, sizeof held, "%zu file%s, oldest %s (%s)", ds.n,
+		    ds.n == 1 ? "" : "s", ds.oldest, age);
+	}
+	if (keep == 0)
+		say(r, "ok", what, "%s keeps what was read for ever "
+		    "(done_keep_days = 0): %s", sc->done_dir, held);
+	else
+		say(r, "ok", what, "%s keeps what was read %lld day%s "
+		    "(done_keep_days): %s", sc->done_dir, keep,
+		    keep == 1 ? "" : "s", held);
+}
+
 static void
 check_drop(struct report *r, const struct hg_adapter *a,
     const struct hg_spool_conf *sc, const struct hg_user *as, int running)
@@ -388,6 +459,7 @@ check_drop(struct report *r, const struct hg_adapter *a,
 		    "%s: %s", ds.n, ds.n == 1 ? "" : "s", sc->rejected_dir,
 		    sc->dir, ds.newest, why);
 	}
+	check_done(r, what, sc);
 }
 
 static void

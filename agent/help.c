@@ -91,9 +91,10 @@ static const struct help {
 	  "One line per check (ok, warn, fail): the configuration, whether the\n"
 	  "daemon runs (pid, uptime), the mapping and whether the daemon's copy\n"
 	  "is current, each drop directory (permissions, files waiting, stuck\n"
-	  "or quarantined), the outbox (integrity, free space, bills waiting\n"
-	  "for a person) and a sign-in (9001) at the platform.  Exit 1 when a\n"
-	  "check fails.\n" },
+	  "or quarantined, how long done/ keeps them), the outbox (integrity,\n"
+	  "free space, bills waiting for a person), retention (personal_days,\n"
+	  "the last scrub, bills due) and a sign-in (9001) at the platform.\n"
+	  "Exit 1 when a check fails.\n" },
 	{ "slip",
 	  "usage: hisgate [-c FILE] slip ID [--json]\n\n"
 	  "The settlement slip (一单式结算单) of a settled bill.\n" },

@@ -18,6 +18,7 @@
 #include <sys/statvfs.h>
 
 #include "agent/audit.h"
+#include "agent/confcheck.h"
 #include "agent/web_int.h"
 #include "lib/log.h"
 #include "lib/money.h"
@@ -223,6 +224,44 @@ surges(struct hg_buf *b)
 	hg_audit_surge_each(surge_rise_cb, b);
 }
 
+/* retention.personal_days, the last scrub the outbox recorded, and
+ * each drop directory's done_keep_days. */
+static void
+retention(struct hg_buf *b, const struct hg_config *cfg,
+    struct hg_outbox *ob)
+{
+	const struct hg_spool_keys *k;
+	struct hg_err err;
+	long long bills = 0;
+	int64_t run = 0;
+	size_t i;
+
+	help(b, "hisgate_retention_personal_days", "gauge",
+	    "retention.personal_days: days after a bill is settled or "
+	    "cancelled that its personal data is taken out (0: kept).");
+	addf(b, "hisgate_retention_personal_days %lld\n",
+	    (long long)cfg->retention.personal_days);
+	if (ob != NULL && hg_outbox_scrub_last(ob, &run, &bills, &err) == -1)
+		log_warn("web", "metrics: %s", err.msg);
+	help(b, "hisgate_retention_last_scrub_timestamp_seconds", "gauge",
+	    "When the last retention scrub ran, Unix time (0: none yet).");
+	addf(b, "hisgate_retention_last_scrub_timestamp_seconds %lld\n",
+	    (long long)(run / 1000));
+	help(b, "hisgate_retention_last_scrub_bills", "gauge",
+	    "Bills the last retention scrub took personal data out of.");
+	addf(b, "hisgate_retention_last_scrub_bills %lld\n", bills);
+	help(b, "hisgate_retention_done_keep_days", "gauge",
+	    "done_keep_days of each drop-directory adapter: days done/ keeps "
+	    "what was read (0: kept).");
+	for (i = 0; i < cfg->nadapters; i++)
+		if ((k = hg_confcheck_spool(cfg->adapters[i])) != NULL) {
+			hg_buf_adds(b, "hisgate_retention_done_keep_days"
+			    "{adapter=\"");
+			label(b, cfg->adapters[i]->name);
+			addf(b, "\"} %lld\n", (long long)k->done_keep_days);
+		}
+}
+
 void
 hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 {
@@ -336,6 +375,7 @@ hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 	    "1 when the platform's certificate is not verified "
 	    "(platform.insecure).");
 	addf(b, "hisgate_tls_insecure %d\n", !w->cfg->platform.verify);
+	retention(b, w->cfg, ok ? ob : NULL);
 }
 
 void

@@ -26,7 +26,7 @@
 #include "lib/bill.h"
 #include "lib/err.h"
 
-#define HG_OUTBOX_SCHEMA	5	/* PRAGMA user_version this binary writes */
+#define HG_OUTBOX_SCHEMA	6	/* PRAGMA user_version this binary writes */
 
 /* Bill states, stored as these exact strings. */
 #define HG_S_INVALID	"invalid"	/* failed validation; waits for a fix */
@@ -292,6 +292,11 @@ int	hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms,
 	    int64_t now_ms, int limit, int dry,
 	    void (*cb)(long long id, void *arg), void *arg, long long *n,
 	    struct hg_err *err);
+/* The last scrub that was not dry: when it ran (its now_ms) and how many
+ * bills it took, the batches of one run (one now_ms) added up.  1, 0 when
+ * none ran yet, -1. */
+int	hg_outbox_scrub_last(struct hg_outbox *ob, int64_t *run_ms,
+	    long long *bills, struct hg_err *err);
 /* PRAGMA wal_checkpoint(TRUNCATE): the -wal file, which still holds the
  * pages as they were before a scrub, emptied into the database and cut to
  * nothing.  *busy: a reader kept it from finishing (the next checkpoint

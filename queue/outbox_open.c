@@ -174,6 +174,12 @@ static const char *const migrations[] = {
 	" text TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS audit_findings_at ON audit_findings "
 	"(at_ms);",
+	/* 5 -> 6: when the last retention scrub ran and how many bills it
+	 * took (queue/outbox_scrub.c), for doctor and /metrics */
+	"CREATE TABLE retention_run ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" run_ms INTEGER NOT NULL,"
+	" bills INTEGER NOT NULL);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,

@@ -187,6 +187,47 @@ out:
 	return rc;
 }
 
+/* In the batch's transaction: this run (now_ms) took n more bills.  A
+ * run is one now_ms, whatever the number of its batches. */
+static int
+note_run(struct hg_outbox *ob, int64_t now_ms, long long n,
+    struct hg_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (ob_query(ob, "INSERT INTO retention_run (id, run_ms, bills) "
+	    "VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET bills = CASE "
+	    "WHEN run_ms = excluded.run_ms THEN bills + excluded.bills ELSE "
+	    "excluded.bills END, run_ms = excluded.run_ms", &s, err) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, n);
+	rc = ob_step_done(ob, s, err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+hg_outbox_scrub_last(struct hg_outbox *ob, int64_t *run_ms, long long *bills,
+    struct hg_err *err)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	*run_ms = 0;
+	*bills = 0;
+	if (ob_query(ob, "SELECT run_ms, bills FROM retention_run WHERE id = 1",
+	    &s, err) == -1)
+		return -1;
+	if ((r = ob_step_row(ob, s, err)) == 1) {
+		*run_ms = sqlite3_column_int64(s, 0);
+		*bills = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
 int
 hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms, int64_t now_ms,
     int limit, int dry, void (*cb)(long long id, void *arg), void *arg,
@@ -230,6 +271,8 @@ hg_outbox_scrub(struct hg_outbox *ob, int64_t before_ms, int64_t now_ms,
 	for (i = 0; !dry && i < nids; i++)
 		if (scrub_bill(ob, ids[i], now_ms, err) == -1)
 			goto out;
+	if (!dry && note_run(ob, now_ms, (long long)nids, err) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (!dry)

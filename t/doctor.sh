@@ -3,7 +3,9 @@
 # OUTBOX.pid, locked while it runs), the mapping's codes and whether the
 # daemon's copy is current, and for each drop directory its permissions,
 # the files waiting, those stuck longer than the completion window, and
-# those quarantined in rejected/ with the first line of their .err.
+# those quarantined in rejected/ with the first line of their .err, and
+# how long done/ keeps what was read; and the retention of personal data
+# (off here; t/retention.sh has it on).
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 
 D=$T/agent
@@ -14,6 +16,7 @@ type = "csvdrop";
 dir = "$D/mk";
 complete = "marker";
 rescan_seconds = 1;
+done_keep_days = 0;
 EOC
 printf 'local_code,national_code\nYP000456,XJ01DCA040B002010100001\n' >"$D/mapping.csv"
 doc() { out=$("$HISGATE" doctor -c "$D/hisgate.conf" 2>&1); rc=$?; }
@@ -35,6 +38,9 @@ doc
 has "running, with its pid" "^ok    daemon     running: pid $agent_pid, up [0-9]* s (since 20"
 has "the daemon's mapping" "^ok    mapping    $D/mapping.csv: 1 codes; the daemon loaded 1 at 20"
 has "a drop directory with its mode and owner" "^ok    drop his   $D/in (mode 0[0-7]*, owner [^)]*): no file waiting"
+has "how long its done/ keeps files (the default)" "^ok    drop his   $D/in/done keeps what was read 90 days (done_keep_days): no file$"
+has "a done/ that keeps them" "^ok    drop mk    $D/mk/done keeps what was read for ever (done_keep_days = 0): no file$"
+has "retention off, no scrub yet" "^ok    retention  off (retention.personal_days = 0): names and certificate numbers stay in the outbox until hisgate queue purge removes whole bills; no scrub ran yet$"
 out=$("$HISGATE" run --foreground -c "$D/hisgate.conf" 2>&1)
 is "a second daemon on the same outbox is refused" "$?" 1
 has "naming the first" "another hisgate (pid $agent_pid) runs on this outbox: stop it first"
@@ -48,6 +54,11 @@ has "a stuck file, the oldest named" "^warn  drop mk    $D/mk: 1 file waiting lo
 rm "$D/mk/bills-0301.csv"
 doc
 has "a file waiting inside the window" "^ok    drop mk    $D/mk (mode 0750, owner [^)]*): 1 file waiting, oldest bills-0302.csv"
+# its marker comes: read, and kept in done/
+touch "$D/mk/bills-0302.csv.ok"
+wait_until 20 test -f "$D/mk/done/bills-0302.csv" || bail "not read"
+doc
+has "done/ counts what it keeps" "^ok    drop mk    $D/mk/done keeps what was read for ever (done_keep_days = 0): 1 file, oldest bills-0302.csv ([0-9]* s)$"
 
 # a file that cannot be read as bills: quarantined
 printf '\000\001\002garbage\000' >"$T/garbage.csv"

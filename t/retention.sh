@@ -8,7 +8,8 @@
 # the daemon's own pass at start out of the second; the invalid bill is
 # never touched.  Then no name or certificate number of hers is left
 # anywhere in the outbox's files (grep on the raw bytes, strings), while
-# queue show, slip and reconcile (3201, 3202) still work.  TAP output.
+# queue show, slip and reconcile (3201, 3202) still work.  doctor and
+# /metrics show the setting, the last scrub and what is due.  TAP output.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 
 D=$T/agent
@@ -76,7 +77,8 @@ old=$((41 * 86400 * 1000))
 sqlite3 "$db" "UPDATE bills SET updated_ms = updated_ms - $old WHERE id IN ($A, $C);
     ALTER TABLE bills DROP COLUMN scrubbed_ms; DROP TABLE recon_rows;
     DROP TABLE recon_run; DROP TABLE IF EXISTS audit_findings;
-    DROP TABLE IF EXISTS audit_runs; PRAGMA user_version = 2"
+    DROP TABLE IF EXISTS audit_runs; DROP TABLE retention_run;
+    PRAGMA user_version = 2"
 is "the outbox is at schema 2" "$(sqlite3 "$db" 'PRAGMA user_version')" 2
 echo 'retention: { personal_days = 40; };' >>"$conf"
 
@@ -86,25 +88,47 @@ check "... and says how to" grep -q 'start the daemon once to migrate it' "$T/dr
 
 out=$("$HISGATE" queue scrub --json -c "$conf" 2>&1)
 is "queue scrub: exit 0" "$?" 0
-is "... migrated the outbox to schema 5" "$(sqlite3 "$db" 'PRAGMA user_version')" 5
+is "... migrated the outbox to schema 6" "$(sqlite3 "$db" 'PRAGMA user_version')" 6
 is "... took bill A only (not the invalid one, not the recent one)" \
     "$(py '"%d %s %s" % (d["count"], d["bills"], d["dry_run"])' <<<"$out")" "1 [$A] False"
 out=$("$HISGATE" queue scrub --dry-run --json -c "$conf")
 is "nothing left to scrub" "$(py 'd["count"]' <<<"$out")" 0
 
+doctor() { "$HISGATE" doctor -c "$conf" 2>&1 | grep '^[a-z]*  *retention '; }
+is "doctor: the setting, the scrub that took bill A, nothing due" "$(doctor)" \
+    "ok    retention  personal data out of bills settled or cancelled more than 40 days ago (retention.personal_days; the daemon at start and hourly); last scrub $today $(date -d @$(($(sqlite3 "$db" 'SELECT run_ms FROM retention_run') / 1000)) +%H:%M:%S): 1 bill; 0 bills due now"
+
 sqlite3 "$db" "UPDATE bills SET updated_ms = updated_ms - $old WHERE id = $B"
 out=$("$HISGATE" queue scrub --dry-run --json -c "$conf")
 is "bill B is old now: a dry run names it" "$(py 'd["bills"]' <<<"$out")" "[$B]"
+check "doctor: 1 bill due, the last scrub recent: ok" bash -c \
+    "grep -q '^ok    retention .*: 1 bill; 1 bill due now$' <<<'$(doctor)'"
+sqlite3 "$db" "UPDATE retention_run SET run_ms = run_ms - 3 * 3600 * 1000"
+check "doctor: due, and no scrub for 3 hours: a warning" bash -c \
+    "grep -q '^warn  retention .*; 1 bill due now: is the daemon running? (hisgate queue scrub takes them now)$' <<<'$(doctor)'"
 "$HISGATE" queue scrub --dry-run -c "$conf" >"$T/dry.out"
 check "... also in words" grep -q "^personal data would be removed from 1 bill settled or cancelled before " "$T/dry.out"
 is "... and writes nothing" \
     "$(sqlite3 "$db" "SELECT instr(bill_json, '$NAME') > 0 FROM bills WHERE id = $B")" 1
 
 # --- the daemon's pass at start ---------------------------------------------
+echo 'web: { enabled = true; listen = "127.0.0.1:0"; };' >>"$conf"
 start_agent "$D"
 scrubbed() { [ "$(sqlite3 "$db" "SELECT scrubbed_ms IS NOT NULL FROM bills WHERE id = $B" 2>/dev/null)" = 1 ]; }
 check "the daemon scrubs bill B when it starts" wait_until 30 scrubbed
 check "... and logs it" wait_until 10 grep -q 'personal data removed from 1 bill settled or cancelled more than 40 days ago' "$D/agent.log"
+curl -s "http://127.0.0.1:$(listen_port "$D" web)/metrics" >"$T/metrics"
+is "metrics: retention.personal_days" \
+    "$(grep '^hisgate_retention_personal_days ' "$T/metrics")" "hisgate_retention_personal_days 40"
+is "metrics: when the last scrub ran (the daemon's, which took bill B)" \
+    "$(grep '^hisgate_retention_last_scrub_timestamp_seconds ' "$T/metrics")" \
+    "hisgate_retention_last_scrub_timestamp_seconds $(($(sqlite3 "$db" "SELECT scrubbed_ms FROM bills WHERE id = $B") / 1000))"
+is "metrics: the bills it took" \
+    "$(grep '^hisgate_retention_last_scrub_bills ' "$T/metrics")" "hisgate_retention_last_scrub_bills 1"
+is "metrics: done/ of the drop directory" \
+    "$(grep '^hisgate_retention_done_keep_days' "$T/metrics")" 'hisgate_retention_done_keep_days{adapter="his"} 90'
+check "metrics: each has its HELP and TYPE" bash -c \
+    "[ \$(grep -c '^# TYPE hisgate_retention_[a-z_]* gauge$' '$T/metrics') = 4 ]"
 # the daemon still runs: the scrubbed pages must have reached the file
 # (its own checkpoint; SQLite's automatic one waits for 16384 pages) and
 # the -wal must not keep the old ones

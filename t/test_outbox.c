@@ -1561,7 +1561,8 @@ START_TEST(test_migrate_4)
 	long long id;
 
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
-	exec_ok(ob, "DROP TABLE audit_findings; DROP TABLE audit_runs; "
+	exec_ok(ob, "DROP TABLE retention_run; "
+	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 3");
 	ob = migrated(ob, 3);
@@ -1676,14 +1677,32 @@ note_id(long long id, void *arg)
 	*last = id;
 }
 
+/* The last scrub the outbox recorded ran at run_ms and took bills. */
+static void
+last_run_is(struct hg_outbox *ob, int64_t run_ms, long long bills)
+{
+	struct hg_err err;
+	long long b;
+	int64_t r;
+
+	ck_assert_msg(hg_outbox_scrub_last(ob, &r, &b, &err) == 1, "%s",
+	    err.msg);
+	ck_assert_int_eq(r, run_ms);
+	ck_assert_int_eq(b, bills);
+}
+
 START_TEST(test_scrub)
 {
 	struct hg_outbox *ob = open_ok(0);
 	struct hg_row row;
 	struct hg_err err;
-	long long a, b, c, n, last = 0;
+	long long a, b, c, n, last = 0, bills;
+	int64_t run;
 	char *v;
 
+	/* no scrub ran yet */
+	ck_assert_int_eq(hg_outbox_scrub_last(ob, &run, &bills, &err), 0);
+	ck_assert_int_eq(run, 0);
 	a = personal_bill(ob, "a", HG_S_SETTLED);
 	ck_assert_int_eq(a, 1);	/* the SQL below names it */
 	b = personal_bill(ob, "b", HG_S_CANCELLED);
@@ -1714,6 +1733,11 @@ START_TEST(test_scrub)
 	ck_assert_int_eq(hg_outbox_scrub(ob, 2000, 5000, 1, 0, NULL, NULL, &n,
 	    &err), 0);
 	ck_assert_int_eq(n, 0);
+	/* the run at 5000 took the two in its batches; a dry run is none */
+	last_run_is(ob, 5000, 2);
+	ck_assert_int_eq(hg_outbox_scrub(ob, 9000, 9000, 10, 1, NULL, NULL,
+	    &n, &err), 0);
+	last_run_is(ob, 5000, 2);
 	/* the rejected bill may be retried: untouched */
 	ck_assert_int_eq(traces(ob, c), 6);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills WHERE "
@@ -1760,6 +1784,11 @@ START_TEST(test_scrub)
 	    &n, &err), 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(traces(ob, a), 0);
+	last_run_is(ob, 7000, 1);
+	/* a later run that found nothing is the last one */
+	ck_assert_int_eq(hg_outbox_scrub(ob, 6001, 8000, 10, 0, NULL, NULL,
+	    &n, &err), 0);
+	last_run_is(ob, 8000, 0);
 	finish(ob);
 }
 END_TEST
@@ -1775,6 +1804,7 @@ START_TEST(test_migrate_2)
 
 	id = personal_bill(ob, "a", HG_S_SETTLED);
 	exec_ok(ob, "ALTER TABLE bills DROP COLUMN scrubbed_ms; "
+	    "DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 2");
@@ -1822,7 +1852,8 @@ START_TEST(test_migrate_5)
 
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
-	exec_ok(ob, "DROP TABLE audit_findings; DROP TABLE audit_runs; "
+	exec_ok(ob, "DROP TABLE retention_run; "
+	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
@@ -1847,7 +1878,7 @@ START_TEST(test_migrate_5)
 	    "released_why LIKE '%order 4711'"), 1);
 
 	/* schema 4 with the tables the old audit store made: kept */
-	exec_ok(ob, "PRAGMA user_version = 4");
+	exec_ok(ob, "DROP TABLE retention_run; PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_findings"), 1);
