@@ -476,7 +476,7 @@ cmd_replay(struct hg_cli *cli)
 		fprintf(stderr, "hisgate: %s\n", err.msg);
 		goto out_ob;
 	}
-	if (hg_intake_replay(&in, ob, id, &fixed, &still, &err) < 0)
+	if (hg_intake_replay(&in, ob, id, NULL, &fixed, &still, &err) < 0)
 		fprintf(stderr, "hisgate: %s\n", err.msg);
 	else
 		rc = HG_EXIT_OK;

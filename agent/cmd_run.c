@@ -179,6 +179,38 @@ retention_pass(const struct hg_config *cfg)
 	return hg_now_ms() + (more ? RETENTION_MORE_MS : RETENTION_EVERY_MS);
 }
 
+/* The mapping's reload: SIGHUP's, and the web page's once its 未对码 form
+ * added a row.  One at a time: the table and the pid file's account of
+ * it change together. */
+struct reload {
+	struct hg_intake *in;
+	struct hg_pidfile *pf;
+	struct hg_runinfo *ri;
+	pthread_mutex_t mu;
+};
+
+static int
+reload_mapping(void *arg, struct hg_err *err)
+{
+	struct reload *r = arg;
+	struct hg_err werr;
+	int rc = 0;
+
+	pthread_mutex_lock(&r->mu);
+	if (hg_intake_reload(r->in, err) < 0) {
+		hg_err_prefix(err, "the old table (%zu codes) stays in force",
+		    hg_mapping_size(r->in->map));
+		rc = -1;
+	} else if (r->pf != NULL) {
+		r->ri->mapping_codes = hg_mapping_size(r->in->map);
+		r->ri->mapping_loaded_ms = hg_wall_ms();
+		if (hg_pidfile_write(r->pf, r->ri, &werr) == -1)
+			log_warn("hisgate", "%s", werr.msg);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
 /* OUTBOX.pid, for doctor: who runs since when, which mapping.  Another
  * daemon on the same outbox stops this one; a file that cannot be
  * written only costs doctor its answer. */
@@ -227,6 +259,8 @@ cmd_run(struct hg_cli *cli)
 	struct hg_outbox *ob = NULL;
 	struct hg_pidfile *pf = NULL;
 	struct hg_runinfo ri;
+	struct reload rl = { NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER };
+	struct hg_web_hooks hooks;
 	struct hg_err err;
 	sigset_t set;
 	size_t i;
@@ -294,8 +328,15 @@ cmd_run(struct hg_cli *cli)
 	 * workers, not in their way */
 	if (hg_audit_watch_start(cfg, &watch, &err) == -1)
 		log_error("hisgate", "%s", err.msg);
-	/* the web page only reads: it failing to start stops nothing */
-	if (hg_web_start(cfg, &web, &err) == -1)
+	/* the web page: operators' actions replay with this intake and
+	 * reload as SIGHUP does; it failing to start stops nothing */
+	rl.in = &in;
+	rl.pf = pf;
+	rl.ri = &ri;
+	hooks.in = &in;
+	hooks.reload = reload_mapping;
+	hooks.arg = &rl;
+	if (hg_web_start(cfg, &hooks, &web, &err) == -1)
 		log_error("hisgate", "%s", err.msg);
 	/* alerts only look and tell: they failing to start stops nothing */
 	if (hg_alert_start(cfg, &alerter, &err) == -1)
@@ -331,17 +372,9 @@ cmd_run(struct hg_cli *cli)
 		}
 		if (sig == SIGHUP) {
 			hg_notify("RELOADING=1");
-			if (hg_intake_reload(&in, &err) < 0)
+			if (reload_mapping(&rl, &err) < 0)
 				log_warn("hisgate", "SIGHUP: the mapping was "
-				    "not reloaded, the old table (%zu codes) "
-				    "stays in force: %s", hg_mapping_size(in.map),
-				    err.msg);
-			else if (pf != NULL) {
-				ri.mapping_codes = hg_mapping_size(in.map);
-				ri.mapping_loaded_ms = hg_wall_ms();
-				if (hg_pidfile_write(pf, &ri, &err) == -1)
-					log_warn("hisgate", "%s", err.msg);
-			}
+				    "not reloaded, %s", err.msg);
 			if (hg_audit_reload(cfg, &err) < 0)
 				log_warn("hisgate", "SIGHUP: the audit's rule "
 				    "tables were not read again, those in force "

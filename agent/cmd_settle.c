@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "agent/actions.h"
 #include "agent/cli.h"
 #include "agent/settle.h"
 #include "agent/slip.h"
@@ -51,7 +52,7 @@ queue_retry(struct hg_cli *cli, const struct hg_config *cfg)
 		return HG_EXIT_USAGE;
 	if ((ob = hg_cli_outbox(cfg, 0)) == NULL)
 		return HG_EXIT_FAIL;
-	if (hg_steps_requeue(ob, id, "queue retry (by hand)", &err) == -1) {
+	if (hg_act_retry(ob, id, NULL, &err) == -1) {
 		fprintf(stderr, "hisgate: %s\n", err.msg);
 	} else {
 		printf("bill %lld: ready; the agent settles it again\n", id);

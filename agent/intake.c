@@ -524,13 +524,33 @@ hg_intake_sink_free(struct hg_sink *sink)
 struct replay_ids {
 	long long *v;
 	size_t	 n;
+	const char *code;	/* only bills waiting on it; NULL: all */
 };
+
+/* Do the bill's problems say "未对码: code" (then a space before the
+ * fee's name, or the end of that problem)? */
+static int
+waits_on(const char *reasons, const char *code)
+{
+	const char *p = reasons;
+	size_t n = strlen(code);
+
+	while (p != NULL && (p = strstr(p, HG_UNMAPPED_MARK)) != NULL) {
+		p += strlen(HG_UNMAPPED_MARK);
+		if (strncmp(p, code, n) == 0 && (p[n] == ' ' || p[n] == '\n' ||
+		    p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
 
 static int
 collect(const struct hg_row *row, void *arg)
 {
 	struct replay_ids *ids = arg;
 
+	if (ids->code != NULL && !waits_on(row->reasons, ids->code))
+		return 0;
 	ids->v = hg_xrealloc(ids->v, ids->n + 1, sizeof *ids->v);
 	ids->v[ids->n++] = row->id;
 	return 0;
@@ -538,13 +558,13 @@ collect(const struct hg_row *row, void *arg)
 
 static int
 replay_one(struct hg_intake *in, struct hg_outbox *ob, long long id,
-    int *fixed, int *still, struct hg_err *err)
+    const char *by, int *fixed, int *still, struct hg_err *err)
 {
 	struct hg_problem *probs = NULL;
 	struct hg_bill *b = NULL;
 	struct hg_row row;
 	size_t np = 0, i;
-	char *json = NULL, *reasons = NULL;
+	char *json = NULL, *reasons = NULL, why[160];
 	int rc = -1;
 
 	memset(&row, 0, sizeof row);
@@ -562,9 +582,12 @@ replay_one(struct hg_intake *in, struct hg_outbox *ob, long long id,
 	hg_intake_check(in, b, &probs, &np);
 	json = hg_bill_to_json(b);
 	reasons = hg_problems_text(b, probs, np);
+	/* who asked, in the bill's history (the web page names its user) */
+	snprintf(why, sizeof why, "replay: %s%s%s%s", np ? "still invalid" :
+	    "now valid", by != NULL ? " (" : "", by != NULL ? by : "",
+	    by != NULL ? ")" : "");
 	if (hg_outbox_update_bill(ob, id, json, np ? HG_S_INVALID : HG_S_READY,
-	    reasons, np ? "replay: still invalid" : "replay: now valid",
-	    err) < 0)
+	    reasons, why, err) < 0)
 		goto out;
 	if (np)
 		(*still)++;
@@ -582,21 +605,37 @@ out:
 	return rc;
 }
 
-int
-hg_intake_replay(struct hg_intake *in, struct hg_outbox *ob, long long id,
-    int *fixed, int *still, struct hg_err *err)
+static int
+replay_list(struct hg_intake *in, struct hg_outbox *ob, const char *code,
+    const char *by, int *fixed, int *still, struct hg_err *err)
 {
-	struct replay_ids ids = { NULL, 0 };
+	struct replay_ids ids = { NULL, 0, code };
 	size_t i;
 	int rc = 0;
 
-	*fixed = *still = 0;
-	if (id > 0)
-		return replay_one(in, ob, id, fixed, still, err);
 	if (hg_outbox_list(ob, HG_S_INVALID, collect, &ids, err) < 0)
 		return -1;
 	for (i = 0; i < ids.n && rc == 0; i++)
-		rc = replay_one(in, ob, ids.v[i], fixed, still, err);
+		rc = replay_one(in, ob, ids.v[i], by, fixed, still, err);
 	free(ids.v);
 	return rc;
+}
+
+int
+hg_intake_replay(struct hg_intake *in, struct hg_outbox *ob, long long id,
+    const char *by, int *fixed, int *still, struct hg_err *err)
+{
+	*fixed = *still = 0;
+	if (id > 0)
+		return replay_one(in, ob, id, by, fixed, still, err);
+	return replay_list(in, ob, NULL, by, fixed, still, err);
+}
+
+int
+hg_intake_replay_code(struct hg_intake *in, struct hg_outbox *ob,
+    const char *code, const char *by, int *fixed, int *still,
+    struct hg_err *err)
+{
+	*fixed = *still = 0;
+	return replay_list(in, ob, code, by, fixed, still, err);
 }

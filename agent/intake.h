@@ -49,8 +49,15 @@ char	*hg_problems_text(const struct hg_bill *bill,
 
 /* Replay: re-map and re-validate every invalid bill (or only `id` when
  * id > 0).  Bills that now pass become ready.  *fixed and *still count
- * them. */
+ * them.  by (NULL: the command line) names who asked in each bill's
+ * history: "replay: now valid (web user it)". */
 int	hg_intake_replay(struct hg_intake *in, struct hg_outbox *ob,
-	    long long id, int *fixed, int *still, struct hg_err *err);
+	    long long id, const char *by, int *fixed, int *still,
+	    struct hg_err *err);
+/* Replay the invalid bills one local code keeps waiting (未对码: code),
+ * as hg_intake_replay does each. */
+int	hg_intake_replay_code(struct hg_intake *in, struct hg_outbox *ob,
+	    const char *code, const char *by, int *fixed, int *still,
+	    struct hg_err *err);
 
 #endif

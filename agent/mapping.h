@@ -22,6 +22,19 @@ int	hg_mapping_load(const char *path, struct hg_mapping **out,
  * *rows is the number of codes when it loads.  0 or -1. */
 int	hg_mapping_check(const char *path, size_t *rows,
 	    struct hg_conf_errs *errs, struct hg_conf_errs *warns);
+/* mapping_add.c: a row as a person types it in the web form (codes
+ * given, one line of UTF-8 each, the national code in a catalogue shape):
+ * 0, or -1 with err naming the field. */
+int	hg_mapping_row_check(const char *local, const char *nat,
+	    const char *name, struct hg_err *err);
+/* Append local,nat[,name] to the file, in its own encoding, separator
+ * and line ends, by writing a new file beside it (same mode and owner),
+ * checking it as check-config does, syncing it and renaming it over the
+ * old one.  0 when added, 1 when the file maps local to nat already
+ * (nothing written), -1 with err (a file the agent may not write says
+ * so, and who the agent runs as). */
+int	hg_mapping_add(const char *path, const char *local, const char *nat,
+	    const char *name, struct hg_err *err);
 struct hg_mapping *hg_mapping_empty(void);
 void	hg_mapping_free(struct hg_mapping *map);
 size_t	hg_mapping_size(const struct hg_mapping *map);

@@ -1,7 +1,7 @@
 /* The agent's web server (agent/web.h): configuration, the
  * libmicrohttpd daemon, authentication and routing.  Pages are built by
  * web_list.c, web_bill.c, web_metrics.c and, for IT staff, web_ops.c,
- * web_unmapped.c and web_unbalanced.c. */
+ * web_unmapped.c and web_unbalanced.c; their actions by web_act.c. */
 #include "config.h"
 
 #include <stddef.h>
@@ -131,6 +131,26 @@ hg_web_outbox(struct hg_web *w, struct hg_err *err)
 	return w->ob;
 }
 
+int
+hg_web_row(struct hg_web *w, long long id, struct hg_row *row,
+    struct hg_web_resp *resp)
+{
+	struct hg_outbox *ob;
+	struct hg_err err;
+
+	memset(row, 0, sizeof *row);
+	if ((ob = hg_web_outbox(w, &err)) == NULL) {
+		hg_html_error(resp, 503, "the outbox cannot be read");
+		return -1;
+	}
+	if (hg_outbox_get(ob, id, row, &err) == -1) {
+		hg_row_free(row);
+		hg_html_error(resp, 404, "no such bill");
+		return -1;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 reply(struct MHD_Connection *c, struct hg_web_resp *resp, int auth)
 {
@@ -169,6 +189,56 @@ arg(struct MHD_Connection *c, const char *key)
 	return v != NULL ? v : "";
 }
 
+#define POST_MAX	16384	/* a form of a few codes and a token */
+
+/* A POST being received: its body, then its fields. */
+struct post {
+	struct hg_buf body;
+	int	 too_big;
+	struct hg_web_form form;
+};
+
+static void
+on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct post *p = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (p == NULL)
+		return;
+	hg_buf_free(&p->body);
+	hg_web_form_free(&p->form);
+	free(p);
+	*con_cls = NULL;
+}
+
+/* The action URLs: /bill/ID/retry, /bill/ID/replay, /unmapped/add.
+ * 1 (and *id, *act) when url is one. */
+static int
+action_url(const char *url, long long *id, const char **act)
+{
+	char *end;
+
+	*id = 0;
+	if (strcmp(url, "/unmapped/add") == 0) {
+		*act = "map";
+		return 1;
+	}
+	if (strncmp(url, "/bill/", 6) != 0 ||
+	    (*id = strtoll(url + 6, &end, 10)) <= 0)
+		return 0;
+	if (strcmp(end, "/retry") == 0)
+		*act = "retry";
+	else if (strcmp(end, "/replay") == 0)
+		*act = "replay";
+	else
+		return 0;
+	return 1;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -177,25 +247,46 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct hg_web *w = cls;
 	struct hg_web_resp resp;
 	struct hg_web_req rq;
+	struct post *p = *con_cls;
+	const char *act = NULL, *name = NULL;
 	char *end;
 	long long id;
+	int is_act;
 
 	(void)version;
-	(void)upload_data;
-	(void)con_cls;
 	memset(&resp, 0, sizeof resp);
 	resp.status = MHD_HTTP_OK;
 	resp.type = "text/html; charset=utf-8";
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+	is_act = action_url(url, &id, &act);
+	memset(&rq, 0, sizeof rq);
+	rq.post = strcmp(method, "POST") == 0;
+	if ((strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    !rq.post) || (rq.post && !is_act)) {
 		hg_html_error(&resp, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "只读页面：只接受 GET (read-only)");
 		return reply(c, &resp, 0);
 	}
+	if (rq.post && p == NULL) {
+		/* the body comes in the calls that follow */
+		*con_cls = hg_xcalloc(1, sizeof *p);
+		return MHD_YES;
+	}
 	if (*upload_size != 0) {
+		if (p != NULL && !p->too_big && p->body.len + *upload_size <=
+		    POST_MAX)
+			hg_buf_add(&p->body, upload_data, *upload_size);
+		else if (p != NULL)
+			p->too_big = 1;
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	memset(&rq, 0, sizeof rq);
+	if (p != NULL && (p->too_big || hg_web_form_parse(&p->form,
+	    p->body.data != NULL ? p->body.data : "", p->body.len) == -1)) {
+		hg_html_error(&resp, MHD_HTTP_BAD_REQUEST, "expected a form "
+		    "of this server's page (application/x-www-form-urlencoded, "
+		    "under 16 KB)");
+		return reply(c, &resp, 0);
+	}
 	rq.path = url;
 	rq.dept = arg(c, "dept");
 	rq.day = arg(c, "day");
@@ -205,7 +296,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	 * systemd's watchdog asks it without a password */
 	if (w->users != NULL && strcmp(url, "/healthz") != 0 &&
 	    hg_web_users_check(w->users, MHD_lookup_connection_value(c,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &rq.ward) == -1) {
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &rq.ward,
+	    &name) == -1) {
 		hg_html_error(&resp, MHD_HTTP_UNAUTHORIZED, "请登录 (login "
 		    "required)");
 		return reply(c, &resp, 1);
@@ -213,12 +305,25 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	/* a nurse of one ward is not an operator; no users file means
 	 * loopback, where only the host's own users are */
 	rq.operator = w->users == NULL || rq.ward == NULL;
+	rq.user = w->users == NULL ? "loopback" : name;
 	rq.state = arg(c, "state");
 	rq.q = arg(c, "q");
+#define FIELD(k) (p != NULL ? hg_web_form_get(&p->form, k) : arg(c, k))
+	rq.token = FIELD("token");
+	rq.code = FIELD("code");
+	rq.nat = FIELD("nat");
+	rq.name = FIELD("name");
+#undef FIELD
 	if ((strcmp(url, "/queue") == 0 || strstr(url, "/history") != NULL ||
-	    strcmp(url, "/unmapped") == 0 || strcmp(url, "/unbalanced") == 0) &&
-	    !rq.operator)
+	    strcmp(url, "/unmapped") == 0 || strcmp(url, "/unbalanced") == 0 ||
+	    is_act) && !rq.operator)
 		hg_html_error(&resp, MHD_HTTP_FORBIDDEN, "IT staff only");
+	else if (is_act && strcmp(act, "retry") == 0)
+		hg_web_act_retry(w, &rq, id, &resp);
+	else if (is_act && strcmp(act, "replay") == 0)
+		hg_web_act_replay(w, &rq, id, &resp);
+	else if (is_act)
+		hg_web_act_map(w, &rq, &resp);
 	else if (strcmp(url, "/queue") == 0)
 		hg_web_queue(w, &rq, &resp);
 	else if (strcmp(url, "/unmapped") == 0)
@@ -245,8 +350,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 }
 
 int
-hg_web_start(const struct hg_config *cfg, struct hg_web **out,
-    struct hg_err *err)
+hg_web_start(const struct hg_config *cfg, const struct hg_web_hooks *hooks,
+    struct hg_web **out, struct hg_err *err)
 {
 	const struct hg_web_conf *wc = &cfg->web;
 	struct hg_web *w;
@@ -258,6 +363,8 @@ hg_web_start(const struct hg_config *cfg, struct hg_web **out,
 		return 0;
 	w = hg_xcalloc(1, sizeof *w);
 	w->cfg = cfg;
+	if (hooks != NULL)
+		w->hooks = *hooks;
 	if (wc->users_file[0] != '\0' &&
 	    hg_web_users_load(wc->users_file, &w->users, err) == -1)
 		goto fail;
@@ -287,6 +394,7 @@ hg_web_start(const struct hg_config *cfg, struct hg_web **out,
 		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_done, (void *)NULL,
 		    MHD_OPTION_END);
 	else
 		w->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
@@ -295,6 +403,7 @@ hg_web_start(const struct hg_config *cfg, struct hg_web **out,
 		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_done, (void *)NULL,
 		    MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert,
 		    MHD_OPTION_HTTPS_MEM_KEY, w->tls_key,
 		    MHD_OPTION_END);
@@ -331,5 +440,6 @@ hg_web_stop(struct hg_web *w)
 	hg_outbox_close(w->ob);
 	hg_web_users_free(w->users);
 	hg_web_tls_free(w->tls_cert, w->tls_key);
+	hg_web_tokens_free(w);
 	free(w);
 }

@@ -1,6 +1,8 @@
 /* The agent's web server (libmicrohttpd): the nurse page (/, /bill/ID),
- * /metrics and /healthz.  Read-only: it opens the outbox read-only and
- * holds no secret.  One internal thread that sleeps in the kernel until
+ * /metrics, /healthz and the IT staff's pages.  Pages only read (the
+ * outbox read-only) and it holds no secret; the operators' actions
+ * (retry, replay, a mapping row: web_act.c) are POSTs, each confirmed
+ * with a one-time token, and open the outbox for writing only for that.  One internal thread that sleeps in the kernel until
  * a browser connects (no polling).
  *
  * Bound to loopback unless a users file is configured: a server reachable
@@ -36,9 +38,19 @@ void	hg_web_conf_check(const struct hg_config *cfg, const char *file,
 	    struct hg_conf_errs *errs);
 
 struct hg_web;
+struct hg_intake;
+/* What the operators' actions need of the running agent: its intake (the
+ * mapping table replay uses, and the settlement's kick) and the reload
+ * SIGHUP does (arg is reload's).  All must outlive the server. */
+struct hg_web_hooks {
+	struct hg_intake *in;
+	int	(*reload)(void *arg, struct hg_err *err);
+	void	*arg;
+};
 /* Start when web.enabled (else *out = NULL and 0).  The configuration
- * must outlive the server. */
-int	hg_web_start(const struct hg_config *cfg, struct hg_web **out,
+ * must outlive the server.  hooks NULL: the actions answer 503. */
+int	hg_web_start(const struct hg_config *cfg,
+	    const struct hg_web_hooks *hooks, struct hg_web **out,
 	    struct hg_err *err);
 void	hg_web_stop(struct hg_web *w);	/* NULL is fine */
 

@@ -159,7 +159,7 @@ basic_decode(const char *authz, char *buf, size_t len, char **pass)
 
 int
 hg_web_users_check(const struct hg_web_users *u, const char *authz,
-    const char **ward)
+    const char **ward, const char **name)
 {
 	struct crypt_data *cd;
 	char buf[768], *pass;
@@ -167,7 +167,7 @@ hg_web_users_check(const struct hg_web_users *u, const char *authz,
 	size_t i;
 	int rc = -1;
 
-	*ward = NULL;
+	*ward = *name = NULL;
 	if (u == NULL || basic_decode(authz, buf, sizeof buf, &pass) == -1)
 		return -1;
 	for (i = 0; i < u->n; i++)
@@ -181,6 +181,7 @@ hg_web_users_check(const struct hg_web_users *u, const char *authz,
 	    strlen(h) == strlen(u->v[i].hash) &&
 	    CRYPTO_memcmp(h, u->v[i].hash, strlen(h)) == 0) {
 		*ward = u->v[i].ward;
+		*name = u->v[i].name;
 		rc = 0;
 	}
 	OPENSSL_cleanse(buf, sizeof buf);

@@ -13,14 +13,49 @@
 
 struct hg_web_users;
 
+#define HG_WEB_TOKENS	64	/* confirmations open at once */
+#define HG_WEB_TOKLEN	33	/* 128 random bits in hex, and a NUL */
+
+/* A confirmation page given out: its token is good once, for that user
+ * and that action on that bill or row, for a few minutes. */
+struct hg_web_tok {
+	char	 tok[HG_WEB_TOKLEN];
+	char	*user;
+	char	*what;		/* "retry 12", "map HC0789 ..." */
+	int64_t	 until_ms;	/* monotonic; 0: free */
+};
+
 struct hg_web {
 	const struct hg_config *cfg;
 	struct MHD_Daemon *d;
 	struct hg_outbox *ob;		/* read-only, opened on first use */
 	struct hg_web_users *users;	/* NULL: no authentication */
 	char	*tls_cert, *tls_key;	/* PEM text for libmicrohttpd, or NULL */
+	struct hg_web_hooks hooks;	/* in NULL: no actions */
+	struct hg_web_tok toks[HG_WEB_TOKENS];
 	char	 bound[128];
 };
+
+/* web_form.c: an application/x-www-form-urlencoded body, decoded. */
+#define HG_WEB_FIELDS	8
+struct hg_web_form {
+	char	*buf;
+	const char *key[HG_WEB_FIELDS], *val[HG_WEB_FIELDS];
+	size_t	 n;
+};
+/* 0, or -1 when it is not such a body (too many fields, a NUL). */
+int	hg_web_form_parse(struct hg_web_form *f, const char *body, size_t len);
+const char *hg_web_form_get(const struct hg_web_form *f, const char *key);
+void	hg_web_form_free(struct hg_web_form *f);
+/* A new one-time token for user to do what, into out (the oldest open
+ * one makes room). */
+void	hg_web_token_new(struct hg_web *w, const char *user, const char *what,
+	    char out[HG_WEB_TOKLEN]);
+/* 0 when tok was given to user for what and has not expired or been
+ * used; it is used up then.  -1 otherwise. */
+int	hg_web_token_use(struct hg_web *w, const char *user, const char *what,
+	    const char *tok);
+void	hg_web_tokens_free(struct hg_web *w);
 
 struct hg_web_req {
 	const char *path;
@@ -32,6 +67,11 @@ struct hg_web_req {
 	const char *q;		/* /queue?q=: 住院号 or name */
 	int	 operator;	/* may see the IT pages */
 	const char *ward;	/* the user's ward (users file), NULL: all */
+	const char *user;	/* who, for the log and the bill's history */
+	int	 post;		/* a POST: do the action confirmed */
+	/* the action's fields: the confirmation page's query, the POST's
+	 * body ("" when absent) */
+	const char *token, *code, *nat, *name;
 };
 
 struct hg_web_resp {
@@ -43,6 +83,10 @@ struct hg_web_resp {
 /* The outbox, opened read-only on first use and again after a failure;
  * NULL with err when it cannot be opened. */
 struct hg_outbox *hg_web_outbox(struct hg_web *w, struct hg_err *err);
+/* One bill of it into row (hg_row_free), or -1 with the error page in
+ * resp (503: no outbox, 404: no such bill). */
+int	hg_web_row(struct hg_web *w, long long id, struct hg_row *row,
+	    struct hg_web_resp *resp);
 
 /* Handlers: fill resp (status 200 unless they say otherwise). */
 void	hg_web_list(struct hg_web *w, const struct hg_web_req *rq,
@@ -59,6 +103,14 @@ void	hg_web_history(struct hg_web *w, const struct hg_web_req *rq,
 void	hg_web_unmapped(struct hg_web *w, const struct hg_web_req *rq,
 	    struct hg_web_resp *resp);
 void	hg_web_unbalanced(struct hg_web *w, const struct hg_web_req *rq,
+	    struct hg_web_resp *resp);
+/* web_act.c: the operators' actions.  A GET shows what will be done and
+ * a form carrying a one-time token; only the POST of that form does it. */
+void	hg_web_act_retry(struct hg_web *w, const struct hg_web_req *rq,
+	    long long id, struct hg_web_resp *resp);
+void	hg_web_act_replay(struct hg_web *w, const struct hg_web_req *rq,
+	    long long id, struct hg_web_resp *resp);
+void	hg_web_act_map(struct hg_web *w, const struct hg_web_req *rq,
 	    struct hg_web_resp *resp);
 void	hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp);
 /* web_surge.c: the cost-surge alarms on, as a section of the IT page
@@ -99,11 +151,11 @@ char	*hg_web_reason(const char *msg, const struct hg_row *row);
 int	hg_web_users_load(const char *path, struct hg_web_users **out,
 	    struct hg_err *err);
 void	hg_web_users_free(struct hg_web_users *u);
-/* An "Authorization: Basic ..." header value (NULL: none).  0 and *ward
- * (NULL for all wards, else owned by u) when it names a user of the file
- * with the right password, -1 otherwise. */
+/* An "Authorization: Basic ..." header value (NULL: none).  0, *ward
+ * (NULL for all wards, else owned by u) and *name (owned by u) when it
+ * names a user of the file with the right password, -1 otherwise. */
 int	hg_web_users_check(const struct hg_web_users *u, const char *authz,
-	    const char **ward);
+	    const char **ward, const char **name);
 
 /* web_stats.c: adapter polls and errors seen by this process. */
 struct hg_web_adapter_stat {

@@ -4,7 +4,9 @@
  *   /bill/ID/history        every state change and every platform call of
  *                           one bill (infno, msgid, times, answer)
  * The queue page opens with the cost-surge alarms on (web_surge.c).
- * Read-only like the rest: retry and replay stay on the command line.
+ * The pages only read; a bill's history offers retry (rejected,
+ * cancelled, needs_person) or replay (invalid), which web_act.c confirms
+ * and does, with the command line's code.
  * Requests and responses of the journal are never shown (they hold the
  * certificate number); answers are masked as everywhere. */
 #include "config.h"
@@ -187,6 +189,33 @@ hist_row(int64_t at_ms, const char *from, const char *to, const char *reason,
 	return 0;
 }
 
+/* The buttons of what a person may do to the bill in its state: each
+ * opens the action's confirmation page (a GET that changes nothing). */
+static void
+actions(struct hg_buf *b, const struct hg_row *r)
+{
+	const char *act = NULL, *label = NULL;
+	char url[64];
+
+	if (strcmp(r->state, HG_S_REJECTED) == 0 ||
+	    strcmp(r->state, HG_S_CANCELLED) == 0 ||
+	    strcmp(r->state, HG_S_PERSON) == 0) {
+		act = "retry";
+		label = "重新结算 (retry)…";
+	} else if (strcmp(r->state, HG_S_INVALID) == 0) {
+		act = "replay";
+		label = "重新校验 (replay)…";
+	}
+	if (act == NULL)
+		return;
+	snprintf(url, sizeof url, "/bill/%lld/%s", r->id, act);
+	hg_buf_adds(b, "<form method=\"get\" action=\"");
+	hg_buf_adds(b, url);
+	hg_buf_adds(b, "\" id=\"act\"><button type=\"submit\">");
+	hg_buf_adds(b, label);
+	hg_buf_adds(b, "</button></form>\n");
+}
+
 void
 hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
     struct hg_web_resp *resp)
@@ -201,22 +230,18 @@ hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
 	char num[32], title[160];
 
 	(void)rq;
-	memset(&row, 0, sizeof row);
-	if ((ob = hg_web_outbox(w, &err)) == NULL) {
-		hg_html_error(resp, 503, "the outbox cannot be read");
+	if (hg_web_row(w, id, &row, resp) == -1)
 		return;
-	}
-	if (hg_outbox_get(ob, id, &row, &err) == -1) {
-		hg_html_error(resp, 404, "no such bill");
-		goto out;
-	}
+	ob = w->ob;
 	snprintf(num, sizeof num, "%lld", id);
 	snprintf(title, sizeof title, "Bill %lld · %s · %s", id,
 	    row.ipt_no != NULL ? row.ipt_no : "", row.state);
 	hg_web_ops_head(b, "", title);
 	hg_buf_adds(b, "<nav><a href=\"/bill/");
 	hg_buf_adds(b, num);
-	hg_buf_adds(b, "\">slip</a></nav>\n<h2>States</h2><table id=\"states\">"
+	hg_buf_adds(b, "\">slip</a></nav>\n");
+	actions(b, &row);
+	hg_buf_adds(b, "<h2>States</h2><table id=\"states\">"
 	    "<thead><tr><th>at</th><th>change</th><th>why</th></tr></thead>"
 	    "<tbody>\n");
 	ctx[0] = b;
@@ -255,7 +280,6 @@ hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
 	}
 	hg_buf_adds(b, "</tbody></table>\n");
 	hg_html_foot(b);
-out:
 	hg_steps_free(st, n);
 	hg_row_free(&row);
 }

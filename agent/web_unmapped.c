@@ -1,9 +1,10 @@
 /* /unmapped (未对码, operators only): every local charge code that
  * invalid bills wait on, with the fee's name, how many bills and the fix:
  * a row in the mapping file the configuration names, the reload, the
- * replay.  Read-only: the page says what to write, it writes nothing (the
- * national code comes from the insurance office's catalogue, which the
- * agent does not have). */
+ * replay.  Each code has a form for that row (the national code comes
+ * from the insurance office's catalogue, which the agent does not have):
+ * it opens /unmapped/add's confirmation (web_act.c), which writes the
+ * row, reloads and replays. */
 #include "config.h"
 
 #include <stdio.h>
@@ -76,7 +77,15 @@ um_row(const struct hg_unmapped *u, void *arg)
 	hg_buf_adds(b, "</code> 加一行 <code>");
 	mapping_line(b, u);
 	hg_buf_adds(b, "</code>，然后 <code>systemctl reload hisgate</code>"
-	    "，<code>hisgate replay</code></td></tr>\n");
+	    "，<code>hisgate replay</code>"
+	    "<form method=\"get\" action=\"/unmapped/add\" class=\"map\">"
+	    "<input type=\"hidden\" name=\"code\" value=\"");
+	hg_html_esc(b, u->code);
+	hg_buf_adds(b, "\"><label>国家编码 <input name=\"nat\" required "
+	    "size=\"24\"></label> <label>名称 <input name=\"name\" value=\"");
+	hg_html_esc(b, u->name);
+	hg_buf_adds(b, "\"></label> <button type=\"submit\">加对码行…"
+	    "</button></form></td></tr>\n");
 	return 0;
 }
 
@@ -107,7 +116,8 @@ hg_web_unmapped(struct hg_web *w, const struct hg_web_req *rq,
 	    "保持文件原有的编码 GBK 或 UTF-8）。</p>\n");
 	hg_html_table(b, "<th>本地编码</th><th>项目名称</th>"
 	    "<th class=\"amt\">等待单据</th><th>单据</th><th>修复</th>", &rows);
-	hg_buf_adds(b, "<p class=\"note\">加好对码行后，"
+	hg_buf_adds(b, "<p class=\"note\">用每行的表单加对码行：确认后写入对码表"
+	    "，重读，并重新校验等这个编码的单据。手工加好对码行后，"
 	    "<code>systemctl reload hisgate</code> 让服务重读对码表，"
 	    "<code>hisgate replay</code> 重新校验所有待处理单据；"
 	    "<code>hisgate check-config</code> 先检查对码表。</p>\n");

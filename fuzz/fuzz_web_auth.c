@@ -42,7 +42,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hg_web_users *u;
-	const char *ward;
+	const char *ward, *name;
 	char *s;
 
 	if (users == NULL && load(users_text, strlen(users_text), &users) == -1)
@@ -52,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	/* "nurse:pw" (base64 bnVyc2U6cHc=) is the only way in */
-	if (hg_web_users_check(users, s, &ward) == 0 &&
+	if (hg_web_users_check(users, s, &ward, &name) == 0 &&
 	    (strstr(s, "bnVyc2U6cH") == NULL || ward == NULL ||
 	    strcmp(ward, "胸外科") != 0))
 		abort();

@@ -1,12 +1,15 @@
 /* Code mapping files as hospitals keep them (GBK from Chinese Excel, UTF-8
  * with a BOM, Excel "Unicode text"), their mistakes reported as FILE:LINE,
- * and the mapping applied to a bill. */
+ * the mapping applied to a bill, and the web form's row added to a file
+ * as the file keeps its rows. */
 #include "config.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #include "agent/mapping.h"
 #include "lib/bill.h"
@@ -388,6 +391,134 @@ START_TEST(test_apply_no_table)
 }
 END_TEST
 
+/* The whole file, as bytes (allocated, NUL-terminated). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = hg_xmalloc(65536);
+
+	ck_assert_ptr_nonnull(fp);
+	*len = fread(buf, 1, 65535, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* The web form's row: appended in the file's encoding, line ends and
+ * separator, mode kept, read back by the loader. */
+START_TEST(test_add_gbk_crlf)
+{
+	static const char text[] =
+	    G_LOCAL "," G_NAT "," G_NAME "\r\n"
+	    "YP000456," DRUG "," G_CEF "\r\n";
+	char *path = write_file("m.csv", text, sizeof text - 1), *got;
+	struct hg_mapping *m = NULL;
+	struct hg_err err;
+	struct stat st;
+	size_t len;
+
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_msg(hg_mapping_add(path, "CW0001", BED, "普通床位费",
+	    &err) == 0, "%s", err.msg);
+	got = slurp(path, &len);
+	ck_assert_uint_eq(len, sizeof text - 1 + strlen("CW0001," BED ","
+	    G_BED "\r\n"));
+	ck_assert_mem_eq(got, text, sizeof text - 1);
+	ck_assert_str_eq(got + sizeof text - 1, "CW0001," BED "," G_BED "\r\n");
+	free(got);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_msg(hg_mapping_load(path, &m, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(hg_mapping_size(m), 2);
+	ck_assert_str_eq(hg_mapping_name(m, "CW0001"), "普通床位费");
+	hg_mapping_free(m);
+	/* the same row again: there already, nothing written */
+	ck_assert_int_eq(hg_mapping_add(path, "CW0001", BED, "", &err), 1);
+	/* another national code for it: refused, naming the one in force */
+	ck_assert_int_eq(hg_mapping_add(path, "CW0001", TUBE, "", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "local code CW0001 maps to "
+	    BED " already"));
+	got = slurp(path, &len);
+	ck_assert_uint_eq(len, sizeof text - 1 + strlen("CW0001," BED ","
+	    G_BED "\r\n"));
+	free(got);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_add_quotes_tabs_no_newline)
+{
+	static const char csv[] = "\xef\xbb\xbf" "YP000456," DRUG;
+	static const char tsv[] = "# tabs\nYP000456\t" DRUG "\tcef\n";
+	struct hg_mapping *m = NULL;
+	struct hg_err err;
+	char *path = write_file("c.csv", csv, sizeof csv - 1), *got;
+	size_t len;
+
+	ck_assert_msg(hg_mapping_add(path, "HC0789", TUBE, "输液器, \"一次性\"",
+	    &err) == 0, "%s", err.msg);
+	got = slurp(path, &len);
+	ck_assert_str_eq(got, "\xef\xbb\xbf" "YP000456," DRUG "\n"
+	    "HC0789," TUBE ",\"输液器, \"\"一次性\"\"\"\n");
+	free(got);
+	ck_assert_msg(hg_mapping_load(path, &m, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(hg_mapping_name(m, "HC0789"), "输液器, \"一次性\"");
+	hg_mapping_free(m);
+	free(path);
+	path = write_file("t.tsv", tsv, sizeof tsv - 1);
+	ck_assert_msg(hg_mapping_add(path, "CW0001", BED, "bed, daily",
+	    &err) == 0, "%s", err.msg);
+	got = slurp(path, &len);
+	ck_assert_str_eq(got, "# tabs\nYP000456\t" DRUG "\tcef\n"
+	    "CW0001\t" BED "\tbed, daily\n");
+	free(got);
+	free(path);
+}
+END_TEST
+
+/* Rows a person may type wrong, and files that are wrong already: nothing
+ * is written, and the message says what. */
+START_TEST(test_add_refused)
+{
+	static const char text[] = "YP000456," DRUG "\n";
+	static const char broken[] = "YP000456,1.10105E+17\n";
+	static const struct {
+		const char *local, *nat, *name, *says;
+	} rows[] = {
+		{ "", BED, "", "local code: empty" },
+		{ "CW0001", "", "", "national code: empty" },
+		{ "CW0001", "1.10105E+17", "", "is not a catalogue code shape" },
+		{ "CW0001", BED, "two\nlines", "name: contains a control" },
+		{ "CW\t1", BED, "", "local code: contains a control" },
+		{ "#CW1", BED, "", "is a comment in the mapping file" },
+		{ "CW0001", BED, "\xb4\xb2", "name: not valid UTF-8" },
+	};
+	struct hg_err err;
+	char *path = write_file("m.csv", text, sizeof text - 1), *got, *other;
+	size_t i, len;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		ck_assert_int_eq(hg_mapping_add(path, rows[i].local, rows[i].nat,
+		    rows[i].name, &err), -1);
+		ck_assert_msg(strstr(err.msg, rows[i].says) != NULL,
+		    "row %zu: %s", i, err.msg);
+	}
+	got = slurp(path, &len);
+	ck_assert_str_eq(got, text);
+	free(got);
+	other = write_file("broken.csv", broken, sizeof broken - 1);
+	ck_assert_int_eq(hg_mapping_add(other, "CW0001", BED, "", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "broken.csv:1: national code"));
+	free(other);
+	other = hg_xasprintf("%s/none.csv", dir);
+	ck_assert_int_eq(hg_mapping_add(other, "CW0001", BED, "", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "none.csv: cannot open"));
+	free(other);
+	free(path);
+}
+END_TEST
+
 Suite *
 hg_test_suite(void)
 {
@@ -409,5 +540,10 @@ hg_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_apply);
 	tcase_add_test(tc, test_apply_no_table);
+	tc = hg_tcase(s, "add", 10);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_add_gbk_crlf);
+	tcase_add_test(tc, test_add_quotes_tabs_no_newline);
+	tcase_add_test(tc, test_add_refused);
 	return s;
 }

@@ -8,14 +8,29 @@
 # back, as t/reconcile.sh makes it), with its time and the fix, and keeps
 # showing that run, not the platform's live state, until reconcile runs
 # again.  Both pages are for operators only, mask names and never show a
-# certificate number.  TAP output.
+# certificate number.
+#
+# The operators' actions: a bill the platform rejected (the person's
+# insurance paused in the registry) is retried from its history page once
+# the registry says active again, and settles; two bills waiting on an
+# unmapped bed-fee code are fixed by the 未对码 form, which appends the row
+# to the mapping file in its own encoding (GBK) and mode, reloads and
+# replays them, and they settle; a third, still waiting on another code
+# after that, settles after its own replay button.  A GET of an action
+# URL, a POST without the confirmation's token, with a wrong or used one,
+# with one for another bill or row, by the ward nurse or without a login
+# each change nothing; the log and the bills' history name the user.
+# TAP output.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 . "$top_srcdir/t/simcalls.sh"
 
 D=$T/agent
 mkconf "$D"
 echo 5000 >"$T/seq"	# the direct calls' msgids: apart from the agent's
-start_sim rec
+# 李娜's insurance is paused (psn_insu_stas 0): the platform refuses her
+cp "$ETC/registry.csv" "$T/registry.csv"
+echo '110101198001010029,41000000000000001234567899,李娜,2,1980-01-01,390,1501,410100,no,0,' >>"$T/registry.csv"
+start_sim rec --registry "$T/registry.csv"
 PASS1=$(openssl passwd -6 -salt s4ltS4lt 'ward-pass')
 PASS2=$(openssl passwd -6 -salt 0therSlt 'it-pass')
 printf 'nurse3:%s:呼吸内科\nit:%s\n' "$PASS1" "$PASS2" >"$T/users"
@@ -50,7 +65,7 @@ A=$(field_of ZY2024000401 id)
 V=$(field_of ZY2024000403 id)
 get() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 # no full certificate number, no full name, no psn_no: on every page kept
-masked() { ! grep -Eq "11010519491231002X|41010219650312231X|王芳|张伟|$PSN|41000000000000001234567891" "$@"; }
+masked() { ! grep -Eq "11010519491231002X|41010219650312231X|110101198001010029|王芳|张伟|李娜|$PSN|41000000000000001234567891|41000000000000001234567899" "$@"; }
 
 # --- who may see them -------------------------------------------------------------
 is "/unmapped without a login: 401" "$(get "$U/unmapped")" 401
@@ -109,8 +124,136 @@ is "reconcile --detail after the fix: exit 0" "$?" 0
 get -u it:it-pass "$U/unbalanced" >/dev/null
 is "/unbalanced now shows no row" "$(grep -c '<tr data-kind=' "$T/body")" 0
 check "... and 3 matched" grep -q '：3 笔相符，0 笔要处理。' "$T/body"
+
+# --- retry from the page ----------------------------------------------------------
+token() { sed -n 's/.*name="token" value="\([0-9a-f]*\)".*/\1/p' "$T/body"; }
+rejected() { [ "$(state_of "$1")" = rejected ]; }
+sed -e 's/ZY2024000123/ZY2024000404/' -e 's/王芳/李娜/' \
+    -e 's/11010519491231002X/110101198001010029/' "$DATA/sample-6a.csv" >"$T/b404.csv"
+gbk "$T/b404.csv" "$T/bills-404.csv"
+drop "$T/bills-404.csv" "$D/in"
+check "李娜's bill is rejected (insurance paused)" wait_until 60 rejected ZY2024000404
+R=$(field_of ZY2024000404 id)
+is "its history: 200" "$(get -u it:it-pass "$U/bill/$R/history")" 200
+check "... with a retry button that opens the confirmation (a GET)" grep -q "<form method=\"get\" action=\"/bill/$R/retry\" id=\"act\">" "$T/body"
+check "... and no replay button" bash -c "! grep -q '/bill/$R/replay' '$T/body'"
+is "GET /bill/R/retry: the confirmation, 200" "$(get -u it:it-pass "$U/bill/$R/retry")" 200
+check "... a POST form to the same URL" grep -q "<form method=\"post\" action=\"/bill/$R/retry\" id=\"confirm\">" "$T/body"
+check "... naming who does it" grep -q '以 <b>it</b> 的名义执行' "$T/body"
+check "... masked" masked "$T/body"
+TOK=$(token)
+is "... with a 32-character token" "${#TOK}" 32
+is "the GET changed nothing" "$(state_of ZY2024000404)" rejected
+# the platform takes her again: the registry says active, same port
+oport=$port
+stop_sim
+sed -i 's/^\(110101198001010029,.*\),0,$/\1,1,/' "$T/registry.csv"
+start_sim rec --registry "$T/registry.csv" --listen "127.0.0.1:$oport"
+is "the simulator is back on its port" "$port" "$oport"
+is "POST without a token: 403" "$(get -u it:it-pass -d '' "$U/bill/$R/retry")" 403
+check "... saying nothing was done" grep -q '什么也没有做' "$T/body"
+is "POST with a wrong token: 403" "$(get -u it:it-pass -d "token=0123456789abcdef0123456789abcdef" "$U/bill/$R/retry")" 403
+is "POST of its token to another bill's retry: 403" "$(get -u it:it-pass -d "token=$TOK" "$U/bill/$A/retry")" 403
+is "POST of its token to its replay: 403" "$(get -u it:it-pass -d "token=$TOK" "$U/bill/$R/replay")" 403
+is "POST by the ward nurse, with the token: 403" "$(get -u nurse3:ward-pass -d "token=$TOK" "$U/bill/$R/retry")" 403
+is "the ward nurse may not open the confirmation: 403" "$(get -u nurse3:ward-pass "$U/bill/$R/retry")" 403
+NT=$(token)
+is "... so she has no token of her own" "$NT" ""
+is "... nor POST with one: 403" "$(get -u nurse3:ward-pass -d "token=$NT" "$U/bill/$R/retry")" 403
+is "POST without a login: 401" "$(get -d "token=$TOK" "$U/bill/$R/retry")" 401
+is "PUT: 405" "$(get -u it:it-pass -X PUT -d "token=$TOK" "$U/bill/$R/retry")" 405
+sleep 1
+is "none of them changed the bill" "$(state_of ZY2024000404)" rejected
+check "... nor its history" bash -c "! sqlite3 '$D/outbox.db' \"SELECT reason FROM history WHERE bill_id = $R\" | grep -q 'queue retry'"
+is "POST with its token: 200" "$(get -u it:it-pass -d "token=$TOK" "$U/bill/$R/retry")" 200
+check "... the agent settles it again" grep -q "<p id=\"result\">bill $R: ready; the agent settles it again</p>" "$T/body"
+check "the retried bill settles" wait_until 60 settled ZY2024000404
+is "the same token again: 403 (used once)" "$(get -u it:it-pass -d "token=$TOK" "$U/bill/$R/retry")" 403
+get -u it:it-pass "$U/bill/$R/history" >/dev/null
+check "its history on the page names the user" grep -q 'rejected → ready</td><td>queue retry (by hand, web user it)</td>' "$T/body"
+"$HISGATE" queue show "$R" -c "$conf" >"$T/show.out" 2>&1
+check "... and in queue show" grep -q 'rejected *-> ready *queue retry (by hand, web user it)' "$T/show.out"
+check "the log says who retried it (notice)" grep -q "notice.*bill $R: retried by web user it" "$D/agent.log"
+
+# --- the 未对码 form ----------------------------------------------------------------
+# 405 and 406 come without the bed fee's national code (CW0001); 407
+# without the drug's (YP000456) too
+for n in 405 406; do
+	sed -e "s/ZY2024000123/ZY2024000$n/" -e 's/,001102000010000,床位费/,,床位费/' \
+	    "$DATA/sample-6a.csv" >"$T/b$n.csv"
+done
+sed -e "s/ZY2024000123/ZY2024000407/" -e 's/,001102000010000,床位费/,,床位费/' \
+    -e 's/,XJ01DCA040B002010100001,/,,/' "$DATA/sample-6a.csv" >"$T/b407.csv"
+for n in 405 406 407; do gbk "$T/b$n.csv" "$T/bills-$n.csv"; drop "$T/bills-$n.csv" "$D/in"; done
+for n in 405 406 407; do
+	check "bill ZY2024000$n is invalid" wait_until 30 invalid ZY2024000$n
+done
+# the insurance office's file: GBK, its owner's, group-readable only
+iconv -f UTF-8 -t GB18030 "$D/mapping.csv" >"$T/m.gbk" && cat "$T/m.gbk" >"$D/mapping.csv"
+chmod 640 "$D/mapping.csv"
+chown nobody:nogroup "$D/mapping.csv"
+cp "$D/mapping.csv" "$T/mapping.before"
+unchanged() { cmp -s "$D/mapping.csv" "$T/mapping.before"; }
+get -u it:it-pass "$U/unmapped" >/dev/null
+check "/unmapped: a form for CW0001" grep -q '<form method="get" action="/unmapped/add" class="map"><input type="hidden" name="code" value="CW0001">' "$T/body"
+check "... its name filled in" grep -q '<input name="name" value="普通床位费">' "$T/body"
+is "a national code of the wrong shape: 400" "$(get -u it:it-pass -G --data-urlencode code=CW0001 --data-urlencode nat=1.10105E+17 "$U/unmapped/add")" 400
+check "... saying why" grep -q 'national code &quot;1.10105E+17&quot; is not a catalogue code shape' "$T/body"
+is "the confirmation of the row: 200" "$(get -u it:it-pass -G --data-urlencode code=CW0001 --data-urlencode nat=001102000010000 --data-urlencode name=普通床位费 "$U/unmapped/add")" 200
+check "... shows the row" grep -q '<code id="row">CW0001,001102000010000,普通床位费</code>' "$T/body"
+MT=$(token)
+check "the GETs wrote nothing" unchanged
+is "POST without a token: 403" "$(get -u it:it-pass --data-urlencode code=CW0001 --data-urlencode nat=001102000010000 --data-urlencode name=普通床位费 "$U/unmapped/add")" 403
+is "POST of the token with another national code: 403" "$(get -u it:it-pass --data-urlencode "token=$MT" --data-urlencode code=CW0001 --data-urlencode nat=001102000010001 --data-urlencode name=普通床位费 "$U/unmapped/add")" 403
+is "POST by the ward nurse: 403" "$(get -u nurse3:ward-pass --data-urlencode "token=$MT" --data-urlencode code=CW0001 --data-urlencode nat=001102000010000 --data-urlencode name=普通床位费 "$U/unmapped/add")" 403
+is "the ward nurse may not open the confirmation: 403" "$(get -u nurse3:ward-pass -G --data-urlencode code=CW0001 --data-urlencode nat=001102000010000 --data-urlencode name=普通床位费 "$U/unmapped/add")" 403
+NT=$(token)
+is "... nor POST a token she got: 403" "$(get -u nurse3:ward-pass --data-urlencode "token=$NT" --data-urlencode code=CW0001 --data-urlencode nat=001102000010000 --data-urlencode name=普通床位费 "$U/unmapped/add")" 403
+check "none of them wrote the file" unchanged
+is "bill 405 still waits" "$(state_of ZY2024000405)" invalid
+is "POST with the token: 200" "$(get -u it:it-pass --data-urlencode "token=$MT" --data-urlencode code=CW0001 --data-urlencode nat=001102000010000 --data-urlencode name=普通床位费 "$U/unmapped/add")" 200
+check "... 2 bills now ready, 1 still invalid" grep -q "<p id=\"result\">CW0001,001102000010000 added to $D/mapping.csv; reloaded; 2 bills now ready, 1 still invalid</p>" "$T/body"
+check "the file got the row, in GBK" bash -c "iconv -f GB18030 -t UTF-8 '$D/mapping.csv' | tail -1 | grep -qx 'CW0001,001102000010000,普通床位费'"
+check "... and is still not UTF-8" bash -c "! iconv -f UTF-8 -t UTF-8 '$D/mapping.csv' >/dev/null 2>&1"
+check "... the old rows kept as they were" bash -c "head -c $(stat -c %s "$T/mapping.before") '$D/mapping.csv' | cmp -s - '$T/mapping.before'"
+is "... its mode and owner kept" "$(stat -c '%a %U:%G' "$D/mapping.csv")" "640 nobody:nogroup"
+check "... no temporary file left" bash -c "! ls -a '$D' | grep -q '^\.mapping'"
+"$HISGATE" check-config -c "$conf" >"$T/cc.out" 2>&1
+is "check-config takes the file" "$?" 0
+check "the agent reloaded it" grep -q 'mapping .* reloaded: 2 codes' "$D/agent.log"
+for n in 405 406; do
+	check "bill ZY2024000$n settles" wait_until 60 settled ZY2024000$n
+done
+is "bill 407 still waits (on YP000456)" "$(state_of ZY2024000407)" invalid
+B5=$(field_of ZY2024000405 id)
+"$HISGATE" queue show "$B5" -c "$conf" >"$T/show5.out" 2>&1
+check "its history names the user" grep -q 'invalid *-> ready *replay: now valid (web user it)' "$T/show5.out"
+check "the log says who added the row (notice)" grep -q "notice.*mapping $D/mapping.csv: CW0001 -> 001102000010000 added by web user it" "$D/agent.log"
+is "the used token again: 403" "$(get -u it:it-pass --data-urlencode "token=$MT" --data-urlencode code=CW0001 --data-urlencode nat=001102000010000 --data-urlencode name=普通床位费 "$U/unmapped/add")" 403
+
+# --- replay from the page ---------------------------------------------------------
+V7=$(field_of ZY2024000407 id)
+printf 'YP000456,XJ01DCA040B002010100001,注射用头孢呋辛钠\n' | iconv -f UTF-8 -t GB18030 >>"$D/mapping.csv"
+kill -HUP "$agent_pid"
+check "the agent reloads the hand-edited mapping" wait_until 20 grep -q 'mapping .* reloaded: 3 codes' "$D/agent.log"
+get -u it:it-pass "$U/bill/$V7/history" >/dev/null
+check "bill 407's history has a replay button" grep -q "<form method=\"get\" action=\"/bill/$V7/replay\" id=\"act\">" "$T/body"
+is "its confirmation: 200" "$(get -u it:it-pass "$U/bill/$V7/replay")" 200
+RT=$(token)
+is "the GET changed nothing" "$(state_of ZY2024000407)" invalid
+is "POST with a wrong token: 403" "$(get -u it:it-pass -d "token=${RT%?}x" "$U/bill/$V7/replay")" 403
+check "neither replayed it" bash -c "! sqlite3 '$D/outbox.db' \"SELECT reason FROM history WHERE bill_id = $V7\" | grep -q 'replay: now valid'"
+is "POST with the token: 200" "$(get -u it:it-pass -d "token=$RT" "$U/bill/$V7/replay")" 200
+check "... 1 bill now ready" grep -q '<p id="result">replay: 1 bill now ready, 0 still invalid</p>' "$T/body"
+check "bill 407 settles" wait_until 60 settled ZY2024000407
+"$HISGATE" queue show "$V7" -c "$conf" >"$T/show7.out" 2>&1
+check "its history: still invalid after the form, ready after the button, both by it" bash -c \
+    "grep -q 'invalid *-> invalid *replay: still invalid (web user it)' '$T/show7.out' && grep -q 'invalid *-> ready *replay: now valid (web user it)' '$T/show7.out'"
+check "the log says who replayed it (notice)" grep -q "notice.*bill $V7: replayed by web user it: now ready" "$D/agent.log"
+check "no full name or certificate number on the action pages" masked "$T/body"
+
 stop_agent "$D"
 check "no log line holds a full certificate number" bash -c \
-    "! grep -Eq '11010519491231002X|41010219650312231X' '$D'/agent.log"
+    "! grep -Eq '11010519491231002X|41010219650312231X|110101198001010029' '$D'/agent.log"
 stop_sim
 done_testing
