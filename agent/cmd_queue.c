@@ -234,21 +234,7 @@ show_calls(struct hg_outbox *ob, const struct hg_row *row,
 		    st[i].infno, st[i].response, said, sizeof said)) :
 		    scrub(row, st[i].err_msg);
 		if (arr != NULL) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "infno",
-			    hg_json_str_new(st[i].infno));
-			json_object_object_add(o, "msgid",
-			    hg_json_str_new(st[i].msgid));
-			json_object_object_add(o, "state",
-			    hg_json_str_new(st[i].state));
-			json_object_object_add(o, "sent_ms",
-			    json_object_new_int64(st[i].sent_ms));
-			json_object_object_add(o, "answered_ms",
-			    json_object_new_int64(st[i].answered_ms));
-			json_object_object_add(o, "answer",
-			    hg_json_str_new(note));
-			json_object_array_add(arr, o);
+			json_object_array_add(arr, hg_step_json(&st[i], note));
 		} else {
 			hg_fmt_time(st[i].sent_ms, when, sizeof when);
 			printf("  %s  %s %s %-7s %s\n", when, st[i].infno,

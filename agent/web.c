@@ -314,9 +314,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	rq.nat = FIELD("nat");
 	rq.name = FIELD("name");
 #undef FIELD
-	if ((strcmp(url, "/queue") == 0 || strstr(url, "/history") != NULL ||
-	    strcmp(url, "/unmapped") == 0 || strcmp(url, "/unbalanced") == 0 ||
-	    is_act) && !rq.operator)
+	if ((strncmp(url, "/queue", 6) == 0 || strstr(url, "/history") != NULL ||
+	    strncmp(url, "/unmapped", 9) == 0 ||
+	    strcmp(url, "/unbalanced") == 0 || is_act) && !rq.operator)
 		hg_html_error(&resp, MHD_HTTP_FORBIDDEN, "IT staff only");
 	else if (is_act && strcmp(act, "retry") == 0)
 		hg_web_act_retry(w, &rq, id, &resp);
@@ -326,14 +326,22 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		hg_web_act_map(w, &rq, &resp);
 	else if (strcmp(url, "/queue") == 0)
 		hg_web_queue(w, &rq, &resp);
+	else if (strcmp(url, "/queue.json") == 0)
+		hg_web_queue_json(w, &rq, &resp);
 	else if (strcmp(url, "/unmapped") == 0)
 		hg_web_unmapped(w, &rq, &resp);
+	else if (strcmp(url, "/unmapped.json") == 0)
+		hg_web_unmapped_json(w, &rq, &resp);
 	else if (strcmp(url, "/unbalanced") == 0)
 		hg_web_unbalanced(w, &rq, &resp);
 	else if (strncmp(url, "/bill/", 6) == 0 &&
 	    (id = strtoll(url + 6, &end, 10)) > 0 &&
 	    strcmp(end, "/history") == 0)
 		hg_web_history(w, &rq, id, &resp);
+	else if (strncmp(url, "/bill/", 6) == 0 &&
+	    (id = strtoll(url + 6, &end, 10)) > 0 &&
+	    strcmp(end, "/history.json") == 0)
+		hg_web_history_json(w, &rq, id, &resp);
 	else if (strcmp(url, "/") == 0)
 		hg_web_list(w, &rq, &resp);
 	else if (strncmp(url, "/bill/", 6) == 0 && url[6] != '\0' &&

@@ -98,6 +98,21 @@ void	hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
 	    struct hg_web_resp *resp);
 void	hg_web_history(struct hg_web *w, const struct hg_web_req *rq,
 	    long long id, struct hg_web_resp *resp);
+#define HG_WEB_MAX_ROWS	500	/* bills a queue page lists at most */
+/* Does the bill match /queue?q= (part of its 住院号, or the full name)?
+ * Counted in *matched; 1 when it is also among the first
+ * HG_WEB_MAX_ROWS, counted in *shown. */
+int	hg_web_q_take(const struct hg_row *r, const char *name,
+	    const char *q, size_t *shown, size_t *matched);
+/* The bill state named s (static), NULL when there is none. */
+const char *hg_web_state_known(const char *s);
+/* web_json.c: /queue.json, /bill/ID/history.json, /unmapped.json. */
+void	hg_web_queue_json(struct hg_web *w, const struct hg_web_req *rq,
+	    struct hg_web_resp *resp);
+void	hg_web_history_json(struct hg_web *w, const struct hg_web_req *rq,
+	    long long id, struct hg_web_resp *resp);
+void	hg_web_unmapped_json(struct hg_web *w, const struct hg_web_req *rq,
+	    struct hg_web_resp *resp);
 /* web_unmapped.c: /unmapped, the 未对码 bills wait on; web_unbalanced.c:
  * /unbalanced, the 单边账 the last reconcile --detail found. */
 void	hg_web_unmapped(struct hg_web *w, const struct hg_web_req *rq,

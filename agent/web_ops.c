@@ -3,7 +3,8 @@
  *   /queue?state=S&q=TEXT   the queue by state, searched by 住院号 or name
  *   /bill/ID/history        every state change and every platform call of
  *                           one bill (infno, msgid, times, answer)
- * The queue page opens with the cost-surge alarms on (web_surge.c).
+ * The queue page opens with the cost-surge alarms on (web_surge.c);
+ * web_json.c serves the same as /queue.json and /bill/ID/history.json.
  * The pages only read; a bill's history offers retry (rejected,
  * cancelled, needs_person) or replay (invalid), which web_act.c confirms
  * and does, with the command line's code.
@@ -22,8 +23,6 @@
 #include "lib/log.h"
 #include "queue/steps.h"
 
-#define MAX_ROWS	500
-
 static const char *const states[] = {
 	HG_S_READY, HG_S_PROGRESS, HG_S_INDOUBT, HG_S_PERSON, HG_S_INVALID,
 	HG_S_AMENDED, HG_S_REJECTED, HG_S_SETTLED, HG_S_CANCELLED, NULL,
@@ -35,13 +34,18 @@ struct q_ctx {
 	size_t	 shown, matched;
 };
 
-static int
-matches(const struct hg_row *r, const char *name, const char *q)
+int
+hg_web_q_take(const struct hg_row *r, const char *name, const char *q,
+    size_t *shown, size_t *matched)
 {
-	if (q[0] == '\0')
-		return 1;
-	return (r->ipt_no != NULL && strstr(r->ipt_no, q) != NULL) ||
-	    (name != NULL && strcmp(name, q) == 0);
+	if (q[0] != '\0' && !((r->ipt_no != NULL && strstr(r->ipt_no, q) !=
+	    NULL) || (name != NULL && strcmp(name, q) == 0)))
+		return 0;
+	++*matched;
+	if (*shown >= HG_WEB_MAX_ROWS)
+		return 0;
+	++*shown;
+	return 1;
 }
 
 static int
@@ -54,12 +58,8 @@ q_row(const struct hg_row *r, void *arg)
 	char mask[64], id[32];
 	char *why;
 
-	if (!matches(r, name, c->q))
+	if (!hg_web_q_take(r, name, c->q, &c->shown, &c->matched))
 		goto out;
-	c->matched++;
-	if (c->shown >= MAX_ROWS)
-		goto out;
-	c->shown++;
 	snprintf(id, sizeof id, "%lld", r->id);
 	word = hg_web_state_word(r, &cls);
 	hg_buf_adds(b, "<tr><td><a href=\"/bill/");
@@ -95,6 +95,17 @@ out:
 	return 0;
 }
 
+const char *
+hg_web_state_known(const char *s)
+{
+	size_t i;
+
+	for (i = 0; states[i] != NULL; i++)
+		if (strcmp(s, states[i]) == 0)
+			return states[i];
+	return NULL;
+}
+
 static void
 count_cb(const char *state, long long n, void *arg)
 {
@@ -120,9 +131,7 @@ hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
 	size_t i;
 
 	memset(n, 0, sizeof n);
-	for (i = 0; states[i] != NULL; i++)
-		if (strcmp(rq->state, states[i]) == 0)
-			state = states[i];
+	state = hg_web_state_known(rq->state);
 	if (rq->state[0] != '\0' && state == NULL) {
 		hg_html_error(resp, 400, "state: unknown bill state");
 		return;

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <sqlite3.h>
 
 #include "lib/bill.h"
+#include "lib/jsonx.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/group.h"
@@ -464,4 +466,20 @@ hg_steps_worker_mode(struct hg_outbox *ob, struct hg_group *group)
 {
 	sync_set(hg_outbox_db(ob), 1);
 	hg_outbox_set_group(ob, group);
+}
+
+struct json_object *
+hg_step_json(const struct hg_step *st, const char *answer)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "infno", hg_json_str_new(st->infno));
+	json_object_object_add(o, "msgid", hg_json_str_new(st->msgid));
+	json_object_object_add(o, "state", hg_json_str_new(st->state));
+	json_object_object_add(o, "sent_ms",
+	    json_object_new_int64(st->sent_ms));
+	json_object_object_add(o, "answered_ms",
+	    json_object_new_int64(st->answered_ms));
+	json_object_object_add(o, "answer", hg_json_str_new(answer));
+	return o;
 }

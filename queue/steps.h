@@ -63,6 +63,13 @@ int	hg_steps_answer(struct hg_outbox *ob, const char *msgid,
 int	hg_steps_list(struct hg_outbox *ob, long long bill_id,
 	    struct hg_step **v, size_t *n, struct hg_err *err);
 void	hg_steps_free(struct hg_step *v, size_t n);
+/* A step for a person's script (queue show --json, the web page's
+ * history.json): infno, msgid, state, sent_ms, answered_ms and answer,
+ * the caller's masked text of what it said.  Never the request or the
+ * response: they hold the certificate number. */
+struct json_object;
+struct json_object *hg_step_json(const struct hg_step *st,
+	    const char *answer);
 /* Every step of one infno in one state (any bill), in id order; the
  * callback returns 0 to go on. */
 int	hg_steps_each(struct hg_outbox *ob, const char *infno,

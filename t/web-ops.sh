@@ -171,6 +171,18 @@ check "the retried bill settles" wait_until 60 settled ZY2024000404
 is "the same token again: 403 (used once)" "$(get -u it:it-pass -d "token=$TOK" "$U/bill/$R/retry")" 403
 get -u it:it-pass "$U/bill/$R/history" >/dev/null
 check "its history on the page names the user" grep -q 'rejected → ready</td><td>queue retry (by hand, web user it)</td>' "$T/body"
+is "/bill/R/history.json: 200" "$(get -u it:it-pass "$U/bill/$R/history.json")" 200
+is "... JSON naming the user" "$(py '[h["reason"] for h in d["history"] if h["from"] == "rejected"]' <"$T/body")" "['queue retry (by hand, web user it)']"
+is "... with its calls, 2304 answered" "$(py '[c["infno"] for c in d["calls"] if c["state"] == "ok"].count("2304")' <"$T/body")" 1
+check "... masked" masked "$T/body"
+is "/queue.json?state=settled: 200" "$(get -u it:it-pass "$U/queue.json?state=settled")" 200
+is "... the bills queue list has" "$(py 'sorted(b["id"] for b in d["bills"])' <"$T/body")" "$(conf_queue | py 'sorted(b["id"] for b in d if b["state"] == "settled")')"
+is "... and their count" "$(py 'd["counts"]["settled"] == d["matched"] == len(d["bills"])' <"$T/body")" True
+is "/queue.json?q=ZY2024000404: that bill, masked" "$(get -u it:it-pass "$U/queue.json?q=ZY2024000404" >/dev/null; py '[(b["id"], b["psn_name"], b["state"], b["total"]) for b in d["bills"]]' <"$T/body")" "[($R, '李*', 'settled', 157.2)]"
+check "... no full name or certificate number" masked "$T/body"
+is "/queue.json?state=nope: 400" "$(get -u it:it-pass "$U/queue.json?state=nope")" 400
+is "the ward nurse may not read /queue.json" "$(get -u nurse3:ward-pass "$U/queue.json")" 403
+is "... nor a history.json" "$(get -u nurse3:ward-pass "$U/bill/$R/history.json")" 403
 "$HISGATE" queue show "$R" -c "$conf" >"$T/show.out" 2>&1
 check "... and in queue show" grep -q 'rejected *-> ready *queue retry (by hand, web user it)' "$T/show.out"
 check "the log says who retried it (notice)" grep -q "notice.*bill $R: retried by web user it" "$D/agent.log"
@@ -188,6 +200,9 @@ for n in 405 406 407; do gbk "$T/b$n.csv" "$T/bills-$n.csv"; drop "$T/bills-$n.c
 for n in 405 406 407; do
 	check "bill ZY2024000$n is invalid" wait_until 30 invalid ZY2024000$n
 done
+is "/unmapped.json: 200" "$(get -u it:it-pass "$U/unmapped.json")" 200
+is "... CW0001 on 3 bills, YP000456 on 1" "$(py '[(c["code"], c["name"], c["bills"], len(c["ids"])) for c in d["codes"]]' <"$T/body")" "[('CW0001', '普通床位费', 3, 3), ('YP000456', '注射用头孢呋辛钠', 1, 1)]"
+is "the ward nurse may not read /unmapped.json" "$(get -u nurse3:ward-pass "$U/unmapped.json")" 403
 # the insurance office's file: GBK, its owner's, group-readable only
 iconv -f UTF-8 -t GB18030 "$D/mapping.csv" >"$T/m.gbk" && cat "$T/m.gbk" >"$D/mapping.csv"
 chmod 640 "$D/mapping.csv"
