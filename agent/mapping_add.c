@@ -4,7 +4,9 @@
  * its mode and owner.  The new file is written beside the old one, synced
  * and renamed over it, so the agent's reload and a person's editor see
  * either the old table or the new one, never half of it; and it is
- * checked with check-config's own checks before it replaces the old. */
+ * checked with check-config's own checks before it replaces the old.
+ * A mapping_file that is a symbolic link stays one: the file it points to
+ * is replaced. */
 #include "config.h"
 
 #include <errno.h>
@@ -214,7 +216,7 @@ hg_mapping_add(const char *path, const char *local, const char *nat,
 	struct hg_mapping *cur = NULL;
 	struct stat st;
 	const char *enc, *was;
-	char *dirc = hg_xstrdup(path), *dir = dirname(dirc), *tmp = NULL;
+	char *real = NULL, *dirc = NULL, *dir, *tmp = NULL;
 	char *conv = NULL, delim;
 	size_t bom, clen;
 	int fd = -1, dfd, rc = -1;
@@ -234,20 +236,28 @@ hg_mapping_add(const char *path, const char *local, const char *nat,
 		    "row by hand if it is wrong", path, local, was);
 		goto out;
 	}
-	if (access(path, W_OK) == -1) {
-		not_writable(path, "the file", err);
-		goto out;
-	}
-	if (access(dir, W_OK | X_OK) == -1) {
-		not_writable(path, "its directory", err);
-		goto out;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
+	/* a link to the office's copy stays a link: the file it names is
+	 * the one replaced */
+	if ((real = realpath(path, NULL)) == NULL) {
 		hg_failt(err, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (read_all(path, fd, &raw, err) == -1)
+	dirc = hg_xstrdup(real);
+	dir = dirname(dirc);
+	if (access(real, W_OK) == -1) {
+		not_writable(real, "the file", err);
+		goto out;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		not_writable(real, "its directory", err);
+		goto out;
+	}
+	if ((fd = open(real, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		hg_failt(err, "%s: %s", real, strerror(errno));
+		goto out;
+	}
+	if (read_all(real, fd, &raw, err) == -1)
 		goto out;
 	close(fd);
 	fd = -1;
@@ -271,18 +281,18 @@ hg_mapping_add(const char *path, const char *local, const char *nat,
 	} else {
 		if (hg_text_from_utf8(enc, line.data, line.len, &conv, &clen,
 		    err) == -1) {
-			hg_err_prefix(err, "%s", path);
+			hg_err_prefix(err, "%s", real);
 			goto out;
 		}
 		hg_buf_add(&raw, conv, clen);
 	}
-	tmp = hg_xasprintf("%s/.%s.XXXXXX", dir, strrchr(path, '/') != NULL ?
-	    strrchr(path, '/') + 1 : path);
+	/* realpath's answer is absolute: it has a '/' */
+	tmp = hg_xasprintf("%s/.%s.XXXXXX", dir, strrchr(real, '/') + 1);
 	if ((fd = mkstemp(tmp)) == -1) {
-		not_writable(path, "its directory", err);
+		not_writable(real, "its directory", err);
 		goto out;
 	}
-	if (replace(path, tmp, fd, &st, &raw, local, nat, err) == -1) {
+	if (replace(real, tmp, fd, &st, &raw, local, nat, err) == -1) {
 		unlink(tmp);
 		goto out;
 	}
@@ -302,5 +312,6 @@ out:
 	free(conv);
 	free(tmp);
 	free(dirc);
+	free(real);
 	return rc;
 }

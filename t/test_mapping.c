@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sys/stat.h>
 
@@ -477,6 +478,29 @@ START_TEST(test_add_quotes_tabs_no_newline)
 }
 END_TEST
 
+/* A mapping_file that links to the office's copy stays a link. */
+START_TEST(test_add_symlink)
+{
+	static const char text[] = "YP000456," DRUG "\n";
+	char *real = write_file("office.csv", text, sizeof text - 1), *got;
+	char *link = hg_xasprintf("%s/mapping.csv", dir);
+	struct hg_err err;
+	struct stat st;
+	size_t len;
+
+	ck_assert_int_eq(symlink("office.csv", link), 0);
+	ck_assert_msg(hg_mapping_add(link, "CW0001", BED, "", &err) == 0, "%s",
+	    err.msg);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	got = slurp(real, &len);
+	ck_assert_str_eq(got, "YP000456," DRUG "\nCW0001," BED "\n");
+	free(got);
+	free(link);
+	free(real);
+}
+END_TEST
+
 /* Rows a person may type wrong, and files that are wrong already: nothing
  * is written, and the message says what. */
 START_TEST(test_add_refused)
@@ -545,5 +569,6 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_add_gbk_crlf);
 	tcase_add_test(tc, test_add_quotes_tabs_no_newline);
 	tcase_add_test(tc, test_add_refused);
+	tcase_add_test(tc, test_add_symlink);
 	return s;
 }
