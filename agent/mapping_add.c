@@ -146,8 +146,10 @@ write_all(int fd, const char *p, size_t n)
 static int
 not_writable(const char *path, const char *what, struct hg_err *err)
 {
+	int e = errno;	/* getpwuid may change it */
 	struct passwd *pw = getpwuid(geteuid());
 
+	errno = e;
 	return hg_fail(err, "%s: %s is not writable by the user hisgate runs "
 	    "as (%s, uid %ld): %s; make it writable by that user (the file "
 	    "and its directory, which the new file is renamed in), or add "
@@ -244,11 +246,12 @@ hg_mapping_add(const char *path, const char *local, const char *nat,
 	}
 	dirc = hg_xstrdup(real);
 	dir = dirname(dirc);
-	if (access(real, W_OK) == -1) {
+	/* the effective user's rights, which open and rename use */
+	if (faccessat(AT_FDCWD, real, W_OK, AT_EACCESS) == -1) {
 		not_writable(real, "the file", err);
 		goto out;
 	}
-	if (access(dir, W_OK | X_OK) == -1) {
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == -1) {
 		not_writable(real, "its directory", err);
 		goto out;
 	}

@@ -501,6 +501,34 @@ START_TEST(test_add_symlink)
 }
 END_TEST
 
+/* A file the agent's user may not write: refused, saying so and who the
+ * agent runs as (as root, run as nobody for the call). */
+START_TEST(test_add_not_writable)
+{
+	static const char text[] = "YP000456," DRUG "\n";
+	char *path = write_file("m.csv", text, sizeof text - 1), *got;
+	struct hg_err err;
+	size_t len;
+	int root = geteuid() == 0, rc;
+
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(chmod(path, 0444), 0);
+	if (root)
+		ck_assert_int_eq(seteuid(65534), 0);
+	rc = hg_mapping_add(path, "CW0001", BED, "", &err);
+	if (root)
+		ck_assert_int_eq(seteuid(0), 0);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_msg(strstr(err.msg, "m.csv: the file is not writable by the "
+	    "user hisgate runs as (") != NULL &&
+	    strstr(err.msg, "Permission denied") != NULL, "%s", err.msg);
+	got = slurp(path, &len);
+	ck_assert_str_eq(got, text);
+	free(got);
+	free(path);
+}
+END_TEST
+
 /* Rows a person may type wrong, and files that are wrong already: nothing
  * is written, and the message says what. */
 START_TEST(test_add_refused)
@@ -570,5 +598,6 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_add_quotes_tabs_no_newline);
 	tcase_add_test(tc, test_add_refused);
 	tcase_add_test(tc, test_add_symlink);
+	tcase_add_test(tc, test_add_not_writable);
 	return s;
 }
