@@ -149,12 +149,13 @@ not_writable(const char *path, const char *what, struct hg_err *err)
 	int e = errno;	/* getpwuid may change it */
 	struct passwd *pw = getpwuid(geteuid());
 
-	errno = e;
 	return hg_fail(err, "%s: %s is not writable by the user hisgate runs "
 	    "as (%s, uid %ld): %s; make it writable by that user (the file "
-	    "and its directory, which the new file is renamed in), or add "
+	    "and its directory, which the new file is renamed in)%s, or add "
 	    "the row by hand and reload", path, what, pw != NULL ? pw->pw_name :
-	    "?", (long)geteuid(), strerror(errno));
+	    "?", (long)geteuid(), strerror(e), e == EROFS ? " and, under the "
+	    "systemd unit's ProtectSystem=strict, name the directory in a "
+	    "ReadWritePaths= drop-in (drop-dirs.conf)" : "");
 }
 
 /* The new file, complete, at tmp: synced, checked as check-config checks
