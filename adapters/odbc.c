@@ -14,6 +14,10 @@
  * bill that was withheld for a bad row: that bill is read again until it
  * is fixed in the HIS.
  *
+ * For a driver without bound parameters or ORDER BY (mdbtools' for
+ * Access files) the watermark is written into the query and the rows are
+ * sorted and filtered here (parameters, sort).
+ *
  * When the database goes away the adapter logs one alarm, reconnects by
  * itself with doubling delays up to retry_max, and logs one notice when
  * it is back; every failure closes the connection (odbc_db.c). */
@@ -48,12 +52,15 @@ struct odbc_conf {
 	int64_t	 max_rows;
 	int64_t	 login_timeout, query_timeout;
 	int64_t	 retry_max;
+	char	*parameters;
+	int	 sort, reconnect;
 	struct hg_table_keys tb;
 	char	*writeback;
 };
 
 static const char *const wm_types[] = { "time", "id", NULL };
 static const char *const encodings[] = { "UTF-8", "GB18030", "GBK", NULL };
+static const char *const param_modes[] = { "bound", "inline", NULL };
 
 #define C(f) offsetof(struct odbc_conf, f)
 static const struct hg_conf_key odbc_keys[] = {
@@ -89,6 +96,14 @@ static const struct hg_conf_key odbc_keys[] = {
 	{ "retry_max", HG_CT_INT, "60", 1, 3600, C(retry_max),
 	  "longest wait between reconnection attempts, seconds (the wait "
 	  "doubles from 1 s)", NULL, 0 },
+	{ "parameters", HG_CT_ENUM, "bound", 0, 0, C(parameters),
+	  "bound, or inline: the watermark written into the query as a "
+	  "literal (a driver without parameters: mdbtools)", param_modes, 0 },
+	{ "sort", HG_CT_BOOL, "false", 0, 0, C(sort), "the adapter sorts the "
+	  "rows by the watermark and drops those below the bound (a driver "
+	  "without ORDER BY: mdbtools); no max_rows then", NULL, 0 },
+	{ "reconnect", HG_CT_BOOL, "false", 0, 0, C(reconnect), "connect "
+	  "afresh each pass (a file the HIS may replace: Access)", NULL, 0 },
 	HG_TABLE_CONF_MAP_KEYS(struct odbc_conf, tb),
 	{ "writeback", HG_CT_STR, "", 0, 0, C(writeback),
 	  "write-back: an INSERT or UPDATE run for each settled, rejected or "
@@ -268,6 +283,7 @@ struct row {
 	char	**cell;		/* UTF-8 */
 	int64_t	 wm;
 	int	 broken;
+	size_t	 pos;		/* as read, for a stable sort */
 };
 
 struct pass {
@@ -345,11 +361,14 @@ on_row(void *arg, char *const *cells, size_t n, struct hg_err *err)
 	int bad;
 
 	bad = wm_parse(p->st->is_time, wv, &w) < 0;
+	if (c->sort && !bad && w.v < p->low.v)
+		return 0;	/* the driver's WHERE did not hold */
 	/* the rows come in watermark order; the pass stops only where the
 	 * watermark changes, so every watermark it covers is read whole,
 	 * and only past the committed one, so that the watermark moves on
 	 * even when more than max_rows rows share it */
-	if (!bad && p->nrows >= (size_t)c->max_rows && p->nrows > 0 &&
+	if (!bad && !c->sort && p->nrows >= (size_t)c->max_rows &&
+	    p->nrows > 0 &&
 	    !p->rows[p->nrows - 1].broken && w.v != p->rows[p->nrows - 1].wm &&
 	    p->rows[p->nrows - 1].wm > (p->committed.set ? p->committed.v :
 	    p->low.v)) {
@@ -362,6 +381,7 @@ on_row(void *arg, char *const *cells, size_t n, struct hg_err *err)
 	}
 	r = &p->rows[p->nrows++];
 	memset(r, 0, sizeof *r);
+	r->pos = p->nrows;
 	r->cell = hg_xcalloc(n, sizeof *r->cell);
 	for (i = 0; i < n; i++)
 		r->cell[i] = to_utf8(p, cells[i] ? cells[i] : "");
@@ -376,7 +396,7 @@ on_row(void *arg, char *const *cells, size_t n, struct hg_err *err)
 		return 0;
 	}
 	r->wm = w.v;
-	if (p->nrows > 1 && w.v < p->rows[p->nrows - 2].wm &&
+	if (!c->sort && p->nrows > 1 && w.v < p->rows[p->nrows - 2].wm &&
 	    !p->rows[p->nrows - 2].broken)
 		return hg_fail(err, "row %zu: watermark %s goes back (the query "
 		    "must ORDER BY the watermark column %s)", p->nrows,
@@ -492,6 +512,16 @@ to_trow(struct pass *p, size_t i, struct hg_table_row *tr)
 	tr->broken = p->rows[i].broken;
 }
 
+static int
+row_cmp(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+
+	if (a->wm != b->wm)
+		return a->wm < b->wm ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
 /* The rows, read, handed to the table.  Returns 0, or -1 with err:
  * *dberr tells a database failure from the sink's. */
 static int
@@ -532,6 +562,8 @@ run_pass(struct hg_adapter *a, struct pass *p, int *dberr, struct hg_err *err)
 	*dberr = 0;
 	if (p->nrows == 0)
 		return 0;
+	if (c->sort)
+		qsort(p->rows, p->nrows, sizeof *p->rows, row_cmp);
 	memset(&src, 0, sizeof src);
 	snprintf(srcname, sizeof srcname, "query from %s", lowbuf);
 	src.sink = a->sink;
@@ -676,6 +708,7 @@ odbc_init(struct hg_adapter *a, struct hg_err *err)
 	hg_conf_errs_free(&errs);
 	st->db = hg_odbc_new(c->connection, (long)c->login_timeout,
 	    (long)c->query_timeout);
+	hg_odbc_set_inline(st->db, strcmp(c->parameters, "inline") == 0);
 	/* the watermark is acknowledged only after sync (hg_table_end), so
 	 * the sink may write one batch while the next is built */
 	if (a->sink != NULL && a->sink->sync != NULL)
@@ -733,6 +766,8 @@ odbc_poll(struct hg_adapter *a, struct hg_err *err)
 		return 0;	/* handled here: one alarm, own backoff */
 	}
 	came_back(a, &p);
+	if (((struct odbc_conf *)a->conf)->reconnect)
+		hg_odbc_disconnect(st->db);
 	if (rc == 0 && p.truncated)
 		log_info(a->name, "read %zu rows (max_rows); the rest follows "
 		    "in the next pass", p.nrows);

@@ -24,6 +24,7 @@ struct hg_odbc {
 	SQLHENV	 env;
 	SQLHDBC	 dbc;
 	int	 connected;
+	int	 inline_params;
 };
 
 /* --- named parameters ---------------------------------------------------- */
@@ -71,6 +72,8 @@ hg_odbc_sql_parse(const char *sql, struct hg_odbc_sql *out,
 			q++;
 		out->names = hg_xrealloc(out->names, out->n + 1,
 		    sizeof *out->names);
+		out->at = hg_xrealloc(out->at, out->n + 1, sizeof *out->at);
+		out->at[out->n] = b.len;
 		out->names[out->n++] = hg_xstrndup(p + 1, (size_t)(q - p - 1));
 		hg_buf_addc(&b, '?');
 		p = q;
@@ -93,8 +96,54 @@ hg_odbc_sql_free(struct hg_odbc_sql *s)
 	for (i = 0; i < s->n; i++)
 		free(s->names[i]);
 	free(s->names);
+	free(s->at);
 	free(s->text);
 	memset(s, 0, sizeof *s);
+}
+
+char *
+hg_odbc_sql_inline(const struct hg_odbc_sql *sql,
+    const struct hg_odbc_param *params, struct hg_err *err)
+{
+	struct hg_buf b = { NULL, 0, 0 };
+	const struct hg_odbc_param *p;
+	const char *c;
+	size_t i, from = 0;
+	char num[32];
+
+	for (i = 0; i < sql->n; i++) {
+		p = &params[i];
+		hg_buf_add(&b, sql->text + from, sql->at[i] - from);
+		from = sql->at[i] + 1;
+		if (p->type == HG_OP_INT) {
+			snprintf(num, sizeof num, "%lld", (long long)p->num);
+			hg_buf_adds(&b, num);
+			continue;
+		}
+		if (p->text == NULL) {
+			hg_buf_adds(&b, "NULL");
+			continue;
+		}
+		/* a time is written by hisgate; anything else in it would be
+		 * SQL, so it is refused rather than quoted */
+		for (c = p->text; p->type == HG_OP_TIME && *c != '\0'; c++)
+			if (strchr("0123456789-: ", *c) == NULL) {
+				hg_buf_free(&b);
+				hg_fail(err, ":%s: \"%s\" is not a time "
+				    "(expected yyyy-MM-dd HH:mm:ss)",
+				    sql->names[i], p->text);
+				return NULL;
+			}
+		hg_buf_addc(&b, '\'');
+		for (c = p->text; *c != '\0'; c++) {
+			if (*c == '\'')
+				hg_buf_addc(&b, '\'');
+			hg_buf_addc(&b, *c);
+		}
+		hg_buf_addc(&b, '\'');
+	}
+	hg_buf_adds(&b, sql->text + from);
+	return hg_buf_take(&b);
 }
 
 /* --- diagnostics --------------------------------------------------------- */
@@ -178,6 +227,12 @@ hg_odbc_connected(const struct hg_odbc *db)
 	return db->connected;
 }
 
+void
+hg_odbc_set_inline(struct hg_odbc *db, int on)
+{
+	db->inline_params = on;
+}
+
 int
 hg_odbc_connect(struct hg_odbc *db, struct hg_err *err)
 {
@@ -232,10 +287,14 @@ stmt_start(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 {
 	SQLHSTMT st;
 	SQLRETURN rc = SQL_SUCCESS;
+	char *text = NULL;
 	size_t i;
 
 	*out = SQL_NULL_HSTMT;
 	if (hg_odbc_connect(db, err) < 0)
+		return -1;
+	if (db->inline_params && (text = hg_odbc_sql_inline(sql, params,
+	    err)) == NULL)
 		return -1;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, db->dbc, &st))) {
 		diag(err, SQL_HANDLE_DBC, db->dbc, "cannot start a statement");
@@ -244,11 +303,12 @@ stmt_start(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 	if (db->query_timeout > 0)
 		(void)SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
 		    (SQLPOINTER)(intptr_t)db->query_timeout, 0);
-	if (!SQL_SUCCEEDED(SQLPrepare(st, (SQLCHAR *)sql->text, SQL_NTS))) {
+	if (!SQL_SUCCEEDED(SQLPrepare(st, (SQLCHAR *)(text != NULL ? text :
+	    sql->text), SQL_NTS))) {
 		diag(err, SQL_HANDLE_STMT, st, "cannot prepare the statement");
 		goto fail;
 	}
-	for (i = 0; i < sql->n; i++) {
+	for (i = 0; text == NULL && i < sql->n; i++) {
 		const struct hg_odbc_param *p = &params[i];
 		SQLUSMALLINT n = (SQLUSMALLINT)(i + 1);
 
@@ -287,11 +347,13 @@ stmt_start(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 		diag(err, SQL_HANDLE_STMT, st, "the statement failed");
 		goto fail;
 	}
+	free(text);
 	*out = st;
 	return 0;
 fail:
 	(void)SQLFreeHandle(SQL_HANDLE_STMT, st);
 broken:
+	free(text);
 	hg_odbc_disconnect(db);
 	return -1;
 }

@@ -22,6 +22,7 @@
 struct hg_odbc_sql {
 	char	*text;		/* with ? */
 	char	**names;	/* names[i] is parameter i + 1 */
+	size_t	*at;		/* where in text parameter i's ? is */
 	size_t	 n;
 };
 
@@ -49,6 +50,15 @@ struct hg_odbc *hg_odbc_new(const char *connection, long login_timeout_s,
 	    long query_timeout_s);
 void	hg_odbc_free(struct hg_odbc *db);
 int	hg_odbc_connected(const struct hg_odbc *db);
+/* Write the parameters into each statement as literals instead of
+ * binding them, for a driver without bound parameters (mdbtools): an
+ * integer as its digits, a time as 'yyyy-MM-dd HH:mm:ss' (checked to be
+ * just that), text quoted with its quotes doubled. */
+void	hg_odbc_set_inline(struct hg_odbc *db, int on);
+/* The statement with the parameters written in (caller frees), or NULL
+ * with err for a time that is not one. */
+char	*hg_odbc_sql_inline(const struct hg_odbc_sql *sql,
+	    const struct hg_odbc_param *params, struct hg_err *err);
 /* Connect unless connected.  The message never repeats the connection
  * string (it may hold a password). */
 int	hg_odbc_connect(struct hg_odbc *db, struct hg_err *err);

@@ -23,6 +23,24 @@ odbc_drivers() {
 	export LSAN_OPTIONS
 }
 
+# odbc_need NAME PACKAGE: bail unless odbc_drivers registered driver NAME.
+odbc_need() {
+	grep -q "^\[$1\]" "$T/odbc/odbcinst.ini" ||
+	    bail "the ODBC driver $1 is missing: install $2 (script/bootstrap)"
+}
+
+# check_example DIR EXAMPLE: one TAP line, etc/adapters.d/EXAMPLE alone
+# in the adapters.d of a copy of DIR's config passes check-config.
+check_example() {
+	local out
+	mkdir -p "$T/ex/adapters.d"
+	rm -f "$T/ex/adapters.d/"*
+	sed "s|$1/adapters.d|$T/ex/adapters.d|" "$1/hisgate.conf" >"$T/ex/hisgate.conf"
+	cp "$top_srcdir/etc/adapters.d/$2" "$T/ex/adapters.d/${2%.example}"
+	out=$("$HISGATE" check-config -c "$T/ex/hisgate.conf" 2>&1)
+	check "the shipped example $2 passes check-config ($out)" [ $? -eq 0 ]
+}
+
 # The column map of the pinyin-initial fee table (his-side.md §1).
 ODBC_COLUMNS='columns = { ipt_no = "ZYH"; psn_name = "XM"; gend = "XB";
   certno = "SFZH"; begntime = "RYSJ"; endtime = "CYSJ"; diag_code = "ZDBM";

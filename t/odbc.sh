@@ -11,8 +11,7 @@
 . "$top_srcdir/t/odbc-lib.sh"
 
 odbc_drivers
-grep -q '^\[SQLite3\]' "$T/odbc/odbcinst.ini" ||
-    bail "the SQLite ODBC driver is missing: install libsqliteodbc (script/bootstrap)"
+odbc_need SQLite3 libsqliteodbc
 
 D=$T/agent
 HIS=$T/his.db
@@ -37,11 +36,7 @@ check "and the missing :watermark" grep -q 'query: no :watermark parameter' <<<"
 out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
 check "the good configuration passes ($out)" [ $? -eq 0 ]
 
-mkdir -p "$T/ex/adapters.d"
-sed "s|$D/adapters.d|$T/ex/adapters.d|" "$D/hisgate.conf" >"$T/ex/hisgate.conf"
-cp "$top_srcdir/etc/adapters.d/his-db.conf.example" "$T/ex/adapters.d/his-db.conf"
-out=$("$HISGATE" check-config -c "$T/ex/hisgate.conf" 2>&1)
-check "the shipped example passes check-config ($out)" [ $? -eq 0 ]
+check_example "$D" his-db.conf.example
 
 # --- adapter test reads, commits nothing ---------------------------------------
 out=$("$HISGATE" adapter test his -c "$D/hisgate.conf" 2>&1)

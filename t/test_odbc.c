@@ -180,6 +180,33 @@ START_TEST(test_named_params)
 }
 END_TEST
 
+/* parameters = "inline": literals where the ?s of the parameters are,
+ * never where a ? is part of a quoted string */
+START_TEST(test_inline_params)
+{
+	struct hg_odbc_param prm[3] = {
+		{ HG_OP_TIME, "2024-03-05 10:00:00", 0 },
+		{ HG_OP_INT, NULL, -42 },
+		{ HG_OP_TEXT, "O'Brien", 0 },
+	};
+	struct hg_odbc_sql s;
+	struct hg_err err;
+	char *t;
+
+	ck_assert_int_eq(hg_odbc_sql_parse("SELECT a FROM t WHERE x >= :wm "
+	    "AND y = '?:no' AND n > :n AND s = :s", &s, &err), 0);
+	t = hg_odbc_sql_inline(&s, prm, &err);
+	ck_assert_str_eq(t, "SELECT a FROM t WHERE x >= '2024-03-05 10:00:00' "
+	    "AND y = '?:no' AND n > -42 AND s = 'O''Brien'");
+	free(t);
+	prm[0].text = "2024' OR 1=1 --";
+	ck_assert_ptr_null(hg_odbc_sql_inline(&s, prm, &err));
+	ck_assert_str_eq(err.msg, ":wm: \"2024' OR 1=1 --\" is not a time "
+	    "(expected yyyy-MM-dd HH:mm:ss)");
+	hg_odbc_sql_free(&s);
+}
+END_TEST
+
 /* 600 bills in one pass go out in two batches (500 bills each at most):
  * when the second is refused, the first is committed without the
  * watermark, and the next pass finishes the job. */
@@ -322,6 +349,7 @@ hg_test_suite(void)
 
 	tc = hg_tcase(s, "odbc", 60);
 	tcase_add_test(tc, test_named_params);
+	tcase_add_test(tc, test_inline_params);
 	tcase_add_test(tc, test_cursor_last_batch);
 	tcase_add_test(tc, test_max_rows);
 	tcase_add_test(tc, test_order_checked);
