@@ -104,6 +104,59 @@ relay() {
 		esac
 	done
 }
+# systemd_in_root: systemd installed in $R, booted as PID 1 of a new PID
+# and mount namespace, debian/tests/systemd run inside it, then the
+# namespace killed.  A host that cannot make the namespaces skips it.
+systemd_in_root() {
+	local sd="" up i
+	if ! chroot "$R" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get -y -q install --no-install-recommends systemd systemd-sysv dbus' \
+	    >"$T/systemd-deps.log" 2>&1; then
+		not_ok "systemd installs in the fresh root"
+		tail -10 "$T/systemd-deps.log" | sed 's/^/#   /'
+		return
+	fi
+	# systemd mounts a tmpfs on /tmp: the packages and sources elsewhere
+	mkdir -p "$R/root/hg-debs"
+	cp "$deb" "$simdeb" "$R/root/hg-debs/"
+	cp -a "$R/tmp/src" "$R/root/hg-src"
+	if ! unshare --pid --fork --mount true 2>/dev/null; then
+		ok "# SKIP the unit under systemd: this host cannot make PID and mount namespaces"
+		return
+	fi
+	unshare --pid --fork --mount --uts sh -c "mount --make-rprivate / &&
+	    mount --bind '$R' '$R' && mount -t proc proc '$R/proc' &&
+	    mount --rbind /sys '$R/sys' && mount --rbind /dev '$R/dev' &&
+	    exec chroot '$R' env container=other /lib/systemd/systemd --system" \
+	    >"$T/boot.log" 2>&1 &
+	local ns=$!
+	for i in $(seq 100); do
+		sd=$(pgrep -P "$ns" 2>/dev/null | head -1)
+		[ -n "$sd" ] && break
+		sleep 0.1
+	done
+	up=""
+	for i in $(seq 120); do
+		[ -n "$sd" ] || break
+		up=$(nsenter -t "$sd" -m -p -u -r -w systemctl is-system-running 2>/dev/null)
+		case $up in running|degraded) break ;; esac
+		sleep 0.5
+	done
+	case $up in
+	running|degraded)
+		ok "systemd boots in the fresh root ($up)"
+		relay < <(nsenter -t "$sd" -m -p -u -r -w env \
+		    HG_DEB_DIR=/root/hg-debs HG_SRC=/root/hg-src \
+		    bash /root/hg-src/debian/tests/systemd 2>&1)
+		;;
+	*)
+		not_ok "systemd boots in the fresh root (${up:-no PID 1})"
+		tail -10 "$T/boot.log" | sed 's/^/#   /'
+		;;
+	esac
+	kill -9 "$ns" $sd 2>/dev/null
+	wait "$ns" 2>/dev/null
+}
+
 if [ "${HG_PACKAGE_CHROOT:-1}" != 0 ] && command -v debootstrap >/dev/null; then
 	R=$T/root
 	start=$(date +%s)
@@ -132,6 +185,11 @@ if [ "${HG_PACKAGE_CHROOT:-1}" != 0 ] && command -v debootstrap >/dev/null; then
 	else
 		not_ok "a fresh Debian 12 root (debootstrap --variant=minbase) with sqlite3"
 		tail -10 "$T/chroot-deps.log" | sed 's/^/#   /'
+	fi
+	# the unit under a live systemd, booted in that root in namespaces
+	# of its own (its mounts vanish with it); debian/tests/systemd
+	if [ "${HG_PACKAGE_SYSTEMD:-1}" != 0 ]; then
+		systemd_in_root
 	fi
 	umount_all
 	trap cleanup EXIT
