@@ -1,7 +1,8 @@
 /* hisgate run: the daemon.  One thread per adapter and settle.workers
  * settlement threads, each with its own outbox connection; the main
  * thread only waits for signals (TERM/INT: stop cleanly, HUP: reload the
- * mapping table; anything else needs a restart). */
+ * mapping table, the audit's rules and the web users file; anything else
+ * needs a restart). */
 #include "config.h"
 
 #include <errno.h>
@@ -379,6 +380,8 @@ cmd_run(struct hg_cli *cli)
 				log_warn("hisgate", "SIGHUP: the audit's rule "
 				    "tables were not read again, those in force "
 				    "stay: %s", err.msg);
+			if (hg_web_reload(web, &err) < 0)
+				log_warn("hisgate", "SIGHUP: %s", err.msg);
 			hg_notify("READY=1");
 			continue;
 		}

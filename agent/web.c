@@ -4,6 +4,7 @@
  * web_unmapped.c and web_unbalanced.c; their actions by web_act.c. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +240,25 @@ action_url(const char *url, long long *id, const char **act)
 	return 1;
 }
 
+/* The request's user, checked against the table in force, and copied:
+ * a reload may free that table before the request ends. */
+static int
+login(struct hg_web *w, struct MHD_Connection *c, char **name, char **ward)
+{
+	const char *n, *wd;
+	int rc;
+
+	pthread_mutex_lock(&w->users_mu);
+	rc = hg_web_users_check(w->users, MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &wd, &n);
+	if (rc == 0) {
+		*name = hg_xstrdup(n);
+		*ward = wd != NULL ? hg_xstrdup(wd) : NULL;
+	}
+	pthread_mutex_unlock(&w->users_mu);
+	return rc;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -248,9 +268,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct hg_web_resp resp;
 	struct hg_web_req rq;
 	struct post *p = *con_cls;
-	const char *act = NULL, *name = NULL;
-	char *end;
+	const char *act = NULL;
+	char *end, *name = NULL, *ward = NULL;
 	long long id;
+	enum MHD_Result ret;
 	int is_act;
 
 	(void)version;
@@ -294,18 +315,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	rq.fragment = strcmp(arg(c, "part"), "rows") == 0;
 	/* /healthz says nothing about patients: a load balancer or
 	 * systemd's watchdog asks it without a password */
-	if (w->users != NULL && strcmp(url, "/healthz") != 0 &&
-	    hg_web_users_check(w->users, MHD_lookup_connection_value(c,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &rq.ward,
-	    &name) == -1) {
+	if (w->login && strcmp(url, "/healthz") != 0 &&
+	    login(w, c, &name, &ward) == -1) {
 		hg_html_error(&resp, MHD_HTTP_UNAUTHORIZED, "请登录 (login "
 		    "required)");
 		return reply(c, &resp, 1);
 	}
 	/* a nurse of one ward is not an operator; no users file means
 	 * loopback, where only the host's own users are */
-	rq.operator = w->users == NULL || rq.ward == NULL;
-	rq.user = w->users == NULL ? "loopback" : name;
+	rq.ward = ward;
+	rq.operator = !w->login || rq.ward == NULL;
+	rq.user = !w->login ? "loopback" : name;
 	rq.state = arg(c, "state");
 	rq.q = arg(c, "q");
 #define FIELD(k) (p != NULL ? hg_web_form_get(&p->form, k) : arg(c, k))
@@ -354,7 +374,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	else
 		hg_html_error(&resp, MHD_HTTP_NOT_FOUND, "没有这个页面 (not "
 		    "found)");
-	return reply(c, &resp, 0);
+	ret = reply(c, &resp, 0);
+	free(name);
+	free(ward);
+	return ret;
 }
 
 int
@@ -371,6 +394,7 @@ hg_web_start(const struct hg_config *cfg, const struct hg_web_hooks *hooks,
 		return 0;
 	w = hg_xcalloc(1, sizeof *w);
 	w->cfg = cfg;
+	pthread_mutex_init(&w->users_mu, NULL);
 	if (hooks != NULL)
 		w->hooks = *hooks;
 	if (wc->users_file[0] != '\0' &&
@@ -385,7 +409,8 @@ hg_web_start(const struct hg_config *cfg, const struct hg_web_hooks *hooks,
 		    "unset web.tls_cert and web.tls_key");
 		goto fail;
 	}
-	if (w->users == NULL && !hg_web_is_loopback(wc->listen)) {
+	w->login = w->users != NULL;
+	if (!w->login && !hg_web_is_loopback(wc->listen)) {
 		hg_fail(err, "web.listen: %s is not loopback and there is no "
 		    "web.users_file: not started", wc->listen);
 		goto fail;
@@ -434,6 +459,7 @@ hg_web_start(const struct hg_config *cfg, const struct hg_web_hooks *hooks,
 fail:
 	hg_web_users_free(w->users);
 	hg_web_tls_free(w->tls_cert, w->tls_key);
+	pthread_mutex_destroy(&w->users_mu);
 	free(w);
 	return -1;
 }
@@ -449,5 +475,37 @@ hg_web_stop(struct hg_web *w)
 	hg_web_users_free(w->users);
 	hg_web_tls_free(w->tls_cert, w->tls_key);
 	hg_web_tokens_free(w);
+	pthread_mutex_destroy(&w->users_mu);
 	free(w);
+}
+
+int
+hg_web_reload(struct hg_web *w, struct hg_err *err)
+{
+	struct hg_web_users *u, *old;
+	const char *path;
+
+	/* web.users_file is hisgate.conf's, which a reload does not read:
+	 * without one at start there is nothing to read now, and a server
+	 * without logins stays one (it may be bound where that is all that
+	 * keeps patients' data off the ward network). */
+	if (w == NULL || !w->login)
+		return 0;
+	path = w->cfg->web.users_file;
+	/* this thread is the only one that writes w->users: it reads it
+	 * without the lock */
+	if (hg_web_users_load(path, &u, err) == -1) {
+		hg_err_prefix(err, "web: users file %s not reloaded, the old "
+		    "table (%zu users) stays in force", path,
+		    hg_web_users_count(w->users));
+		return -1;
+	}
+	pthread_mutex_lock(&w->users_mu);
+	old = w->users;
+	w->users = u;
+	pthread_mutex_unlock(&w->users_mu);
+	hg_web_users_free(old);
+	log_notice("web", "users file %s reloaded: %zu users", path,
+	    hg_web_users_count(u));
+	return 0;
 }

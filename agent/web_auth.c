@@ -48,6 +48,12 @@ hg_web_users_free(struct hg_web_users *u)
 	free(u);
 }
 
+size_t
+hg_web_users_count(const struct hg_web_users *u)
+{
+	return u != NULL ? u->n : 0;
+}
+
 /* One line, without its newline: 0, or -1 with err naming what is wrong
  * (the caller adds file and line). */
 static int

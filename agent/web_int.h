@@ -4,6 +4,7 @@
 #ifndef HG_WEB_INT_H
 #define HG_WEB_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "agent/conf.h"
@@ -29,7 +30,19 @@ struct hg_web {
 	const struct hg_config *cfg;
 	struct MHD_Daemon *d;
 	struct hg_outbox *ob;		/* read-only, opened on first use */
+	/* login: a users file was loaded at start; set before the daemon
+	 * starts and never changed, so requests read it without a lock.
+	 * users may be swapped by SIGHUP's reload (hg_web_reload) while a
+	 * request runs: users_mu guards the pointer.  A request holds it
+	 * only while it checks a login and copies the name and ward out
+	 * (so nothing of the table outlives the lock); the reload holds it
+	 * only for the swap and frees the old table after, when no request
+	 * can reach it.  A plain mutex is enough: libmicrohttpd runs every
+	 * request on its one thread, so the only other taker is the reload,
+	 * which waits at most one password hash. */
+	int	 login;
 	struct hg_web_users *users;	/* NULL: no authentication */
+	pthread_mutex_t users_mu;
 	char	*tls_cert, *tls_key;	/* PEM text for libmicrohttpd, or NULL */
 	struct hg_web_hooks hooks;	/* in NULL: no actions */
 	struct hg_web_tok toks[HG_WEB_TOKENS];
@@ -166,6 +179,7 @@ char	*hg_web_reason(const char *msg, const struct hg_row *row);
 int	hg_web_users_load(const char *path, struct hg_web_users **out,
 	    struct hg_err *err);
 void	hg_web_users_free(struct hg_web_users *u);
+size_t	hg_web_users_count(const struct hg_web_users *u);	/* NULL: 0 */
 /* An "Authorization: Basic ..." header value (NULL: none).  0, *ward
  * (NULL for all wards, else owned by u) and *name (owned by u) when it
  * names a user of the file with the right password, -1 otherwise. */

@@ -8,6 +8,11 @@
 D=$T/agent
 mkconf "$D"
 echo 'settle: { enabled = false; };' >>"$D/hisgate.conf"
+printf 'it:%s\n' "$(openssl passwd -6 -salt s4ltS4lt it-pass)" >"$D/users"
+NURSE="nurse5:$(openssl passwd -6 -salt 0therSlt ward-pass):胸外科"
+chmod 600 "$D/users"
+printf 'web: { enabled = true; listen = "127.0.0.1:0"; users_file = "%s"; };\n' \
+    "$D/users" >>"$D/hisgate.conf"
 OLD=XJ01DCA040B002010100001
 NEW=XJ01DCA040B002010100002
 printf 'local_code,national_code,name\nYP000456,%s,注射用头孢呋辛钠\n' "$OLD" \
@@ -88,5 +93,45 @@ check "bill 05 is taken in" bill 05
 is "the new table is in force" "$(code_of 05)" "ready $NEW"
 check "no reload was logged as an error" \
     bash -c "! grep -q ' error: .*mapping' '$D/agent.log'"
+
+# --- the web server's users file ----------------------------------------------
+U=http://127.0.0.1:$(listen_port "$D" web)/
+code() { curl -s -o /dev/null -w '%{http_code}' -u "$1" "$U"; }
+is "IT staff log in" "$(code it:it-pass)" 200
+is "a nurse not in the file yet: 401" "$(code nurse5:ward-pass)" 401
+echo "$NURSE" >>"$D/users"
+check "SIGHUP with a nurse added: reloaded" \
+    hup "notice: web: users file $D/users reloaded: 2 users"
+is "the new nurse logs in" "$(code nurse5:ward-pass)" 200
+is "and IT staff still" "$(code it:it-pass)" 200
+sed -i '/^nurse5:/d' "$D/users"
+check "SIGHUP with the nurse removed: reloaded" \
+    hup "notice: web: users file $D/users reloaded: 1 users"
+is "the removed nurse is refused" "$(code nurse5:ward-pass)" 401
+ukept="warning: .*SIGHUP: web: users file $D/users not reloaded, the old table (1 users) stays in force"
+echo "$NURSE" >>"$D/users"
+chmod 644 "$D/users"
+check "SIGHUP with the users file readable by all: a warning" hup "$ukept"
+check "naming the mode and the fix" \
+    grep -q "$ukept: $D/users: mode 0644.*chmod 600" "$D/agent.log"
+is "the old users still log in" "$(code it:it-pass)" 200
+is "the file's new nurse does not" "$(code nurse5:ward-pass)" 401
+chmod 600 "$D/users"
+echo 'bob:plaintext' >>"$D/users"
+check "SIGHUP with a bad line: a warning" hup "$ukept"
+check "naming FILE:LINE and the problem" grep -q \
+    "$ukept: $D/users:3: user bob: the hash must be a salted crypt(3)" \
+    "$D/agent.log"
+is "the old users still log in" "$(code it:it-pass)" 200
+is "not half of the broken file" "$(code nurse5:ward-pass)" 401
+mv "$D/users" "$T/users.saved"
+check "SIGHUP with the users file gone: a warning" hup "$ukept: $D/users"
+is "the old users still log in" "$(code it:it-pass)" 200
+sed '/^bob:/d' "$T/users.saved" >"$D/users"
+chmod 600 "$D/users"
+check "SIGHUP with the file fixed: reloaded" \
+    hup "notice: web: users file $D/users reloaded: 2 users"
+is "the nurse logs in now" "$(code nurse5:ward-pass)" 200
+is "a wrong password is still refused" "$(code nurse5:it-pass)" 401
 stop_agent
 done_testing
