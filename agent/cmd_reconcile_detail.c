@@ -458,6 +458,7 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 	struct found f = { NULL, NULL, 0, 0, 0 };
 	struct day d;
 	size_t need;
+	int unasked;
 	int have_sh = 0, rc = HG_EXIT_FAIL;
 
 	memset(&d, 0, sizeof d);
@@ -484,12 +485,18 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 	if (ask(p, cfg, &d, &res, &err) == -1)
 		goto fail;
 	need = report(&d, &res, &f);
-	if (hg_reconcile_open_visits(ob, p, cfg, date, on_open_visit, &f,
-	    &err) == -1)
+	if ((unasked = hg_reconcile_open_visits(ob, p, cfg, date,
+	    on_open_visit, &f, &err)) == -1)
 		goto fail;
-	need += f.n_open;
-	printf("%zu open visit%s left by a lost 2401\n", f.n_open,
-	    f.n_open == 1 ? "" : "s");
+	need += f.n_open + (size_t)unasked;
+	if (unasked > 0)
+		printf("%zu open visit%s left by a lost 2401; the visits of %d "
+		    "bill%s could not be asked (above): run reconcile --detail "
+		    "again\n", f.n_open, f.n_open == 1 ? "" : "s", unasked,
+		    unasked == 1 ? "" : "s");
+	else
+		printf("%zu open visit%s left by a lost 2401\n", f.n_open,
+		    f.n_open == 1 ? "" : "s");
 	rc = need == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
 	keep(ob, date, &f);
 	goto out;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/cli.h"
 #include "agent/reconcile.h"
@@ -75,7 +76,7 @@ one_bill(struct hg_outbox *ob, struct hg_platform *p, const char *code,
 	struct hg_row row;
 	struct hg_call c;
 	size_t i, n = 0;
-	int rc = -1;
+	int rc = -1, tries;
 
 	memset(&c, 0, sizeof c);
 	if (hg_outbox_get(ob, id, &row, err) == -1)
@@ -89,12 +90,22 @@ one_bill(struct hg_outbox *ob, struct hg_platform *p, const char *code,
 		hg_err_prefix(err, "bill %lld", id);
 		goto out;
 	}
-	if (hg_platform_call(p, "5201", row.insuplc_admdvs,
-	    hg_nhsa_in_5201(row.psn_no, bill->adm_time, bill->dscg_time),
-	    NULL, &c) != HG_CALL_OK) {
-		hg_fail(err, "bill %lld: 5201 (the visits of a lost 2401): %s",
-		    id, c.resp.err_msg[0] ? c.resp.err_msg : c.err.msg);
-		goto out;
+	/* an answer lost on the way is asked again, a few times: the
+	 * question changes nothing */
+	for (tries = 0;; tries++) {
+		if (hg_platform_call(p, "5201", row.insuplc_admdvs,
+		    hg_nhsa_in_5201(row.psn_no, bill->adm_time,
+		    bill->dscg_time), NULL, &c) == HG_CALL_OK)
+			break;
+		if (c.outcome == HG_CALL_REFUSED || tries == 2) {
+			hg_fail(err, "bill %lld: its visits could not be asked "
+			    "(5201: %s)", id, c.resp.err_msg[0] ?
+			    c.resp.err_msg : c.err.msg);
+			goto out;
+		}
+		hg_call_free(&c);
+		memset(&c, 0, sizeof c);
+		sleep(1);
 	}
 	if (hg_nhsa_out_5201(c.resp.output, &rows, &n, err) == -1) {
 		hg_err_prefix(err, "bill %lld: 5201 answer", id);
@@ -125,14 +136,21 @@ hg_reconcile_open_visits(struct hg_outbox *ob, struct hg_platform *p,
 	static const char *const states[] = { HG_STEP_OK, HG_STEP_SENT,
 	    HG_STEP_UNKNOWN, HG_STEP_FAILED };
 	struct lost l = { date, NULL, 0 };
+	struct hg_err e;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < sizeof states / sizeof states[0] && rc == 0; i++)
 		rc = hg_steps_each(ob, "2401", states[i], on_2401, &l, err);
-	for (i = 0; i < l.n && rc == 0; i++)
-		rc = one_bill(ob, p, cfg->agent.fixmedins_code, l.bill[i], add,
-		    arg, err);
+	/* a bill that cannot be asked now is named, and the others are
+	 * still asked: the count says the run is not complete */
+	for (i = 0; i < l.n && rc >= 0; i++) {
+		if (one_bill(ob, p, cfg->agent.fixmedins_code, l.bill[i], add,
+		    arg, &e) == 0)
+			continue;
+		fprintf(stderr, "hisgate: %s\n", e.msg);
+		rc++;
+	}
 	free(l.bill);
 	return rc;
 }

@@ -23,7 +23,9 @@ int	hg_reconcile_close(const struct hg_config *cfg, const char *mdtrt_id,
 	    const char *bill_arg);
 /* For each bill whose 2401 answer was lost on date and that the agent is
  * done with: 5201, and add() for every open visit with the bill's ipt_no
- * that is not the bill's own (psn_no unmasked, state the bill's). */
+ * that is not the bill's own (psn_no unmasked, state the bill's).
+ * Returns how many bills could not be asked (each named on stderr), or -1
+ * with err when the journal cannot be read. */
 typedef void (*hg_reconcile_visit_fn)(long long bill, const char *psn_no,
 	    const char *mdtrt_id, const char *state, void *arg);
 int	hg_reconcile_open_visits(struct hg_outbox *ob, struct hg_platform *p,

@@ -269,7 +269,9 @@ today=$(date +%F)
 for try in 1 2 3 4 5 6 7 8; do
 	"$HISGATE" reconcile --detail "$today" -c "$D/hisgate.conf" >"$T/detail.out" 2>&1
 	rc=$?
-	grep -q '单边账' "$T/detail.out" && break
+	# complete: the 3202 comparison and every lost 2401's visits asked
+	grep -q '单边账' "$T/detail.out" &&
+	    grep -q 'open visits\? left by a lost 2401$' "$T/detail.out" && break
 	sleep 0.3
 done
 is "reconcile --detail: exit 0 ($(tail -1 "$T/detail.out"))" "$rc" 0
