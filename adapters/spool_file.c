@@ -374,10 +374,21 @@ mkdir_mode(const char *p, mode_t mode, struct hg_err *err)
 {
 	int fd;
 
-	if (mkdir(p, mode) < 0)
-		return errno == EEXIST ? 0 : hg_fail(err, "cannot create %s: "
-		    "%s (create it, or give the service user write access to "
-		    "its parent)", p, strerror(errno));
+	if (mkdir(p, mode) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		/* the parent may well be writable: under the shipped unit
+		 * (ProtectSystem=strict) only its writable paths are */
+		if (errno == EROFS)
+			return hg_fail(err, "cannot create %s: %s (under "
+			    "systemd, a directory outside /var/spool/hisgate "
+			    "and /var/lib/hisgate needs a ReadWritePaths= "
+			    "drop-in: /usr/share/doc/hisgate/examples/"
+			    "drop-dirs.conf)", p, strerror(errno));
+		return hg_fail(err, "cannot create %s: %s (create it, or give "
+		    "the service user write access to its parent)", p,
+		    strerror(errno));
+	}
 	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fchmod(fd, mode) < 0) {
 		hg_fail(err, "%s: cannot set mode %03o: %s", p, (unsigned)mode,

@@ -397,6 +397,32 @@ check_done(struct report *r, const char *what, const struct hg_spool_conf *sc)
 		    keep == 1 ? "" : "s", held);
 }
 
+/* A waiting file the service user cannot read (the HIS account wrote it
+ * 0640 with a group the daemon is not in) would never be read: said,
+ * with the group to join.  1 when so. */
+static int
+unreadable(struct report *r, const char *what, const char *dir,
+    const char *name, const struct hg_user *as)
+{
+	char why[600], *p = hg_xasprintf("%s/%s", dir, name);
+	struct group *gr;
+	struct stat st;
+	int bad = 0;
+
+	if (hg_access_check(as, p, R_OK, why, sizeof why) != HG_ACCESS_OK &&
+	    stat(p, &st) == 0) {
+		gr = getgrgid(st.st_gid);
+		say(r, "fail", what, "%s: the daemon cannot read what the HIS "
+		    "wrote; add %s to the file's group (adduser %s %s; "
+		    "systemctl restart hisgate) or have the HIS write it "
+		    "group-readable", why, as->name, as->name,
+		    gr ? gr->gr_name : "GROUP");
+		bad = 1;
+	}
+	free(p);
+	return bad;
+}
+
 static void
 check_drop(struct report *r, const struct hg_adapter *a,
     const struct hg_spool_conf *sc, const struct hg_user *as, int running)
@@ -431,7 +457,9 @@ check_drop(struct report *r, const struct hg_adapter *a,
 	window = (sc->k->stable_seconds + 2 * sc->k->rescan_seconds + 10) *
 	    1000;
 	scan_dir(sc->dir, sc, 0, window, &ds);
-	if (ds.n == 0)
+	if (ds.n > 0 && unreadable(r, what, sc->dir, ds.oldest, as))
+		;
+	else if (ds.n == 0)
 		say(r, "ok", what, "%s (%s): no file waiting", sc->dir, owner);
 	else {
 		ago(hg_wall_ms() - ds.oldest_ms, age, sizeof age);

@@ -105,6 +105,9 @@ adapter_main(void *arg)
 			if (a->ops->init(a, &err) < 0) {
 				hg_complain(&c_poll, HG_LOG_ERR, a->name,
 				    "cannot start: %s", err.msg);
+				/* counted like a failed poll: /healthz and
+				 * /metrics show a source nobody reads */
+				hg_web_adapter_poll(a->name, 1);
 				goto wait;
 			}
 			inited = 1;

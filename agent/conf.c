@@ -13,6 +13,7 @@
 #include "agent/adapters.h"
 #include "agent/conf.h"
 #include "agent/confscan.h"
+#include "lib/access.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -372,6 +373,8 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	const char *name;
 	config_t cfg;
 	struct stat st;
+	struct hg_user su;
+	struct hg_err uerr;
 	int i, n, have_file = 1;
 	size_t first;
 
@@ -436,6 +439,10 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	resolve_path(&c->platform.sign.secret_file, path);
 	resolve_path(&c->platform.sign.sm2_key_file, path);
 	first = errs->n;
+	/* root's commands accept secrets the service user owns */
+	if (c->agent.service_user != NULL && c->agent.service_user[0] != '\0' &&
+	    hg_user_lookup(c->agent.service_user, &su, &uerr) == 0)
+		hg_secret_service_user(su.uid, su.name);
 	hg_platform_conf_check(&c->platform, &c->settle, path, errs);
 	hg_web_conf_check(c, path, errs);
 	hg_alert_conf_check(c, errs);

@@ -228,6 +228,19 @@ hg_access_create(const struct hg_user *u, const char *path, char *why,
 	return rc;
 }
 
+/* The service user (agent.service_user) when it is not the process's
+ * own: root running a command may meet the secrets the daemon's user
+ * owns.  -1: none. */
+static uid_t service_uid = (uid_t)-1;
+static char service_name[64];
+
+void
+hg_secret_service_user(uid_t uid, const char *name)
+{
+	service_uid = uid;
+	snprintf(service_name, sizeof service_name, "%s", name);
+}
+
 int
 hg_secret_check(const char *path, struct hg_err *err)
 {
@@ -244,13 +257,17 @@ hg_secret_check(const char *path, struct hg_err *err)
 		return hg_fail(err, "%s: mode %04o lets group or others read "
 		    "or write it; it holds a secret (chmod 600 %s)", path,
 		    (unsigned)(st.st_mode & 07777), path);
-	/* Whoever owns it can change it: only root or the service itself. */
-	if (st.st_uid != 0 && st.st_uid != euid) {
+	/* Whoever owns it can change it: only root, the service user, or
+	 * the process itself. */
+	if (st.st_uid != 0 && st.st_uid != euid && st.st_uid != service_uid) {
 		id_name(0, st.st_uid, owner, sizeof owner);
-		id_name(0, euid, me, sizeof me);
+		if (service_uid != (uid_t)-1)
+			snprintf(me, sizeof me, "%s", service_name);
+		else
+			id_name(0, euid, me, sizeof me);
 		return hg_fail(err, "%s: owned by %s; a secret must belong to "
-		    "root or to %s, the user hisgate runs as (chown %s %s)",
-		    path, owner, me, me, path);
+		    "%s (the service user) or to root (chown %s %s)", path,
+		    owner, me, me, path);
 	}
 	return 0;
 }

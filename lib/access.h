@@ -48,10 +48,13 @@ enum hg_access hg_access_create(const struct hg_user *u, const char *path,
 	    char *why, size_t len);
 
 /* A file holding a secret (key, password, token): a regular file that
- * neither group nor others may read or write, owned by root or by the
- * process's effective user.  Otherwise -1, err naming the file and the
- * chmod/chown to run. */
+ * neither group nor others may read or write, owned by root, by the
+ * process's effective user or by the service user (below).  Otherwise
+ * -1, err naming the file and the chmod/chown to run. */
 int	hg_secret_check(const char *path, struct hg_err *err);
+/* Also accept secrets owned by this user (the configured service user),
+ * for root's commands; set once, before threads start. */
+void	hg_secret_service_user(uid_t uid, const char *name);
 /* The secret in path (checked as above), trailing blanks and line ends
  * removed; NULL (err says why) when it fails the check, cannot be read,
  * is empty or longer than max bytes.  The caller wipes and frees it. */

@@ -17,6 +17,10 @@ has() {
 	if grep -q -- "$2" <<<"$out"; then ok "$1"
 	else not_ok "$1"; echo "$out" | head -8 | sed 's/^/#   /'; fi
 }
+hasnt() {
+	if ! grep -q -- "$2" <<<"$out"; then ok "$1"
+	else not_ok "$1"; echo "$out" | head -8 | sed 's/^/#   /'; fi
+}
 line_of() { grep -n -- "$1" "${2:-$C}" | head -1 | cut -d: -f1; }
 
 cc
@@ -31,6 +35,23 @@ if [ "$(id -u)" -eq 0 ]; then
 	sed -i 's|service_user = "nosuchuser-hg";|service_user = "nobody";|' "$C"
 	# what the daemon writes, nobody may write
 	chmod 777 "$D" "$D/in"
+	# a secret the service user owns (as the docs say: chown hisgate)
+	# is fine for root's commands too; one another user owns is not
+	cp "$C" "$T/c.saved"
+	PASS=$(openssl passwd -6 -salt s4ltS4lt pw)
+	printf 'it:%s\n' "$PASS" >"$T/users"
+	chmod 600 "$T/users"
+	chown nobody "$T/users"
+	chmod 755 "$T"
+	printf 'web: { enabled = true; users_file = "%s"; };\n' "$T/users" >>"$C"
+	cc
+	is "as root, a secret owned by the service user passes" "$rc" 0
+	hasnt "and is not called foreign" "owned by nobody"
+	chown daemon "$T/users"
+	cc
+	is "a secret another user owns is refused" "$rc" 1
+	has "saying whom it must belong to" "web.users_file: $T/users: owned by daemon; a secret must belong to nobody (the service user) or to root (chown nobody $T/users)"
+	cp "$T/c.saved" "$C"
 fi
 
 # --- adapters_dir ------------------------------------------------------------

@@ -95,4 +95,20 @@ doc
 has "a new start takes the pid file over" "^ok    daemon     running: pid $agent_pid"
 stop_agent
 check "a clean stop removes the pid file" test ! -e "$D/outbox.db.pid"
+
+# --- as root: a waiting file the service user cannot read -----------------------
+if [ "$(id -u)" -eq 0 ]; then
+	sed -i 's|^  poll_ms = 200;|  poll_ms = 200;\n  service_user = "nobody";|' "$D/hisgate.conf"
+	chmod 755 "$T" "$D"
+	chmod 777 "$D/mk"
+	printf 'x\n' >"$D/mk/his.csv"
+	chown daemon:daemon "$D/mk/his.csv"
+	chmod 640 "$D/mk/his.csv"
+	doc
+	has "a file the HIS wrote that the daemon cannot read fails, with the group to join" \
+	    "^fail  drop mk    $D/mk/his.csv.*not readable by user nobody.*add nobody to the file's group (adduser nobody daemon; systemctl restart hisgate)"
+	chmod 644 "$D/mk/his.csv"
+	doc
+	has "readable, it is only waiting" "^ok    drop mk    $D/mk (.*): 1 file waiting"
+fi
 done_testing
