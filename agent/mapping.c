@@ -347,6 +347,16 @@ parse(struct hg_mapping *m, struct load *ld)
 			    "valid text in the file's encoding");
 			continue;
 		}
+		/* a Chinese input method types ， (U+FF0C) for a comma: the
+		 * code and the one before it run together */
+		if (!hg_natcode_shape_ok(f[1]) && (strstr(f[0], "\xef\xbc\x8c") !=
+		    NULL || strstr(f[1], "\xef\xbc\x8c") != NULL)) {
+			bad_line(ld, line, "a full-width comma \xef\xbc\x8c "
+			    "(U+FF0C) in \"%s\": the columns are separated by "
+			    "the ASCII comma ,", strstr(f[0], "\xef\xbc\x8c") ?
+			    f[0] : f[1]);
+			continue;
+		}
 		if (!hg_natcode_shape_ok(f[1])) {
 			bad_line(ld, line, "national code \"%s\" is not a "
 			    "catalogue code shape (expected 23-char drug code "

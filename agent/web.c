@@ -113,11 +113,14 @@ hg_web_conf_check(const struct hg_config *cfg, const char *file,
 		hg_web_users_free(u);
 	}
 	if (wc->tls_cert[0] != '\0' || wc->tls_key[0] != '\0') {
-		line = hg_config_where(cfg, wc->tls_cert[0] != '\0' ?
-		    "web.tls_cert" : "web.tls_key", &where);
 		if (hg_web_tls_load(wc, &cert, &key, expires, sizeof expires,
-		    &err) == -1)
+		    &err) == -1) {
+			/* at the line of the key the problem is about */
+			line = hg_config_where(cfg, strncmp(err.msg,
+			    "web.tls_key", 11) == 0 || wc->tls_cert[0] == '\0' ?
+			    "web.tls_key" : "web.tls_cert", &where);
 			hg_conf_errs_add(errs, where, line, "%s", err.msg);
+		}
 		hg_web_tls_free(cert, key);
 	}
 	(void)file;

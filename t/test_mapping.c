@@ -231,6 +231,10 @@ static const struct {
 	    "m.csv:2: a quoted field has no closing quote" },
 	{ "text after quote", "\"YP000456\"x," DRUG "\n",
 	    "m.csv:1: text after the closing quote of a field" },
+	{ "full-width comma", "YP000456," DRUG "\nJC0102\xef\xbc\x8c" BED
+	    ",生化\n",
+	    "m.csv:2: a full-width comma \xef\xbc\x8c (U+FF0C) in \"JC0102\xef\xbc\x8c"
+	    BED "\": the columns are separated by the ASCII comma ," },
 	{ "undecodable byte in a code", "YP\xff" "0456," DRUG "\n",
 	    "m.csv:1: a code has bytes that are not valid text" },
 	{ "several bad lines",
