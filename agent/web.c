@@ -94,6 +94,7 @@ hg_web_conf_check(const struct hg_config *cfg, const char *file,
 	struct hg_err err;
 	const char *where;
 	char *cert, *key, expires[16];
+	const char *bad;
 	int line;
 
 	if (!wc->enabled)
@@ -114,11 +115,9 @@ hg_web_conf_check(const struct hg_config *cfg, const char *file,
 	}
 	if (wc->tls_cert[0] != '\0' || wc->tls_key[0] != '\0') {
 		if (hg_web_tls_load(wc, &cert, &key, expires, sizeof expires,
-		    &err) == -1) {
+		    &bad, &err) == -1) {
 			/* at the line of the key the problem is about */
-			line = hg_config_where(cfg, strncmp(err.msg,
-			    "web.tls_key", 11) == 0 || wc->tls_cert[0] == '\0' ?
-			    "web.tls_key" : "web.tls_cert", &where);
+			line = hg_config_where(cfg, bad, &where);
 			hg_conf_errs_add(errs, where, line, "%s", err.msg);
 		}
 		hg_web_tls_free(cert, key);
@@ -404,7 +403,7 @@ hg_web_start(const struct hg_config *cfg, const struct hg_web_hooks *hooks,
 	    hg_web_users_load(wc->users_file, &w->users, err) == -1)
 		goto fail;
 	if (hg_web_tls_load(wc, &w->tls_cert, &w->tls_key, expires,
-	    sizeof expires, err) == -1)
+	    sizeof expires, NULL, err) == -1)
 		goto fail;
 	if (w->tls_cert != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) !=
 	    MHD_YES) {

@@ -203,10 +203,12 @@ long long hg_web_platform_errors_since(int64_t since_mono_ms);
 
 /* web_tls.c: the PEM pair of web.tls_cert/web.tls_key, checked (it
  * parses, the key is owner-only and the certificate's, not expired);
- * both NULL when TLS is off.  expires: the notAfter date.  Freed (the key
+ * both NULL when TLS is off.  expires: the notAfter date; *bad_key (may
+ * be NULL): on failure, the key the problem is about.  Freed (the key
  * wiped) with hg_web_tls_free. */
 int	hg_web_tls_load(const struct hg_web_conf *wc, char **cert, char **key,
-	    char *expires, size_t size, struct hg_err *err);
+	    char *expires, size_t size, const char **bad_key,
+	    struct hg_err *err);
 void	hg_web_tls_free(char *cert, char *key);
 
 #endif

@@ -69,7 +69,7 @@ not_after(const X509 *x, char *buf, size_t size)
 
 static int
 check_pair(const struct hg_web_conf *wc, const char *cert, const char *key,
-    char *expires, size_t size, struct hg_err *err)
+    char *expires, size_t size, const char **bad, struct hg_err *err)
 {
 	X509 *x = NULL;
 	EVP_PKEY *pk = NULL;
@@ -78,6 +78,7 @@ check_pair(const struct hg_web_conf *wc, const char *cert, const char *key,
 
 	b = BIO_new_mem_buf(cert, -1);
 	if (b == NULL || (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
+		*bad = "web.tls_cert";
 		hg_fail(err, "web.tls_cert %s: no PEM certificate in it "
 		    "(expected -----BEGIN CERTIFICATE-----)", wc->tls_cert);
 		goto out;
@@ -87,6 +88,7 @@ check_pair(const struct hg_web_conf *wc, const char *cert, const char *key,
 	/* a passphrase would have to sit beside the key anyway */
 	if (b == NULL || (pk = PEM_read_bio_PrivateKey(b, NULL, NULL,
 	    (void *)"")) == NULL) {
+		*bad = "web.tls_key";
 		hg_fail(err, "web.tls_key %s: no unencrypted PEM private key in "
 		    "it (expected -----BEGIN PRIVATE KEY-----; an encrypted "
 		    "key: openssl pkey -in KEY -out %s)", wc->tls_key,
@@ -94,12 +96,14 @@ check_pair(const struct hg_web_conf *wc, const char *cert, const char *key,
 		goto out;
 	}
 	if (X509_check_private_key(x, pk) != 1) {
+		*bad = "web.tls_key";
 		hg_fail(err, "web.tls_key %s is not the key of the certificate "
 		    "in web.tls_cert %s", wc->tls_key, wc->tls_cert);
 		goto out;
 	}
 	not_after(x, expires, size);
 	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
+		*bad = "web.tls_cert";
 		hg_fail(err, "web.tls_cert %s expired on %s: browsers refuse "
 		    "it; install a new one", wc->tls_cert, expires);
 		goto out;
@@ -115,12 +119,14 @@ out:
 
 int
 hg_web_tls_load(const struct hg_web_conf *wc, char **cert, char **key,
-    char *expires, size_t size, struct hg_err *err)
+    char *expires, size_t size, const char **bad_key, struct hg_err *err)
 {
+	const char *bad_local, **bad = bad_key != NULL ? bad_key : &bad_local;
 	char *line;
 	size_t n;
 
 	*cert = *key = NULL;
+	*bad = wc->tls_cert[0] != '\0' ? "web.tls_cert" : "web.tls_key";
 	if ((wc->tls_cert[0] == '\0') != (wc->tls_key[0] == '\0'))
 		return hg_fail(err, "web.tls_cert and web.tls_key go together: "
 		    "set both (HTTPS) or neither (HTTP)");
@@ -128,6 +134,7 @@ hg_web_tls_load(const struct hg_web_conf *wc, char **cert, char **key,
 		return 0;
 	if ((*cert = read_all(wc->tls_cert, err)) == NULL)
 		return -1;
+	*bad = "web.tls_key";
 	if ((*key = hg_secret_read(wc->tls_key, PEM_MAX, err)) == NULL) {
 		hg_err_prefix(err, "web.tls_key");
 		goto fail;
@@ -139,7 +146,7 @@ hg_web_tls_load(const struct hg_web_conf *wc, char **cert, char **key,
 	memcpy(line + n, "\n", 2);
 	hg_web_tls_free(NULL, *key);
 	*key = line;
-	if (check_pair(wc, *cert, *key, expires, size, err) == -1)
+	if (check_pair(wc, *cert, *key, expires, size, bad, err) == -1)
 		goto fail;
 	return 0;
 fail:
