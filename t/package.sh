@@ -119,12 +119,18 @@ systemd_in_root() {
 	mkdir -p "$R/root/hg-debs"
 	cp "$deb" "$simdeb" "$R/root/hg-debs/"
 	cp -a "$R/tmp/src" "$R/root/hg-src"
-	if ! unshare --pid --fork --mount true 2>/dev/null; then
+	if ! unshare --pid --fork --mount --propagation unchanged true 2>/dev/null; then
 		ok "# SKIP the unit under systemd: this host cannot make PID and mount namespaces"
 		return
 	fi
-	unshare --pid --fork --mount --uts sh -c "mount --make-rprivate / &&
-	    mount --bind '$R' '$R' && mount -t proc proc '$R/proc' &&
+	# $R a mount point of its own, made private inside the new
+	# namespace: what is mounted under it there (proc, sys, dev) never
+	# shows out here.  Not "--propagation private": that needs / to be a
+	# mount point, which it is not when script/test itself runs in a
+	# chroot.
+	mount --bind "$R" "$R" || { not_ok "bind-mount $R for systemd"; return; }
+	unshare --pid --fork --mount --propagation unchanged --uts sh -c "
+	    mount --make-rprivate '$R' && mount -t proc proc '$R/proc' &&
 	    mount --rbind /sys '$R/sys' && mount --rbind /dev '$R/dev' &&
 	    exec chroot '$R' env container=other /lib/systemd/systemd --system" \
 	    >"$T/boot.log" 2>&1 &
@@ -155,6 +161,7 @@ systemd_in_root() {
 	esac
 	kill -9 "$ns" $sd 2>/dev/null
 	wait "$ns" 2>/dev/null
+	umount "$R" 2>/dev/null
 }
 
 if [ "${HG_PACKAGE_CHROOT:-1}" != 0 ] && command -v debootstrap >/dev/null; then
