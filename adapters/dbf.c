@@ -34,6 +34,7 @@
 #include "adapters/dbf_read.h"
 #include "adapters/spool.h"
 #include "adapters/table.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -183,18 +184,6 @@ on_note(void *arg, int line, int col, const char *column, const char *field,
 		hg_spool_note(r->sf, line, col, column, field, msg);
 }
 
-static uint64_t
-fnv(const unsigned char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n-- > 0) {
-		h ^= *p++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* The hash of record i (0-based) without its deletion byte, or 0 when it
  * cannot be read. */
 static uint64_t
@@ -209,7 +198,7 @@ record_sum(struct rd *r, uint32_t i)
 	    (off_t)d->hdrlen + (off_t)i * d->reclen);
 	if (n != (ssize_t)d->reclen)
 		return 0;
-	return fnv(r->sumbuf + 1, d->reclen - 1);
+	return hg_hash_bytes(r->sumbuf + 1, d->reclen - 1, HG_HASH_INIT);
 }
 
 static const char *
@@ -243,7 +232,7 @@ parse_cursor(const char *s, struct pos *p)
 static int
 seen(struct rd *r, uint32_t i, int pass)
 {
-	uint64_t h = fnv(r->d->rec, r->d->reclen);
+	uint64_t h = hg_hash_bytes(r->d->rec, r->d->reclen, HG_HASH_INIT);
 	uint32_t k;
 
 	if (pass == 1) {

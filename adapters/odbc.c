@@ -34,7 +34,9 @@
 #include "adapters/adapter.h"
 #include "adapters/odbc_db.h"
 #include "adapters/odbc_wb.h"
+#include "adapters/odbc_wm.h"
 #include "adapters/table.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"
@@ -113,19 +115,13 @@ static const struct hg_conf_key odbc_keys[] = {
 };
 #undef C
 
-/* A watermark: seconds since the epoch (time) or the id. */
-struct wm {
-	int	 set;
-	int64_t	 v;
-};
-
 struct odbc {
 	struct hg_table_map *map;
 	struct hg_odbc_sql sql;
 	struct hg_odbc *db;
 	struct hg_odbc_wb *wb;	/* NULL: no write-back */
 	int	 is_time;
-	struct wm start;
+	struct hg_odbc_wm start;
 	/* the connection's health: one alarm, one recovery */
 	int	 down;
 	int64_t	 down_since_ms, next_try_ms, delay_ms;
@@ -136,86 +132,6 @@ struct odbc {
 };
 
 #define SEEN_MAX	4096
-
-/* --- watermarks ---------------------------------------------------------- */
-
-/* Seconds of a UTC calendar time (watermarks carry no time zone: only
- * their order and differences matter). */
-static int64_t
-civil_secs(int y, int mo, int d, int h, int mi, int se)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	return (int64_t)timegm(&tm);
-}
-
-/* "yyyy-MM-dd[ HH:mm:ss[.fff]]" (drivers add fractions) or an integer.
- * Fractions are dropped: the lower bound only gets earlier. */
-static int
-wm_parse(int is_time, const char *s, struct wm *out)
-{
-	int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
-	char *end;
-	long long v;
-
-	out->set = 0;
-	while (*s == ' ')
-		s++;
-	if (!is_time) {
-		v = strtoll(s, &end, 10);
-		if (end == s)
-			return -1;
-		if (*end == '.')	/* NUMERIC ids come as "12.0" */
-			for (end++; *end == '0'; end++)
-				;
-		while (*end == ' ')
-			end++;
-		if (*end != '\0')
-			return -1;
-		out->v = v;
-		out->set = 1;
-		return 0;
-	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
-		return -1;
-	s += n;
-	if (*s == ' ' || *s == 'T') {
-		if (sscanf(s + 1, "%2d:%2d:%2d%n", &h, &mi, &se, &n) != 3)
-			return -1;
-		s += 1 + n;
-		if (*s == '.')
-			for (s++; *s >= '0' && *s <= '9'; s++)
-				;
-	}
-	while (*s == ' ')
-		s++;
-	if (*s != '\0' || !hg_date_valid(y, mo, d) || h > 23 || mi > 59 ||
-	    se > 60)
-		return -1;
-	out->v = civil_secs(y, mo, d, h, mi, se);
-	out->set = 1;
-	return 0;
-}
-
-static char *
-wm_text(int is_time, int64_t v, char *buf, size_t len)
-{
-	time_t t = (time_t)v;
-	struct tm tm;
-
-	if (!is_time || gmtime_r(&t, &tm) == NULL)
-		snprintf(buf, len, "%lld", (long long)v);
-	else
-		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
 
 /* --- checking the configuration ------------------------------------------ */
 
@@ -255,7 +171,7 @@ compile(struct hg_adapter *a, struct odbc *st, struct hg_conf_errs *errs,
 		    "the name of the query's watermark column)");
 		bad++;
 	}
-	if (c->start[0] != '\0' && wm_parse(st->is_time, c->start,
+	if (c->start[0] != '\0' && hg_odbc_wm_parse(st->is_time, c->start,
 	    &st->start) < 0) {
 		hg_conf_errs_add(errs, file, line, "start: \"%s\" is not %s",
 		    c->start, st->is_time ? "a time (expected yyyy-MM-dd "
@@ -297,8 +213,8 @@ struct pass {
 	struct row *rows;
 	size_t	 nrows, caprows;
 	int	 truncated;
-	struct wm low, hold;	/* bound asked for; earliest withheld */
-	struct wm committed;
+	struct hg_odbc_wm low, hold;	/* bound asked for; earliest withheld */
+	struct hg_odbc_wm committed;
 	char	 curbuf[32];
 };
 
@@ -354,13 +270,13 @@ on_row(void *arg, char *const *cells, size_t n, struct hg_err *err)
 	struct pass *p = arg;
 	struct odbc_conf *c = p->a->conf;
 	struct row *r;
-	struct wm w;
+	struct hg_odbc_wm w;
 	const char *wv = cells[p->wmcol] ? cells[p->wmcol] : "";
 	char msg[256];
 	size_t i;
 	int bad;
 
-	bad = wm_parse(p->st->is_time, wv, &w) < 0;
+	bad = hg_odbc_wm_parse(p->st->is_time, wv, &w) < 0;
 	if (c->sort && !bad && w.v < p->low.v)
 		return 0;	/* the driver's WHERE did not hold */
 	/* the rows come in watermark order; the pass stops only where the
@@ -404,16 +320,6 @@ on_row(void *arg, char *const *cells, size_t n, struct hg_err *err)
 	return 0;
 }
 
-static uint64_t
-fnv(const char *s, uint64_t h)
-{
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* A problem of a row, logged once however often the row is re-read.
  * Rows are named by their watermark (the row number is this pass's). */
 static void
@@ -428,8 +334,8 @@ report(struct pass *p, int line, int col, const char *column,
 
 	if (line > 0 && (size_t)line <= p->nrows && p->wmcol >= 0)
 		wv = p->rows[line - 1].cell[p->wmcol];
-	h = fnv(msg, fnv(field, fnv(column ? column : "", fnv(wv,
-	    0xcbf29ce484222325ULL))));
+	h = hg_hash_more(msg, hg_hash_more(field, hg_hash_more(column ?
+	    column : "", hg_hash_more(wv, HG_HASH_INIT))));
 	for (i = 0; i < st->nseen; i++)
 		if (st->seen[i] == h)
 			return;
@@ -482,7 +388,7 @@ end_cursor(void *arg)
 		next = p->hold.v;
 	if (p->committed.set && next < p->committed.v)
 		next = p->committed.v;
-	return wm_text(p->st->is_time, next, p->curbuf, sizeof p->curbuf);
+	return hg_odbc_wm_text(p->st->is_time, next, p->curbuf, sizeof p->curbuf);
 }
 
 static void
@@ -544,11 +450,11 @@ run_pass(struct hg_adapter *a, struct pass *p, int *dberr, struct hg_err *err)
 	} else if (st->start.set) {
 		p->low = st->start;
 	} else {
-		p->low.v = st->is_time ? civil_secs(1900, 1, 1, 0, 0, 0) :
+		p->low.v = st->is_time ? hg_odbc_civil_secs(1900, 1, 1, 0, 0, 0) :
 		    INT64_MIN / 2;
 		p->low.set = 1;
 	}
-	wm_text(st->is_time, p->low.v, lowbuf, sizeof lowbuf);
+	hg_odbc_wm_text(st->is_time, p->low.v, lowbuf, sizeof lowbuf);
 	prm = hg_xcalloc(st->sql.n ? st->sql.n : 1, sizeof *prm);
 	for (i = 0; i < st->sql.n; i++) {
 		prm[i].type = st->is_time ? HG_OP_TIME : HG_OP_INT;
@@ -640,7 +546,7 @@ came_back(struct hg_adapter *a, const struct pass *p)
 	st->delay_ms = 0;
 	log_notice(a->name, "recovered: the HIS database works again after "
 	    "%lld s; read again from watermark %s", (long long)((hg_now_ms() -
-	    st->down_since_ms) / 1000), wm_text(st->is_time, p->low.v, buf,
+	    st->down_since_ms) / 1000), hg_odbc_wm_text(st->is_time, p->low.v, buf,
 	    sizeof buf));
 }
 
@@ -721,7 +627,7 @@ odbc_init(struct hg_adapter *a, struct hg_err *err)
 
 /* The committed watermark: *w unset when there is none. */
 static int
-committed(struct hg_adapter *a, struct wm *w, struct hg_err *err)
+committed(struct hg_adapter *a, struct hg_odbc_wm *w, struct hg_err *err)
 {
 	struct odbc *st = a->state;
 	char *cur;
@@ -731,7 +637,7 @@ committed(struct hg_adapter *a, struct wm *w, struct hg_err *err)
 	if (a->sink->cursor == NULL || (cur = a->sink->cursor(a->sink)) ==
 	    NULL)
 		return 0;
-	if (wm_parse(st->is_time, cur, w) < 0)
+	if (hg_odbc_wm_parse(st->is_time, cur, w) < 0)
 		rc = hg_fail(err, "the committed watermark \"%s\" is not %s "
 		    "(was watermark_type changed?  hisgate queue shows the "
 		    "bills; set start and remove the old cursor to start "
