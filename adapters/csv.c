@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "adapters/csv.h"
+#include "adapters/gbk.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"
 
@@ -40,6 +41,9 @@ struct hg_csv {
 	size_t	 pcap;
 	int	 rec_line;
 	int	 flags;
+	/* bytes that end a run: NUL, CR, LF and the delimiter outside
+	 * quotes, NUL, CR, LF and the quote inside */
+	unsigned char stop_out[256], stop_in[256];
 };
 
 struct hg_csv *
@@ -54,6 +58,11 @@ hg_csv_new(int delim, int quote, size_t max_record)
 	c->line = 1;
 	c->cap = 256;
 	c->buf = hg_xmalloc(c->cap);
+	c->stop_out[0] = c->stop_in[0] = 1;
+	c->stop_out['\r'] = c->stop_in['\r'] = 1;
+	c->stop_out['\n'] = c->stop_in['\n'] = 1;
+	c->stop_out[(unsigned char)delim] = 1;
+	c->stop_in[(unsigned char)quote] = 1;
 	return c;
 }
 
@@ -106,10 +115,9 @@ put_run(struct hg_csv *c, const char *p, size_t n)
 /* The end of a run of bytes that need no decision: none of the stop
  * characters and no NUL (put() flags those one by one). */
 static const char *
-run_end(const char *p, const char *end, char a, char b)
+run_end(const char *p, const char *end, const unsigned char *stop)
 {
-	while (p < end && *p != a && *p != b && *p != '\r' && *p != '\n' &&
-	    *p != '\0')
+	while (p < end && !stop[(unsigned char)*p])
 		p++;
 	return p;
 }
@@ -234,8 +242,7 @@ hg_csv_next(struct hg_csv *c, const char **bufp, size_t *lenp, int eof,
 				return 1;
 			}
 			if (ch != '\0') {
-				const char *r = run_end(p, end, c->delim,
-				    c->delim);
+				const char *r = run_end(p, end, c->stop_out);
 				put_run(c, p - 1, (size_t)(r - p) + 1);
 				p = r;
 			} else {
@@ -249,8 +256,7 @@ hg_csv_next(struct hg_csv *c, const char **bufp, size_t *lenp, int eof,
 				continue;
 			}
 			if (ch != '\0' && ch != '\r' && ch != '\n') {
-				const char *r = run_end(p, end, c->quote,
-				    c->quote);
+				const char *r = run_end(p, end, c->stop_in);
 				put_run(c, p - 1, (size_t)(r - p) + 1);
 				p = r;
 				continue;
@@ -285,6 +291,7 @@ struct hg_decoder {
 	char	*out;
 	size_t	 outcap;
 	int	 ascii;		/* 0: none; 1: UTF-8; 2: GBK family */
+	const uint16_t *gbk;	/* two-byte characters by table, or NULL */
 };
 
 int
@@ -350,8 +357,10 @@ decide(struct hg_decoder *d, const char *name, struct hg_err *err)
 	if (strcasecmp(name, "UTF-8") == 0)
 		d->ascii = 1;
 	else if (strcasecmp(name, "GB18030") == 0 ||
-	    strcasecmp(name, "GBK") == 0 || strcasecmp(name, "GB2312") == 0)
+	    strcasecmp(name, "GBK") == 0 || strcasecmp(name, "GB2312") == 0) {
 		d->ascii = 2;
+		d->gbk = hg_gbk_table(name);
+	}
 	d->cd = iconv_open("UTF-8", d->enc);
 	if (d->cd == (iconv_t)-1)
 		return hg_fail(err, "unknown encoding \"%s\"", d->enc);
@@ -469,6 +478,18 @@ hg_decoder_feed(struct hg_decoder *d, const char *in, size_t len, int eof,
 				ip += k;
 				il -= k;
 				continue;
+			}
+			if (d->ascii == 2 && d->gbk != NULL) {
+				size_t ok;
+
+				out_reserve(d, n, il + il / 2 + 16);
+				k = hg_gbk_run(d->gbk, u, il, d->out + n, &ok);
+				if (k > 0) {
+					n += ok;
+					ip += k;
+					il -= k;
+					continue;
+				}
 			}
 			/* the run of non-ASCII characters: GBK trail bytes
 			 * can look like ASCII, so walk it character-wise */

@@ -15,6 +15,7 @@ struct tok {
 	unsigned char w;	/* digits: 4, 2, or 1 = one or two (S: the
 				 * number of S, 1 = one to nine) */
 	char	 lit;
+	signed char slot;	/* v[] index (y M d H m s), -1: none */
 };
 
 struct fmt {
@@ -34,6 +35,8 @@ is_field(char c)
 	return c == 'y' || c == 'M' || c == 'd' || c == 'H' || c == 'm' ||
 	    c == 's' || c == 'S';
 }
+
+static const char order[] = "yMdHms";
 
 /* One pattern; NULL when it is fine, else why not. */
 static const char *
@@ -59,6 +62,8 @@ compile_one(const char *p, struct fmt *f)
 				return "a field appears twice";
 			f->tok[f->n].kind = *p;
 			f->tok[f->n].w = (unsigned char)run;
+			f->tok[f->n].slot = (signed char)(*p == 'S' ? -1 :
+			    strchr(order, *p) - order);
 			f->n++;
 			p += run;
 			continue;
@@ -144,10 +149,9 @@ digit(char c)
 static int
 fits(const struct fmt *f, const char *t, int v[6])
 {
-	static const char order[] = "yMdHms";
 	int i, k, n, most;
 
-	memset(v, 0, 6 * sizeof *v);
+	v[0] = v[1] = v[2] = v[3] = v[4] = v[5] = 0;
 	for (i = 0; i < f->n; i++) {
 		const struct tok *tk = &f->tok[i];
 
@@ -165,8 +169,8 @@ fits(const struct fmt *f, const char *t, int v[6])
 		t += k;
 		/* the canonical time has whole seconds: a fraction is cut
 		 * (a fee at 08:30:00.999 was at 08:30:00) */
-		if (tk->kind != 'S')
-			v[strchr(order, tk->kind) - order] = n;
+		if (tk->slot >= 0)
+			v[tk->slot] = n;
 	}
 	return *t == '\0';
 }

@@ -27,12 +27,12 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <openssl/evp.h>
 
 #include "adapters/adapter.h"
 #include "adapters/listen.h"
 #include "adapters/push_json.h"
 #include "lib/buf.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -160,13 +160,7 @@ problems_json(struct hg_buf *b, const struct hg_problem *p, size_t n)
 static void
 body_hash(const char *body, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen, i;
-
-	EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	hg_sha256_hex(body, len, out);
 }
 
 /* The hash the key was first used with, or NULL. */

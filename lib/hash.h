@@ -16,4 +16,9 @@ uint64_t	hg_hash_str(const char *s);
 uint64_t	hg_hash_bytes(const void *p, size_t n, uint64_t h);
 uint64_t	hg_hash_more(const char *s, uint64_t h);
 
+/* SHA-256 of n bytes as 64 hex digits: a bill's content, a pushed body.
+ * Nettle, not OpenSSL's EVP: an EVP digest fetches from OpenSSL 3's
+ * provider, and its first use costs 2 MB resident (bench/ingest). */
+void	hg_sha256_hex(const void *p, size_t n, char out[65]);
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/bill.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/text.h"
 #include "t/check_main.h"
@@ -239,6 +240,21 @@ START_TEST(test_norm_id)
 }
 END_TEST
 
+/* The published SHA-256 vectors (FIPS 180-2): hashes stored in outboxes
+ * before the switch to nettle must still match. */
+START_TEST(test_sha256_vectors)
+{
+	char out[65];
+
+	hg_sha256_hex("abc", 3, out);
+	ck_assert_str_eq(out, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	hg_sha256_hex("", 0, out);
+	ck_assert_str_eq(out, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
 Suite *
 hg_test_suite(void)
 {
@@ -247,6 +263,7 @@ hg_test_suite(void)
 
 	tcase_add_test(tc, test_json_roundtrip);
 	tcase_add_test(tc, test_hash_content_only);
+	tcase_add_test(tc, test_sha256_vectors);
 	tcase_add_test(tc, test_json_rejects);
 	tc = hg_tcase(s, "text", 10);
 	tcase_add_test(tc, test_masking);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <iconv.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -268,6 +269,61 @@ START_TEST(test_gbk_every_split)
 }
 END_TEST
 
+/* Every two-byte pair, valid or not, in each GBK-family encoding: the
+ * decoder (its table for the pairs it knows) gives what iconv alone
+ * gives, U+FFFD where iconv refuses. */
+START_TEST(test_gbk_table_as_iconv)
+{
+	static const char *const encs[] = { "GB18030", "GBK", "GB2312" };
+	const char *enc = encs[_i];
+	struct hg_decoder *d;
+	struct hg_err err;
+	iconv_t cd;
+	int lead, trail, nvalid = 0;
+
+	cd = iconv_open("UTF-8", enc);
+	ck_assert(cd != (iconv_t)-1);
+	for (lead = 0x81; lead <= 0xFE; lead++)
+		for (trail = 0x40; trail <= 0xFE; trail++) {
+			char in[4] = { 'a', (char)lead, (char)trail, 'z' };
+			char want[16], *ip = in + 1, *op = want + 1;
+			size_t il = 2, ol = sizeof want - 3, used, glen;
+			const char *got;
+
+			want[0] = 'a';
+			iconv(cd, NULL, NULL, NULL, NULL);
+			if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+				continue;	/* the refusals: below */
+			nvalid++;
+			*op++ = 'z';
+			ck_assert_int_eq(hg_decoder_new(enc, NULL, &d, &err), 0);
+			ck_assert_int_eq(hg_decoder_feed(d, in, 4, 1, &used,
+			    &got, &glen, &err), 0);
+			ck_assert_msg(glen == (size_t)(op - want) &&
+			    memcmp(got, want, glen) == 0, "%s %02X%02X: "
+			    "decoded %.*s, iconv %.*s", enc, lead, trail,
+			    (int)glen, got, (int)(op - want), want);
+			hg_decoder_free(d);
+		}
+	iconv_close(cd);
+	ck_assert_int_gt(nvalid, 7000);
+	{
+		/* 0xFF is no lead byte: U+FFFD, and the next character
+		 * reads as itself */
+		static const char bad[] = "a\xFF\xCD\xF5";
+		const char *got;
+		size_t used, glen;
+
+		ck_assert_int_eq(hg_decoder_new(enc, NULL, &d, &err), 0);
+		ck_assert_int_eq(hg_decoder_feed(d, bad, 4, 1, &used, &got,
+		    &glen, &err), 0);
+		ck_assert_int_eq(hg_decoder_nbad(d), 1);
+		ck_assert(glen == 7 && memcmp(got, "a\xEF\xBF\xBD王", 7) == 0);
+		hg_decoder_free(d);
+	}
+}
+END_TEST
+
 START_TEST(test_binary)
 {
 	static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"
@@ -324,6 +380,7 @@ hg_test_suite(void)
 	tc = hg_tcase(s, "reader", 60);
 	tcase_add_loop_test(tc, test_reader_chunks, 0, sizeof rd / sizeof rd[0]);
 	tcase_add_test(tc, test_gbk_every_split);
+	tcase_add_loop_test(tc, test_gbk_table_as_iconv, 0, 3);
 	tcase_add_test(tc, test_binary);
 	tcase_add_test(tc, test_unknown_encoding);
 	return s;
