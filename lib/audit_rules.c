@@ -28,10 +28,50 @@ struct eff {
 	int	 mine;		/* of the bill being audited */
 };
 
+/* Up to EFF_INLINE lines live on the stack: a kilobyte-sized malloc per
+ * rule made glibc consolidate the chunks the bill's parse had just freed,
+ * and that was half of the audit's time (bench/ingest, perf). */
+#define EFF_INLINE	64
+
 struct effs {
 	struct eff *v;
-	size_t	 n;
+	size_t	 n, cap;
+	struct eff *inl;	/* the caller's EFF_INLINE slots */
 };
+
+static void
+effs_init(struct effs *e, struct eff *inl)
+{
+	e->v = e->inl = inl;
+	e->n = 0;
+	e->cap = EFF_INLINE;
+}
+
+static void
+effs_reserve(struct effs *e, size_t want)
+{
+	struct eff *v;
+
+	if (want <= e->cap)
+		return;
+	if (e->v == e->inl) {
+		v = hg_xcalloc(want, sizeof *v);
+		memcpy(v, e->v, e->n * sizeof *v);
+	} else {
+		v = hg_xrealloc(e->v, want, sizeof *v);
+	}
+	e->v = v;
+	e->cap = want;
+}
+
+static void
+effs_free(struct effs *e)
+{
+	if (e->v != e->inl)
+		free(e->v);
+	e->v = e->inl;
+	e->n = 0;
+}
 
 void
 hg_audit_findings_free(struct hg_audit_findings *f)
@@ -61,7 +101,8 @@ add(const struct hg_audit_tables *t, struct hg_audit_findings *out, int rule,
 	va_list ap;
 
 	if (out->n == out->cap) {
-		out->cap = out->cap ? out->cap * 2 : 8;
+		/* start small: under glibc's kilobyte, see EFF_INLINE */
+		out->cap = out->cap ? out->cap * 2 : 2;
 		out->v = hg_xrealloc(out->v, out->cap, sizeof *out->v);
 	}
 	f = &out->v[out->n++];
@@ -87,7 +128,7 @@ standing(const struct hg_audit_tables *t, const struct hg_bill *b, int mine,
 	size_t i, k, first = e->n;
 	struct eff *x;
 
-	e->v = hg_xrealloc(e->v, e->n + b->nfees + 1, sizeof *e->v);
+	effs_reserve(e, e->n + b->nfees + 1);
 	for (i = 0; i < b->nfees; i++) {
 		const struct hg_fee *f = &b->fees[i];
 
@@ -178,12 +219,18 @@ static void
 rule_duplicate(const struct hg_audit_tables *t, const struct effs *all,
     struct hg_audit_findings *out)
 {
-	struct eff *v = hg_xcalloc(all->n + 1, sizeof *v), *w;
+	struct eff vin[EFF_INLINE], win[EFF_INLINE], *v, *w;
+	struct effs ve, we;
 	size_t n = 0, m = 0, i, j, k;
 	char lines[200], q[32];
 	int mine, line;
 
-	w = hg_xcalloc(all->n + 1, sizeof *w);
+	effs_init(&ve, vin);
+	effs_init(&we, win);
+	effs_reserve(&ve, all->n + 1);
+	effs_reserve(&we, all->n + 1);
+	v = ve.v;
+	w = we.v;
 	for (i = 0; i < all->n; i++) {
 		if (all->v[i].it != NULL && all->v[i].it->per_day > 0)
 			w[m++] = all->v[i];
@@ -220,19 +267,23 @@ rule_duplicate(const struct hg_audit_tables *t, const struct effs *all,
 		    "times on %s, allowed %d a day (%s)", lines,
 		    w[i].f->nat_code, k, d, w[i].it->per_day, w[i].it->where);
 	}
-	free(v);
-	free(w);
+	effs_free(&ve);
+	effs_free(&we);
 }
 
 static void
 rule_split(const struct hg_audit_tables *t, const struct effs *e,
     struct hg_audit_findings *out)
 {
-	struct eff *v = hg_xcalloc(e->n + 1, sizeof *v);
+	struct eff vin[EFF_INLINE], *v;
+	struct effs ve;
 	size_t i, j, k, p;
 	char d[11], q[32], lim[32];
 	int64_t sum;
 
+	effs_init(&ve, vin);
+	effs_reserve(&ve, e->n + 1);
+	v = ve.v;
 	/* a package and one of its parts on the same day */
 	for (p = 0; p < t->npkgs; p++) {
 		const struct hg_audit_package *pk = &t->pkgs[p];
@@ -276,7 +327,7 @@ rule_split(const struct hg_audit_tables *t, const struct effs *e,
 		    hg_dec_format_short(v[i].it->daily_max, 4, lim),
 		    v[i].it->where);
 	}
-	free(v);
+	effs_free(&ve);
 }
 
 static void
@@ -455,13 +506,16 @@ hg_audit_bill(const struct hg_audit_tables *t, const struct hg_bill *b,
     const struct hg_bill *const *others, size_t nothers,
     struct hg_audit_findings *out)
 {
-	struct effs mine = { NULL, 0 }, stay = { NULL, 0 };
+	struct eff min[EFF_INLINE], sin[EFF_INLINE];
+	struct effs mine, stay;
 	size_t before = out->n, i;
 
+	effs_init(&mine, min);
+	effs_init(&stay, sin);
 	standing(t, b, 1, &mine);
 	if (t->sev[HG_AR_DUPLICATE] != HG_AUDIT_OFF) {
 		/* other bills of the same stay (interim bills) */
-		stay.v = hg_xcalloc(mine.n + 1, sizeof *stay.v);
+		effs_reserve(&stay, mine.n + 1);
 		memcpy(stay.v, mine.v, mine.n * sizeof *stay.v);
 		stay.n = mine.n;
 		for (i = 0; i < nothers; i++)
@@ -481,7 +535,7 @@ hg_audit_bill(const struct hg_audit_tables *t, const struct hg_bill *b,
 		rule_phantom(t, b, &mine, out);
 	if (t->sev[HG_AR_RESTRICTED] != HG_AUDIT_OFF)
 		rule_restricted(t, b, &mine, out);
-	free(mine.v);
-	free(stay.v);
+	effs_free(&mine);
+	effs_free(&stay);
 	return out->n - before;
 }

@@ -347,6 +347,36 @@ START_TEST(test_texts)
 }
 END_TEST
 
+/* A long bill (more standing lines than the rules keep on the stack) and
+ * an interim bill of the same stay: the findings are those of a short
+ * one, at the right lines. */
+START_TEST(test_long_bill)
+{
+	struct hg_audit_findings out = { NULL, 0, 0 };
+	struct hg_bill *b = stay(), *o = stay();
+	const struct hg_bill *others[1] = { o };
+	size_t i;
+
+	for (i = 0; i < 150; i++)
+		fee(b, MED, "1", 12500000, "2024-03-03 10:00:00");
+	hg_set_str(&o->ipt_no, "ZY1");
+	/* the interim bill repeats the stay's 14 lines: each one twice,
+	 * and the 150 lines of one time once */
+	ck_assert_uint_eq(hg_audit_bill(&T, b, others, 1, &out), 14);
+	ck_assert_str_eq(out.v[0].text, "lines 3 and another bill's 3: " NURSE
+	    " charged 2 times at 2024-03-01 00:00:00, quantity 1 each");
+	ck_assert_msg(strstr(out.v[9].text, MED " charged 150 times at "
+	    "2024-03-03 10:00:00") != NULL, "%s", out.v[9].text);
+	ck_assert_int_eq(out.v[9].line, 15);
+	ck_assert_str_eq(out.v[13].text, "lines 8 and another bill's 8: "
+	    BED " charged 2 times on 2024-03-03, allowed 1 a day "
+	    "(rules.conf:5)");
+	hg_audit_findings_free(&out);
+	hg_bill_free(b);
+	hg_bill_free(o);
+}
+END_TEST
+
 /* Another bill of the same stay (an interim bill) counts for duplicates;
  * another stay that overlaps this one is a finding. */
 START_TEST(test_others)
@@ -562,6 +592,7 @@ hg_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_rule, 0, sizeof cases / sizeof cases[0]);
 	tcase_add_test(tc, test_texts);
+	tcase_add_test(tc, test_long_bill);
 	tcase_add_test(tc, test_others);
 	tcase_add_test(tc, test_off);
 	tcase_add_test(tc, test_tables);
