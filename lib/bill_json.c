@@ -150,11 +150,21 @@ content_write(struct hg_buf *b, const struct hg_bill *bl, int with_lines)
 	hg_buf_addc(b, ']');
 }
 
+/* About what a bill's text takes, so that the buffer is allocated once:
+ * growing it by doubling copied it three times for a bill of 50 lines. */
+static size_t
+size_guess(const struct hg_bill *bl)
+{
+	return 1024 + bl->nfees * 400;
+}
+
 char *
 hg_bill_to_json(const struct hg_bill *bl)
 {
 	struct hg_buf b = { NULL, 0, 0 };
 	struct jw w;
+
+	hg_buf_grow(&b, size_guess(bl));
 
 	content_write(&b, bl, 1);
 	w.b = &b;
@@ -178,6 +188,7 @@ hg_bill_hash(const struct hg_bill *bl, char out[65])
 {
 	struct hg_buf b = { NULL, 0, 0 };
 
+	hg_buf_grow(&b, size_guess(bl));
 	/* Source line numbers move when an export gains a line above; they
 	 * are not content. */
 	content_write(&b, bl, 0);
