@@ -511,7 +511,10 @@ hg_mapping_apply(const struct hg_mapping *map, struct hg_bill *bill,
 		}
 		if (f->nat_code != NULL && f->nat_code[0] != '\0')
 			continue;
-		hg_problem_add(probs, nprobs, f->line, "med_list_codg",
+		/* named at the local code, the column every export has
+		 * (one that relies on the mapping file has no national
+		 * code column, whose number would be 0) */
+		hg_problem_add(probs, nprobs, f->line, "medins_list_codg",
 		    HG_UNMAPPED_MARK "%s%s%s", f->local_code != NULL &&
 		    f->local_code[0] != '\0' ? f->local_code :
 		    "(no local code)", f->name != NULL && f->name[0] != '\0' ?

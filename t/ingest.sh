@@ -86,7 +86,7 @@ drop "$T/bills-0302.csv" "$D/in"
 check "a file whose invalid bill is committed goes to done/" \
     wait_until 20 test -f "$D/in/done/bills-0302.csv"
 check "its .err names line, the file's column, the field and 未对码" \
-    grep -q '^2:21: 医保目录编码 (med_list_codg): 未对码: YP000456 注射用头孢呋辛钠' \
+    grep -q '^2:14: 院内项目编码 (medins_list_codg): 未对码: YP000456 注射用头孢呋辛钠' \
     "$D/in/done/bills-0302.csv.err"
 check "nothing in rejected/" [ ! -e "$D/in/rejected/bills-0302.csv" ]
 list=$("$HISGATE" queue list --state invalid --json -c "$D/hisgate.conf")
@@ -94,7 +94,7 @@ is "the bill waits as invalid" "$(py 'len(d)' <<<"$list")" 1
 check "with its reason" grep -q '未对码: YP000456' <<<"$list"
 show=$("$HISGATE" queue show "$(py 'd[0]["id"]' <<<"$list")" -c "$D/hisgate.conf")
 check "queue show names the file's column too" \
-    grep -q 'line 2: 医保目录编码 (med_list_codg): 未对码: YP000456' <<<"$show"
+    grep -q 'line 2: 院内项目编码 (medins_list_codg): 未对码: YP000456' <<<"$show"
 
 out=$("$HISGATE" doctor -c "$D/hisgate.conf" 2>&1)
 is "doctor: no problem, only warnings" "$?" 0

@@ -360,7 +360,7 @@ START_TEST(test_apply)
 	ck_assert_str_eq(b->fees[1].nat_code, BED);
 	ck_assert_str_eq(b->fees[2].nat_code, TUBE);
 	ck_assert_int_eq(p[0].line, 5);
-	ck_assert_str_eq(p[0].field, "med_list_codg");
+	ck_assert_str_eq(p[0].field, "medins_list_codg");
 	ck_assert_str_eq(p[0].msg, "未对码: ZF0001 自费药");
 	ck_assert_int_eq(p[1].line, 6);
 	ck_assert_str_eq(p[1].msg, "未对码: ZF0002");
