@@ -378,13 +378,12 @@ read_file(const char *path, char **out, size_t *outlen, struct hg_err *err)
 	int rc = -1;
 
 	if ((fp = fopen(path, "rb")) == NULL)
-		return hg_fail(err, "%s: cannot open: %s", path,
-		    strerror(errno));
+		return hg_fail(err, "cannot open: %s", strerror(errno));
 	for (;;) {
 		if (len == cap) {
 			if (cap >= MAP_MAXFILE) {
-				hg_fail(err, "%s: larger than %u MB, not a "
-				    "mapping file", path, MAP_MAXFILE >> 20);
+				hg_fail(err, "larger than %u MB, not a "
+				    "mapping file", MAP_MAXFILE >> 20);
 				goto out;
 			}
 			cap = cap ? cap * 2 : 65536;
@@ -396,7 +395,7 @@ read_file(const char *path, char **out, size_t *outlen, struct hg_err *err)
 			break;
 	}
 	if (ferror(fp)) {
-		hg_failt(err, "%s: read error: %s", path, strerror(errno));
+		hg_failt(err, "read error: %s", strerror(errno));
 		goto out;
 	}
 	*out = buf;
@@ -422,19 +421,17 @@ load(const char *path, struct hg_mapping **out, struct hg_err *err,
 
 	*out = NULL;
 	if (read_file(path, &raw, &len, err) < 0)
-		goto out;
+		goto file_bad;
 	/* Chinese Excel writes GBK without a BOM; GB18030 is its superset
 	 * and also reads the rare name characters */
 	enc = hg_text_detect(raw, len, "GB18030", &bom);
 	m = hg_xcalloc(1, sizeof *m);
 	if (hg_text_to_utf8(enc, raw + bom, len - bom, &m->text, &tlen, &nbad,
-	    &first_bad, err) < 0) {
-		hg_err_prefix(err, "%s", path);
-		goto out;
-	}
+	    &first_bad, err) < 0)
+		goto file_bad;
 	if (strlen(m->text) != tlen) {
-		hg_fail(err, "%s: contains a NUL byte, not a text file", path);
-		goto out;
+		hg_fail(err, "contains a NUL byte, not a text file");
+		goto file_bad;
 	}
 	slots_grow(m);
 	parse(m, &ld);
@@ -450,6 +447,14 @@ load(const char *path, struct hg_mapping **out, struct hg_err *err,
 	*out = m;
 	m = NULL;
 	rc = 0;
+	goto out;
+file_bad:
+	/* not a bad row: the file itself (unreadable, not text), named
+	 * once, in front */
+	if (all != NULL && err != NULL)
+		hg_conf_errs_add(all, path, 0, "%s", err->msg);
+	else
+		hg_err_prefix(err, "%s", path);
 out:
 	hg_mapping_free(m);
 	free(raw);
@@ -469,26 +474,13 @@ hg_mapping_check(const char *path, size_t *rows, struct hg_conf_errs *errs,
 {
 	struct hg_mapping *m;
 	struct hg_err err;
-	size_t before = errs->n, skip;
 
 	*rows = 0;
-	if (load(path, &m, &err, errs, warns) == 0) {
-		*rows = hg_mapping_size(m);
-		hg_mapping_free(m);
-		return 0;
-	}
-	/* not a bad row: the file itself (unreadable, not text) */
-	if (errs->n == before) {
-		/* the path is printed once, in front */
-		skip = strlen(path);
-		if (strncmp(err.msg, path, skip) != 0 || /* noparse: own text */
-		    err.msg[skip] != ':' || err.msg[skip + 1] != ' ')
-			skip = 0;
-		else
-			skip += 2;
-		hg_conf_errs_add(errs, path, 0, "%s", err.msg + skip);
-	}
-	return -1;
+	if (load(path, &m, &err, errs, warns) == -1)
+		return -1;
+	*rows = hg_mapping_size(m);
+	hg_mapping_free(m);
+	return 0;
 }
 
 size_t
