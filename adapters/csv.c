@@ -479,7 +479,7 @@ hg_decoder_feed(struct hg_decoder *d, const char *in, size_t len, int eof,
 				il -= k;
 				continue;
 			}
-			if (d->ascii == 2 && d->gbk != NULL) {
+			if (d->gbk != NULL) {
 				size_t ok;
 
 				out_reserve(d, n, il + il / 2 + 16);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "lib/bill.h"
 #include "lib/buf.h"
 #include "lib/hash.h"
@@ -165,7 +164,6 @@ hg_bill_to_json(const struct hg_bill *bl)
 	struct jw w;
 
 	hg_buf_grow(&b, size_guess(bl));
-
 	content_write(&b, bl, 1);
 	w.b = &b;
 	w.first = 0;

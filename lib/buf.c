@@ -26,7 +26,7 @@ hg_buf_adds(struct hg_buf *b, const char *s)
 
 /* What ends a run of bytes copied as they are: the terminator and what
  * JSON escapes (control characters, quote, backslash).  One load per
- * byte: the test by ranges was a tenth of bench/ingest. */
+ * byte: the test by ranges was 8 % of bench/ingest's profile. */
 static const unsigned char esc_or_end[256] = {
 	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1,
 	[0x05] = 1, [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1,
