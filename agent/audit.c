@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,10 +60,15 @@ static struct {
 
 static void
 log_loaded(const struct hg_config *cfg, const struct hg_audit_tables *t,
-    const char *how)
+    const char *how, char *done, size_t donesz)
 {
-	log_info(COMP, "rule tables %s from %s: %zu items, %zu packages", how,
-	    cfg->agent.audit_dir, t->nitems, t->npkgs);
+	char text[HG_ERRLEN];
+
+	snprintf(text, sizeof text, "rule tables %s from %s: %zu items, "
+	    "%zu packages", how, cfg->agent.audit_dir, t->nitems, t->npkgs);
+	log_info(COMP, "%s", text);
+	if (done != NULL)
+		snprintf(done, donesz, "%s", text);
 }
 
 const struct hg_audit_tables *
@@ -84,7 +90,7 @@ hg_audit_tables_get(const struct hg_config *cfg)
 				log_error(COMP, "%s (this line is ignored)",
 				    errs.msg[i]);
 			if (run.on)
-				log_loaded(cfg, &run.t, "read");
+				log_loaded(cfg, &run.t, "read", NULL, 0);
 			hg_conf_errs_free(&errs);
 		}
 		pthread_rwlock_unlock(&run_lock);
@@ -103,7 +109,8 @@ hg_audit_tables_done(void)
 }
 
 int
-hg_audit_reload(const struct hg_config *cfg, struct hg_err *err)
+hg_audit_reload(const struct hg_config *cfg, char *done, size_t donesz,
+    struct hg_err *err)
 {
 	struct hg_conf_errs errs = { NULL, 0 };
 	struct hg_audit_tables t, old;
@@ -137,8 +144,10 @@ hg_audit_reload(const struct hg_config *cfg, struct hg_err *err)
 	pthread_rwlock_unlock(&run_lock);
 	if (was)
 		hg_audit_tables_free(&old);
+	if (donesz > 0)
+		done[0] = '\0';
 	if (on)
-		log_loaded(cfg, &t, "read again");
+		log_loaded(cfg, &t, "read again", done, donesz);
 	return 0;
 }
 

@@ -63,8 +63,10 @@ size_t	hg_audit_surge_each(void (*cb)(const struct hg_audit_surge_on *,
 
 /* SIGHUP: read agent.audit_dir again.  A table with a bad line, or a
  * directory gone while the audit was on, keeps the tables in force
- * (-1, err says why); bills already audited stay as they were. */
-int	hg_audit_reload(const struct hg_config *cfg, struct hg_err *err);
+ * (-1, err says why); bills already audited stay as they were.  done
+ * gets what was read (as logged), "" when the audit is off. */
+int	hg_audit_reload(const struct hg_config *cfg, char *done, size_t donesz,
+	    struct hg_err *err);
 
 /* The cost surge's input: the outbox's cross-province discharges (the
  * insured region's province is not agent.admdvs's), invalid, rejected

@@ -59,6 +59,8 @@ int	hg_queue_scrub(struct hg_cli *cli, const struct hg_config *cfg,
 	    struct hg_outbox *ob);
 int	cmd_replay(struct hg_cli *cli);
 int	cmd_status(struct hg_cli *cli);
+/* cmd_reload.c: SIGHUP to the running daemon, waiting for its outcome */
+int	cmd_reload(struct hg_cli *cli);
 int	cmd_doctor(struct hg_cli *cli);
 /* cmd_settle.c: queue retry|cancel (anything else goes on to cmd_queue),
  * slip */

@@ -22,6 +22,7 @@
 #include "agent/notify.h"
 #include "agent/notify_wd.h"
 #include "agent/pidfile.h"
+#include "agent/reload.h"
 #include "agent/audit.h"
 #include "agent/retention.h"
 #include "agent/settle.h"
@@ -193,10 +194,11 @@ struct reload {
 	pthread_mutex_t mu;
 };
 
+/* done (may be NULL) gets what is in force after a reload */
 static int
-reload_mapping(void *arg, struct hg_err *err)
+reload_mapping_said(struct reload *r, char *done, size_t donesz,
+    struct hg_err *err)
 {
-	struct reload *r = arg;
 	struct hg_err werr;
 	int rc = 0;
 
@@ -205,14 +207,74 @@ reload_mapping(void *arg, struct hg_err *err)
 		hg_err_prefix(err, "the old table (%zu codes) stays in force",
 		    hg_mapping_size(r->in->map));
 		rc = -1;
-	} else if (r->pf != NULL) {
-		r->ri->mapping_codes = hg_mapping_size(r->in->map);
-		r->ri->mapping_loaded_ms = hg_wall_ms();
-		if (hg_pidfile_write(r->pf, r->ri, &werr) == -1)
-			log_warn("hisgate", "%s", werr.msg);
+	} else {
+		if (done != NULL)
+			snprintf(done, donesz, "mapping %s reloaded: %zu codes",
+			    r->in->cfg->agent.mapping_file,
+			    hg_mapping_size(r->in->map));
+		if (r->pf != NULL) {
+			r->ri->mapping_codes = hg_mapping_size(r->in->map);
+			r->ri->mapping_loaded_ms = hg_wall_ms();
+			if (hg_pidfile_write(r->pf, r->ri, &werr) == -1)
+				log_warn("hisgate", "%s", werr.msg);
+		}
 	}
 	pthread_mutex_unlock(&r->mu);
 	return rc;
+}
+
+static int
+reload_mapping(void *arg, struct hg_err *err)
+{
+	return reload_mapping_said(arg, NULL, 0, err);
+}
+
+/* SIGHUP: the mapping, the audit's rules and the web users, each kept
+ * when its file is bad (a warning says why); then the outcome for
+ * `hisgate reload`, which waits for it (agent/reload.h). */
+static void
+reload_all(const struct hg_config *cfg, struct reload *rl, struct hg_web *web,
+    const char *outcome_path)
+{
+	struct hg_reload_outcome o;
+	struct hg_err err;
+	char done[HG_ERRLEN];
+
+	memset(&o, 0, sizeof o);
+	o.begun_ns = hg_reload_clock_ns();
+	o.pid = (long)getpid();
+	o.started_ms = rl->ri->started_ms;
+	if (reload_mapping_said(rl, done, sizeof done, &err) < 0) {
+		log_warn("hisgate", "SIGHUP: the mapping was not reloaded, %s",
+		    err.msg);
+		hg_reload_add(&o, "mapping", HG_RELOAD_KEPT, "%s", err.msg);
+	} else {
+		hg_reload_add(&o, "mapping", HG_RELOAD_DONE, "%s", done);
+	}
+	if (hg_audit_reload(cfg, done, sizeof done, &err) < 0) {
+		log_warn("hisgate", "SIGHUP: the audit's rule tables were not "
+		    "read again, those in force stay: %s", err.msg);
+		hg_reload_add(&o, "audit", HG_RELOAD_KEPT, "the rule tables "
+		    "in force stay: %s", err.msg);
+	} else if (done[0] != '\0') {
+		hg_reload_add(&o, "audit", HG_RELOAD_DONE, "%s", done);
+	} else {
+		hg_reload_add(&o, "audit", HG_RELOAD_OFF, "no rule tables: "
+		    "agent.audit_dir %s is not there", cfg->agent.audit_dir);
+	}
+	if (hg_web_reload(web, done, sizeof done, &err) < 0) {
+		log_warn("hisgate", "SIGHUP: %s", err.msg);
+		hg_reload_add(&o, "web", HG_RELOAD_KEPT, "%s", err.msg);
+	} else if (done[0] != '\0') {
+		hg_reload_add(&o, "web", HG_RELOAD_DONE, "%s", done);
+	} else {
+		hg_reload_add(&o, "web", HG_RELOAD_OFF, "%s", web == NULL ?
+		    "no web server" : "the web server has no users file");
+	}
+	if (outcome_path != NULL && hg_reload_write(outcome_path, &o,
+	    &err) == -1)
+		log_warn("hisgate", "%s: hisgate reload will not hear the "
+		    "outcome", err.msg);
 }
 
 /* OUTBOX.pid, for doctor: who runs since when, which mapping.  Another
@@ -266,6 +328,7 @@ cmd_run(struct hg_cli *cli)
 	struct reload rl = { NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER };
 	struct hg_web_hooks hooks;
 	struct hg_err err;
+	char *outcome = NULL;
 	sigset_t set;
 	size_t i;
 	int64_t scrub_at = 0, wait_ms;
@@ -306,6 +369,11 @@ cmd_run(struct hg_cli *cli)
 	/* after daemon(): an fcntl lock does not pass to the child */
 	if (start_pidfile(cfg, &in, &pf, &ri) == -1)
 		goto out;
+	/* an outcome a killed daemon left is not this one's */
+	if (pf != NULL) {
+		outcome = hg_reload_path(cfg->agent.outbox);
+		unlink(outcome);
+	}
 	if (pipe(stop_pipe) < 0) {
 		log_error("hisgate", "pipe: %s", strerror(errno));
 		goto out;
@@ -376,15 +444,7 @@ cmd_run(struct hg_cli *cli)
 		}
 		if (sig == SIGHUP) {
 			hg_notify("RELOADING=1");
-			if (reload_mapping(&rl, &err) < 0)
-				log_warn("hisgate", "SIGHUP: the mapping was "
-				    "not reloaded, %s", err.msg);
-			if (hg_audit_reload(cfg, &err) < 0)
-				log_warn("hisgate", "SIGHUP: the audit's rule "
-				    "tables were not read again, those in force "
-				    "stay: %s", err.msg);
-			if (hg_web_reload(web, &err) < 0)
-				log_warn("hisgate", "SIGHUP: %s", err.msg);
+			reload_all(cfg, &rl, web, outcome);
 			hg_notify("READY=1");
 			continue;
 		}
@@ -418,6 +478,9 @@ cmd_run(struct hg_cli *cli)
 		rc = HG_EXIT_OK;
 	}
 out:
+	if (outcome != NULL)
+		unlink(outcome);
+	free(outcome);
 	hg_pidfile_close(pf);
 	hg_intake_destroy(&in);
 	hg_config_free(cfg);

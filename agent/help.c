@@ -20,8 +20,19 @@ static const struct help {
 	  "A missing or unwritable outbox directory, an outbox with a newer\n"
 	  "schema, a secret others may read, or another daemon on the same\n"
 	  "outbox stops it at start with a message.\n"
-	  "SIGTERM/SIGINT stop it cleanly; SIGHUP reloads the mapping file (a\n"
-	  "missing or broken file keeps the old table).\n" },
+	  "SIGTERM/SIGINT stop it cleanly; SIGHUP reloads the mapping file,\n"
+	  "the audit's rule tables and the web users file (a missing or\n"
+	  "broken file keeps what is in force): see hisgate reload.\n" },
+	{ "reload",
+	  "usage: hisgate [-c FILE] reload\n\n"
+	  "Ask the running daemon to read its mapping file, the audit's rule\n"
+	  "tables and the web users file again (SIGHUP, as systemctl reload\n"
+	  "hisgate does through it), wait for its answer and print, for each,\n"
+	  "reloaded, off (nothing configured), or NOT reloaded with why,\n"
+	  "naming the file and line: the daemon keeps what was in force.\n"
+	  "hisgate.conf and adapter files are not read again (restart).\n"
+	  "Exit 0 when all was reloaded; 1 when anything was kept, no daemon\n"
+	  "runs on the outbox, or it did not answer within 30 s.\n" },
 	{ "check-config",
 	  "usage: hisgate [-c FILE] check-config\n\n"
 	  "Load the main file, every adapter file and the mapping file, and\n"

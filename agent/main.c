@@ -33,6 +33,9 @@ static const struct command {
 	  "audit [--since DATE] [--json]  audit findings and cost-surge alarms" },
 	{ "status", cmd_status, "status [--json]           daemon, adapters, platform, "
 	  "queue, oldest bill, disk" },
+	{ "reload", cmd_reload,
+	  "reload                    make the daemon read its tables again; "
+	  "exit 1 if it kept any" },
 	{ "doctor", cmd_doctor,
 	  "doctor [--json]           check config, outbox, disk and platform" },
 	{ "slip", cmd_slip,

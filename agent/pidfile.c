@@ -97,34 +97,49 @@ hg_pidfile_close(struct hg_pidfile *pf)
 	free(pf);
 }
 
+void
+hg_kv_each(FILE *fp, void (*cb)(const char *key, char *val, void *arg),
+    void *arg)
+{
+	char line[2048], *eq;
+
+	while (fgets(line, sizeof line, fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq++ = '\0';
+		cb(line, eq, arg);
+	}
+}
+
+static void
+runinfo_kv(const char *key, char *val, void *arg)
+{
+	struct hg_runinfo *ri = arg;
+
+	if (strcmp(key, "pid") == 0)
+		ri->pid = strtol(val, NULL, 10);
+	else if (strcmp(key, "started_ms") == 0)
+		ri->started_ms = strtoll(val, NULL, 10);
+	else if (strcmp(key, "mapping_file") == 0)
+		snprintf(ri->mapping_file, sizeof ri->mapping_file, "%s", val);
+	else if (strcmp(key, "mapping_codes") == 0)
+		ri->mapping_codes = (size_t)strtoull(val, NULL, 10);
+	else if (strcmp(key, "mapping_loaded_ms") == 0)
+		ri->mapping_loaded_ms = strtoll(val, NULL, 10);
+}
+
 static int
 read_once(const char *path, struct hg_runinfo *ri)
 {
 	struct flock fl;
-	char line[600], *eq;
 	FILE *fp;
 	int running = 0;
 
 	memset(ri, 0, sizeof *ri);
 	if ((fp = fopen(path, "r")) == NULL)
 		return -1;
-	while (fgets(line, sizeof line, fp) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if ((eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq++ = '\0';
-		if (strcmp(line, "pid") == 0)
-			ri->pid = strtol(eq, NULL, 10);
-		else if (strcmp(line, "started_ms") == 0)
-			ri->started_ms = strtoll(eq, NULL, 10);
-		else if (strcmp(line, "mapping_file") == 0)
-			snprintf(ri->mapping_file, sizeof ri->mapping_file,
-			    "%s", eq);
-		else if (strcmp(line, "mapping_codes") == 0)
-			ri->mapping_codes = (size_t)strtoull(eq, NULL, 10);
-		else if (strcmp(line, "mapping_loaded_ms") == 0)
-			ri->mapping_loaded_ms = strtoll(eq, NULL, 10);
-	}
+	hg_kv_each(fp, runinfo_kv, ri);
 	/* F_GETLK on a read-only descriptor: ask whether a read lock could
 	 * be placed; the daemon's write lock says no, and who holds it */
 	memset(&fl, 0, sizeof fl);

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/err.h"
 
@@ -40,5 +41,11 @@ void	hg_pidfile_close(struct hg_pidfile *pf);
 /* Read it: 1 when a daemon holds it (ri->pid is the holder), 0 when
  * none does (ri from the stale file, if any), -1 when there is no file. */
 int	hg_pidfile_read(const char *path, struct hg_runinfo *ri);
+
+/* Each key=value line of fp (this file's and agent/reload.h's) to cb,
+ * the value without its newline and cb's to change; lines without '='
+ * are passed over. */
+void	hg_kv_each(FILE *fp, void (*cb)(const char *key, char *val,
+	    void *arg), void *arg);
 
 #endif

@@ -482,7 +482,8 @@ hg_web_stop(struct hg_web *w)
 }
 
 int
-hg_web_reload(struct hg_web *w, struct hg_err *err)
+hg_web_reload(struct hg_web *w, char *done, size_t donesz,
+    struct hg_err *err)
 {
 	struct hg_web_users *u, *old;
 	const char *path;
@@ -491,6 +492,8 @@ hg_web_reload(struct hg_web *w, struct hg_err *err)
 	 * without one at start there is nothing to read now, and a server
 	 * without logins stays one (it may be bound where that is all that
 	 * keeps patients' data off the ward network). */
+	if (donesz > 0)
+		done[0] = '\0';
 	if (w == NULL || !w->login)
 		return 0;
 	path = w->cfg->web.users_file;
@@ -507,7 +510,8 @@ hg_web_reload(struct hg_web *w, struct hg_err *err)
 	w->users = u;
 	pthread_mutex_unlock(&w->users_mu);
 	hg_web_users_free(old);
-	log_notice("web", "users file %s reloaded: %zu users", path,
+	snprintf(done, donesz, "users file %s reloaded: %zu users", path,
 	    hg_web_users_count(u));
+	log_notice("web", "%s", done);
 	return 0;
 }

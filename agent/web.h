@@ -54,10 +54,12 @@ int	hg_web_start(const struct hg_config *cfg,
 	    struct hg_err *err);
 void	hg_web_stop(struct hg_web *w);	/* NULL is fine */
 /* SIGHUP's: read web.users_file again and put it in force for the next
- * request (logged at notice level).  -1 with err naming the file, line
- * and problem when it cannot be used: the old table stays.  No server,
- * or one started without a users file: 0, nothing done. */
-int	hg_web_reload(struct hg_web *w, struct hg_err *err);
+ * request (logged at notice level, and said in done).  -1 with err
+ * naming the file, line and problem when it cannot be used: the old
+ * table stays.  No server, or one started without a users file: 0,
+ * nothing done, done "". */
+int	hg_web_reload(struct hg_web *w, char *done, size_t donesz,
+	    struct hg_err *err);
 
 /* The run loop reports each adapter poll (failed: 1 when it failed), for
  * /metrics and /healthz.  Cheap, thread-safe, callable with no server. */

@@ -2,7 +2,9 @@
 # End to end: SIGHUP while the mapping file is missing (an editor or a
 # script replacing it), broken or unreadable keeps the old table, says so
 # at warning level, and new bills are still mapped; once a good file is
-# back, the next SIGHUP puts the new table in force.
+# back, the next SIGHUP puts the new table in force.  hisgate reload does
+# the same and says how it went: exit 1 naming FILE:LINE when anything
+# was kept, and when no agent runs.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 
 D=$T/agent
@@ -133,5 +135,58 @@ check "SIGHUP with the file fixed: reloaded" \
     hup "notice: web: users file $D/users reloaded: 2 users"
 is "the nurse logs in now" "$(code nurse5:ward-pass)" 200
 is "a wrong password is still refused" "$(code nurse5:it-pass)" 401
+
+# --- hisgate reload: the same, waiting for the agent's outcome ---------------
+NEW2=XJ01DCA040B002010100003
+# reload: hisgate reload, its stdout in $T/reload.out, stderr in .err
+reload() {
+	"$HISGATE" reload -c "$D/hisgate.conf" >"$T/reload.out" 2>"$T/reload.err"
+}
+out_has() { grep -q -- "$1" "$T/reload.out"; }
+sed "s/$OLD/$NEW2/" "$T/mapping.saved" >"$D/mapping.csv"
+check "hisgate reload with good files: exit 0" reload
+check "saying the mapping was reloaded, with its codes" \
+    out_has "^mapping  reloaded     mapping $D/mapping.csv reloaded: 1 codes$"
+check "and the users file" \
+    out_has "^web      reloaded     users file $D/users reloaded: 2 users$"
+check "the audit, not configured here, is off" out_has "^audit    off "
+is "nothing on stderr" "$(cat "$T/reload.err")" ""
+check "bill 08 is taken in" bill 08
+is "the new table is in force" "$(code_of 08)" "ready $NEW2"
+
+printf 'local_code,national_code\nYP000456,%s\nYP9,1.10105E+17\n' "$NEW" \
+    >"$D/mapping.csv"
+reload
+is "hisgate reload with a bad mapping row: exit 1" "$?" 1
+check "naming FILE:LINE and what stays" out_has "^mapping  NOT reloaded \
+the old table (1 codes) stays in force: $D/mapping.csv:3: national code"
+check "the users file is still reloaded" out_has "^web      reloaded "
+check "stderr says the agent runs on with what it had" \
+    grep -q "1 of 3 not reloaded: the agent (pid $agent_pid) runs on" \
+    "$T/reload.err"
+check "the agent still runs" kill -0 "$agent_pid"
+check "bill 09 is taken in" bill 09
+is "on the old table" "$(code_of 09)" "ready $NEW2"
+
+sed "s/$OLD/$NEW2/" "$T/mapping.saved" >"$D/mapping.csv"
+echo 'eve:plaintext' >>"$D/users"
+reload
+is "hisgate reload with a bad users line: exit 1" "$?" 1
+check "naming FILE:LINE" out_has \
+    "^web      NOT reloaded web: users file $D/users not reloaded.*: $D/users:3: user eve"
+check "a fixed mapping is reloaded again" out_has "^mapping  reloaded "
+check "stderr has what check-config would refuse at the next start" \
+    grep -q "hisgate.conf:[0-9]*: web.users_file: $D/users:3: user eve" \
+    "$T/reload.err"
+sed -i '/^eve:/d' "$D/users"
+check "fixed: exit 0 (not the last reload's outcome)" reload
+check "SIGHUP alone still reloads" \
+    hup "notice: web: users file $D/users reloaded: 2 users"
 stop_agent
+check "the outcome file goes with the agent" test ! -e "$D/outbox.db.reload"
+reload
+is "hisgate reload with no agent: exit 1" "$?" 1
+check "saying none runs, and nothing was reloaded" grep -q \
+    "no agent runs on the outbox $D/outbox.db (its pid file names a pid that has stopped\|no agent runs on the outbox $D/outbox.db (no pid file): nothing was reloaded" \
+    "$T/reload.err"
 done_testing
