@@ -404,7 +404,7 @@ static int
 unreadable(struct report *r, const char *what, const char *dir,
     const char *name, const struct hg_user *as)
 {
-	char why[600], *p = hg_xasprintf("%s/%s", dir, name);
+	char why[600], user[64], *p = hg_xasprintf("%s/%s", dir, name);
 	struct group *gr;
 	struct stat st;
 	int bad = 0;
@@ -412,10 +412,11 @@ unreadable(struct report *r, const char *what, const char *dir,
 	if (hg_access_check(as, p, R_OK, why, sizeof why) != HG_ACCESS_OK &&
 	    stat(p, &st) == 0) {
 		gr = getgrgid(st.st_gid);
+		hg_user_name(as, user, sizeof user);
 		say(r, "fail", what, "%s: the daemon cannot read what the HIS "
 		    "wrote; add %s to the file's group (adduser %s %s; "
 		    "systemctl restart hisgate) or have the HIS write it "
-		    "group-readable", why, as->name, as->name,
+		    "group-readable", why, user, user,
 		    gr ? gr->gr_name : "GROUP");
 		bad = 1;
 	}

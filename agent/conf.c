@@ -373,8 +373,6 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	const char *name;
 	config_t cfg;
 	struct stat st;
-	struct hg_user su;
-	struct hg_err uerr;
 	int i, n, have_file = 1;
 	size_t first;
 
@@ -440,9 +438,8 @@ hg_config_load(const char *path, struct hg_conf_errs *errs)
 	resolve_path(&c->platform.sign.sm2_key_file, path);
 	first = errs->n;
 	/* root's commands accept secrets the service user owns */
-	if (c->agent.service_user != NULL && c->agent.service_user[0] != '\0' &&
-	    hg_user_lookup(c->agent.service_user, &su, &uerr) == 0)
-		hg_secret_service_user(su.uid, su.name);
+	if (c->agent.service_user != NULL)
+		hg_secret_service_user(c->agent.service_user);
 	hg_platform_conf_check(&c->platform, &c->settle, path, errs);
 	hg_web_conf_check(c, path, errs);
 	hg_alert_conf_check(c, errs);

@@ -46,7 +46,19 @@ hg_user_self(struct hg_user *u)
 	n = getgroups((int)(sizeof u->groups / sizeof u->groups[0]),
 	    u->groups);
 	u->ngroups = n < 0 ? 0 : n;
-	id_name(0, (unsigned long)u->uid, u->name, sizeof u->name);
+	/* u->name stays empty: denied() looks it up when a message needs
+	 * it.  A lookup at every outbox open loaded the NSS modules
+	 * (libnss_systemd, libcap: 360 KB resident) into the daemon for
+	 * good. */
+}
+
+void
+hg_user_name(const struct hg_user *u, char *out, size_t len)
+{
+	if (u->name[0] != '\0')
+		snprintf(out, len, "%s", u->name);
+	else
+		id_name(0, (unsigned long)u->uid, out, len);
 }
 
 int
@@ -125,13 +137,14 @@ static enum hg_access
 denied(const struct hg_user *u, const char *path, const struct stat *st,
     int want, char *why, size_t len)
 {
-	char owner[64], group[64];
+	char owner[64], group[64], user[64];
 
 	id_name(0, (unsigned long)st->st_uid, owner, sizeof owner);
 	id_name(1, (unsigned long)st->st_gid, group, sizeof group);
+	hg_user_name(u, user, sizeof user);
 	snprintf(why, len, "%s (mode %04o, owner %s:%s) is not %s by user %s",
 	    path, (unsigned)(st->st_mode & 07777), owner, group,
-	    verb(want, S_ISDIR(st->st_mode)), u->name);
+	    verb(want, S_ISDIR(st->st_mode)), user);
 	return HG_ACCESS_DENIED;
 }
 
@@ -228,23 +241,24 @@ hg_access_create(const struct hg_user *u, const char *path, char *why,
 	return rc;
 }
 
-/* The service user (agent.service_user) when it is not the process's
- * own: root running a command may meet the secrets the daemon's user
- * owns.  -1: none. */
-static uid_t service_uid = (uid_t)-1;
+/* The service user (agent.service_user): root running a command may meet
+ * the secrets the daemon's user owns.  Only its name is kept; the uid is
+ * looked up when a secret is owned by neither root nor this process, so a
+ * daemon whose secrets are its own never loads the NSS modules
+ * (libnss_systemd, libcap: 360 KB resident for the life of the process). */
 static char service_name[64];
 
 void
-hg_secret_service_user(uid_t uid, const char *name)
+hg_secret_service_user(const char *name)
 {
-	service_uid = uid;
 	snprintf(service_name, sizeof service_name, "%s", name);
 }
 
 int
 hg_secret_check(const char *path, struct hg_err *err)
 {
-	char owner[64], me[64];
+	char owner[64], me[64], buf[1024];
+	struct passwd pw, *svc = NULL;
 	struct stat st;
 	uid_t euid = geteuid();
 
@@ -259,17 +273,21 @@ hg_secret_check(const char *path, struct hg_err *err)
 		    (unsigned)(st.st_mode & 07777), path);
 	/* Whoever owns it can change it: only root, the service user, or
 	 * the process itself. */
-	if (st.st_uid != 0 && st.st_uid != euid && st.st_uid != service_uid) {
-		id_name(0, st.st_uid, owner, sizeof owner);
-		if (service_uid != (uid_t)-1)
-			snprintf(me, sizeof me, "%s", service_name);
-		else
-			id_name(0, euid, me, sizeof me);
-		return hg_fail(err, "%s: owned by %s; a secret must belong to "
-		    "%s (the service user) or to root (chown %s %s)", path,
-		    owner, me, me, path);
-	}
-	return 0;
+	if (st.st_uid == 0 || st.st_uid == euid)
+		return 0;
+	if (service_name[0] != '\0' && getpwnam_r(service_name, &pw, buf,
+	    sizeof buf, &svc) != 0)
+		svc = NULL;
+	if (svc != NULL && pw.pw_uid == st.st_uid)
+		return 0;
+	id_name(0, st.st_uid, owner, sizeof owner);
+	if (svc != NULL)
+		snprintf(me, sizeof me, "%s", service_name);
+	else
+		id_name(0, euid, me, sizeof me);
+	return hg_fail(err, "%s: owned by %s; a secret must belong to %s (the "
+	    "service user) or to root (chown %s %s)", path, owner, me, me,
+	    path);
 }
 
 char *

@@ -14,7 +14,7 @@
 #include "lib/err.h"
 
 struct hg_user {
-	char	name[64];
+	char	name[64];	/* empty for hg_user_self: looked up when needed */
 	uid_t	uid;
 	gid_t	gid;
 	gid_t	groups[64];
@@ -29,8 +29,10 @@ enum hg_access {
 	HG_ACCESS_DENIED,	/* exists, but the user may not */
 };
 
-/* The effective user of this process. */
+/* The effective user of this process (its name left empty). */
 void	hg_user_self(struct hg_user *u);
+/* u's name, looked up for hg_user_self's user (or "uid N"). */
+void	hg_user_name(const struct hg_user *u, char *out, size_t len);
 /* A user by name (getpwnam and its groups); -1 when there is none. */
 int	hg_user_lookup(const char *name, struct hg_user *u, struct hg_err *err);
 
@@ -53,8 +55,9 @@ enum hg_access hg_access_create(const struct hg_user *u, const char *path,
  * -1, err naming the file and the chmod/chown to run. */
 int	hg_secret_check(const char *path, struct hg_err *err);
 /* Also accept secrets owned by this user (the configured service user),
- * for root's commands; set once, before threads start. */
-void	hg_secret_service_user(uid_t uid, const char *name);
+ * for root's commands; set once, before threads start.  Its uid is looked
+ * up only for a secret neither root nor this process owns. */
+void	hg_secret_service_user(const char *name);
 /* The secret in path (checked as above), trailing blanks and line ends
  * removed; NULL (err says why) when it fails the check, cannot be read,
  * is empty or longer than max bytes.  The caller wipes and frees it. */

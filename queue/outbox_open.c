@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,6 +414,21 @@ keep_private(const char *path)
 	}
 }
 
+/* Debian's SQLite gives each connection a first page cache of 20 pages
+ * (SQLITE_DEFAULT_PCACHE_INITSZ=20, about 87 KB) in one allocation whose
+ * every page is written as it is threaded onto the free list: resident
+ * for good, although an idle connection of an outbox holds a few pages.
+ * Without it each page is allocated as it is read.  sqlite3_config is
+ * only allowed before SQLite initialises (SQLITE_MISUSE after: then the
+ * default stays, which is only memory), hence once, from the first open. */
+static pthread_once_t pcache_once = PTHREAD_ONCE_INIT;
+
+static void
+pcache_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
 int
 hg_outbox_open(const char *path, int flags, struct hg_outbox **out,
     struct hg_err *err)
@@ -445,6 +461,7 @@ hg_outbox_open(const char *path, int flags, struct hg_outbox **out,
 		else
 			keep_private(path);
 	}
+	pthread_once(&pcache_once, pcache_setup);
 	/* One connection per thread (see outbox.h): no SQLite mutexes. */
 	rc = sqlite3_open_v2(path, &ob->db, oflags | SQLITE_OPEN_NOMUTEX,
 	    NULL);
