@@ -177,31 +177,32 @@ hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 	const struct hg_audit_tables *t;
 	struct hg_audit_findings f = { NULL, 0, 0 };
 	struct others o = { NULL, 0 };
+	struct hg_audit_runs runs = { NULL, 0 };
 	struct hg_audit_rec *recs = NULL;
 	char hash[65], hold[400];
 	size_t i, blocks, len;
-	int held, r, rc = -1;
+	int held, rc = -1;
 
 	if (row->step != NULL || (t = hg_audit_tables_get(cfg)) == NULL)
 		return 0;
-	hg_bill_hash(bill, hash);
-	if ((r = hg_audit_store_seen(ob, row->id, hash, &held, err)) == -1)
+	if (hg_audit_store_read(ob, row->id, row->patient_key, &runs,
+	    other_bill, &o, err) == -1)
 		goto out;
-	/* this content was held and never released (a replay sent it
-	 * back to ready unchanged): held again, without new findings */
-	if (r == 1 && held) {
-		rc = hg_outbox_set_state(ob, row->id, row->state, HG_S_HELD,
-		    "still held by the audit (this content was never "
-		    "released): hisgate queue release", err) == -1 ? -1 : 1;
-		goto out;
+	/* The content's hash is asked only of a bill audited before: a
+	 * clean bill leaves no run, and hashing is half its gate. */
+	hash[0] = '\0';
+	if (runs.n > 0) {
+		hg_bill_hash(bill, hash);
+		if (hg_audit_runs_seen(&runs, hash, &held)) {
+			/* held and never released (a replay sent it back to
+			 * ready unchanged): held again, no new findings */
+			rc = !held ? 0 : hg_outbox_set_state(ob, row->id,
+			    row->state, HG_S_HELD, "still held by the audit "
+			    "(this content was never released): hisgate "
+			    "queue release", err) == -1 ? -1 : 1;
+			goto out;
+		}
 	}
-	if (r == 1) {
-		rc = 0;
-		goto out;
-	}
-	if (hg_audit_store_others(ob, row->id, row->patient_key, other_bill,
-	    &o, err) == -1)
-		goto out;
 	hg_audit_bill(t, bill, (const struct hg_bill *const *)o.v, o.n, &f);
 	/* nothing found, nothing written: auditing it again (after a
 	 * give-back) costs less than a transaction per clean bill */
@@ -230,6 +231,8 @@ hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
 			    "once released: hisgate queue release %lld "
 			    "--reason \"...\"", row->id);
 	}
+	if (hash[0] == '\0')
+		hg_bill_hash(bill, hash);
 	if (hg_audit_store_record(ob, row->id, hash, row->state, recs, f.n,
 	    blocks > 0 ? hold : NULL, err) == -1)
 		goto out;
@@ -245,6 +248,7 @@ out:
 	for (i = 0; i < o.n; i++)
 		hg_bill_free(o.v[i]);
 	free(o.v);
+	hg_audit_runs_free(&runs);
 	free(recs);
 	hg_audit_findings_free(&f);
 	return rc;

@@ -110,10 +110,15 @@ main(int argc, char **argv)
 				return 1;
 			}
 		} else {
-			if (strcmp(argv[2], "rules") == 0 &&
-			    hg_audit_store_others(ob, rs.v[i].id,
-			    rs.v[i].patient_key, count, &others, &err) == -1)
-				return 1;
+			struct hg_audit_runs runs;
+
+			if (strcmp(argv[2], "rules") == 0) {
+				if (hg_audit_store_read(ob, rs.v[i].id,
+				    rs.v[i].patient_key, &runs, count, &others,
+				    &err) == -1)
+					return 1;
+				hg_audit_runs_free(&runs);
+			}
 			findings += hg_audit_bill(&t, bill, NULL, 0, &f);
 			hg_audit_findings_free(&f);
 		}

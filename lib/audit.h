@@ -78,6 +78,8 @@ struct hg_audit_tables {
 	int	 surge_min_bills;	/* per window, both windows */
 	struct hg_audit_item *items;	/* sorted by code */
 	size_t	 nitems, items_cap;
+	uint32_t *hidx;		/* items by hash of code: index + 1, 0 free */
+	size_t	 hmask;		/* hidx has hmask + 1 slots */
 	struct hg_audit_package *pkgs;
 	size_t	 npkgs;
 	char	**wheres;		/* owned "FILE:LINE" strings */
@@ -105,6 +107,8 @@ const struct hg_audit_item *hg_audit_item(const struct hg_audit_tables *t,
 	    const char *code);
 /* The kind of a code: the catalogue's, else from its shape. */
 int	hg_audit_kind(const struct hg_audit_tables *t, const char *code);
+/* The same, for the item hg_audit_item found for code (NULL: none). */
+int	hg_audit_item_kind(const struct hg_audit_item *it, const char *code);
 
 struct hg_audit_finding {
 	int	 rule;		/* enum hg_audit_rule */

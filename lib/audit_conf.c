@@ -88,6 +88,7 @@ hg_audit_tables_free(struct hg_audit_tables *t)
 	for (i = 0; i < t->nitems; i++)
 		free(t->items[i].code);
 	free(t->items);
+	free(t->hidx);
 	for (i = 0; i < t->npkgs; i++) {
 		free(t->pkgs[i].code);
 		for (k = 0; k < t->pkgs[i].nparts; k++)
@@ -109,13 +110,54 @@ item_cmp(const void *a, const void *b)
 	    ((const struct hg_audit_item *)b)->code);
 }
 
+static uint32_t
+code_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* The index by hash, made when a file is read: the audit asks for the
+ * item of every line, and a national catalogue has tens of thousands. */
+static void
+index_build(struct hg_audit_tables *t)
+{
+	size_t i, k, slots = 16;
+
+	free(t->hidx);
+	t->hidx = NULL;
+	if (t->nitems == 0 || t->nitems >= UINT32_MAX)
+		return;
+	while (slots < 2 * t->nitems)
+		slots *= 2;
+	t->hidx = hg_xcalloc(slots, sizeof *t->hidx);
+	t->hmask = slots - 1;
+	for (i = 0; i < t->nitems; i++) {
+		k = code_hash(t->items[i].code) & t->hmask;
+		while (t->hidx[k] != 0)
+			k = (k + 1) & t->hmask;
+		t->hidx[k] = (uint32_t)(i + 1);
+	}
+}
+
 const struct hg_audit_item *
 hg_audit_item(const struct hg_audit_tables *t, const char *code)
 {
 	struct hg_audit_item key;
+	size_t k;
 
 	if (code == NULL || t->nitems == 0)
 		return NULL;
+	if (t->hidx != NULL) {
+		for (k = code_hash(code) & t->hmask; t->hidx[k] != 0;
+		    k = (k + 1) & t->hmask)
+			if (strcmp(t->items[t->hidx[k] - 1].code, code) == 0)
+				return &t->items[t->hidx[k] - 1];
+		return NULL;
+	}
 	key.code = (char *)code;
 	return bsearch(&key, t->items, t->nitems, sizeof *t->items, item_cmp);
 }
@@ -123,8 +165,12 @@ hg_audit_item(const struct hg_audit_tables *t, const char *code)
 int
 hg_audit_kind(const struct hg_audit_tables *t, const char *code)
 {
-	const struct hg_audit_item *it = hg_audit_item(t, code);
+	return hg_audit_item_kind(hg_audit_item(t, code), code);
+}
 
+int
+hg_audit_item_kind(const struct hg_audit_item *it, const char *code)
+{
 	if (it != NULL && it->kind != HG_IK_UNKNOWN)
 		return it->kind;
 	if (code != NULL && (code[0] == 'X' || code[0] == 'Z' ||
@@ -163,6 +209,10 @@ item_get(struct hg_audit_tables *t, const char *code, const char *where)
 		t->items = hg_xrealloc(t->items, t->items_cap,
 		    sizeof *t->items);
 	}
+	/* the index names places, and they move: made again at the end of
+	 * the file (hg_audit_load_text) */
+	free(t->hidx);
+	t->hidx = NULL;
 	memmove(&t->items[lo + 1], &t->items[lo],
 	    (t->nitems - lo) * sizeof *t->items);
 	t->nitems++;
@@ -589,6 +639,7 @@ hg_audit_load_text(struct hg_audit_tables *t, const char *file,
 			cat_row(&c, f, n, &cc);
 	}
 	free(buf);
+	index_build(t);
 }
 
 static int

@@ -24,6 +24,7 @@ struct eff {
 	const struct hg_audit_item *it;	/* NULL: the tables say nothing */
 	int64_t	 qty;
 	int64_t	 day;
+	int64_t	 secs;		/* of f->time, -1 not canonical */
 	int	 kind;
 	int	 mine;		/* of the bill being audited */
 };
@@ -138,9 +139,8 @@ standing(const struct hg_audit_tables *t, const struct hg_bill *b, int mine,
 		x->f = f;
 		x->it = hg_audit_item(t, f->nat_code);
 		x->qty = f->qty;
-		x->day = hg_time_day(f->time);
-		x->kind = x->it != NULL && x->it->kind != HG_IK_UNKNOWN ?
-		    x->it->kind : hg_audit_kind(t, f->nat_code);
+		x->day = hg_time_day_secs(f->time, &x->secs);
+		x->kind = hg_audit_item_kind(x->it, f->nat_code);
 		x->mine = mine;
 	}
 	/* a refund takes from the line it names, else from the latest
@@ -173,15 +173,31 @@ standing(const struct hg_audit_tables *t, const struct hg_bill *b, int mine,
 	e->n = k;
 }
 
+/* The sorts' keys without string compares where the tables allow (the
+ * sorts were a quarter of a bill's audit): the items are sorted by code,
+ * so two known items compare as their places; canonical times compare as
+ * their seconds.  The order is strcmp's either way. */
+static int
+code_cmp(const struct eff *x, const struct eff *y)
+{
+	if (x->it != NULL && y->it != NULL)
+		return x->it < y->it ? -1 : x->it > y->it;
+	return strcmp(x->f->nat_code, y->f->nat_code);
+}
+
 static int
 by_code_time_qty(const void *a, const void *b)
 {
 	const struct eff *x = a, *y = b;
 	int c;
 
-	if ((c = strcmp(x->f->nat_code, y->f->nat_code)) != 0)
+	if ((c = code_cmp(x, y)) != 0)
 		return c;
-	if ((c = strcmp(x->f->time, y->f->time)) != 0)
+	if (x->secs >= 0 && y->secs >= 0)
+		c = x->secs < y->secs ? -1 : x->secs > y->secs;
+	else
+		c = strcmp(x->f->time, y->f->time);
+	if (c != 0)
 		return c;
 	return x->qty < y->qty ? -1 : x->qty > y->qty;
 }
@@ -192,7 +208,7 @@ by_code_day(const void *a, const void *b)
 	const struct eff *x = a, *y = b;
 	int c;
 
-	if ((c = strcmp(x->f->nat_code, y->f->nat_code)) != 0)
+	if ((c = code_cmp(x, y)) != 0)
 		return c;
 	return x->day < y->day ? -1 : x->day > y->day;
 }

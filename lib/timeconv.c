@@ -97,12 +97,21 @@ hg_time_day(const char *t)
 {
 	int64_t s;
 
+	return hg_time_day_secs(t, &s);
+}
+
+int64_t
+hg_time_day_secs(const char *t, int64_t *secs)
+{
+	int64_t s;
+
 	/* fee times are canonical already (validated at intake): the
 	 * audit asks for thousands of them, skip the parser's checks */
-	if (time_fast(t, &s) == 0)
-		return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-	if (hg_time_secs(t, &s) < 0)
+	if (time_fast(t, &s) < 0 && hg_time_secs(t, &s) < 0) {
+		*secs = -1;
 		return -1;
+	}
+	*secs = s;
 	return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
 }
 

@@ -12,6 +12,8 @@ int	hg_time_secs(const char *t, int64_t *out);
 void	hg_secs_time(int64_t t, char out[HG_TIMELEN]);
 /* Day number (days since 1970-01-01) of a canonical time, or -1. */
 int64_t	hg_time_day(const char *t);
+/* The same, and its seconds in *secs (-1 when not canonical). */
+int64_t	hg_time_day_secs(const char *t, int64_t *secs);
 /* The date "yyyy-MM-dd" of a day number. */
 void	hg_day_text(int64_t day, char out[11]);
 

@@ -14,10 +14,22 @@
 #include "lib/err.h"
 #include "queue/outbox.h"
 
-/* Has this content (hash) of bill id been audited?  1 (with *held: it was
- * held and not released since), 0 no, -1 error. */
-int	hg_audit_store_seen(struct hg_outbox *ob, long long id,
-	    const char *hash, int *held, struct hg_err *err);
+/* The earlier audits of a bill, oldest first: the hash of each content
+ * audited and whether it was held and has not been released since. */
+struct hg_audit_run {
+	char	 hash[65];
+	int	 held;
+};
+struct hg_audit_runs {
+	struct hg_audit_run *v;
+	size_t	 n;
+};
+
+/* Has this content (hash) been audited?  1 (with *held, of its latest
+ * audit: it was held and not released since) or 0. */
+int	hg_audit_runs_seen(const struct hg_audit_runs *runs,
+	    const char *hash, int *held);
+void	hg_audit_runs_free(struct hg_audit_runs *runs);
 
 struct hg_audit_rec {
 	const char *rule;	/* "duplicate_charge" */
@@ -45,10 +57,12 @@ int	hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
 	    const char *sev, int line, const char *text, void *arg),
 	    void *arg, struct hg_err *err);
 
-/* The other bills of a patient (bill_json), for the rules that look at
- * them. */
-int	hg_audit_store_others(struct hg_outbox *ob, long long id,
-	    const char *patient_key, int (*cb)(const char *bill_json,
-	    void *arg), void *arg, struct hg_err *err);
+/* What the gate reads before the rules, in one read transaction: the
+ * earlier audits of bill id (into *runs, which the caller frees), and
+ * the other bills of its patient (bill_json, to cb). */
+int	hg_audit_store_read(struct hg_outbox *ob, long long id,
+	    const char *patient_key, struct hg_audit_runs *runs,
+	    int (*cb)(const char *bill_json, void *arg), void *arg,
+	    struct hg_err *err);
 
 #endif

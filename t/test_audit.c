@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "lib/audit.h"
+#include "lib/buf.h"
 #include "lib/timeconv.h"
+#include "lib/xmalloc.h"
 #include "t/check_main.h"
 
 #define BED	"001102000010000"
@@ -509,6 +511,42 @@ START_TEST(test_tables)
 }
 END_TEST
 
+/* The index by hash finds what the sorted array holds, over a catalogue
+ * big enough to collide, and stays right when a later file adds items
+ * in the middle (the places move). */
+START_TEST(test_item_index)
+{
+	struct hg_conf_errs errs = { NULL, 0 };
+	struct hg_audit_tables t;
+	struct hg_buf csv = { NULL, 0, 0 };
+	char code[32], *rules;
+	size_t i;
+
+	hg_audit_tables_init(&t);
+	hg_buf_adds(&csv, "code,name,price_cap\n");
+	for (i = 0; i < 5000; i += 2) {
+		snprintf(code, sizeof code, "C%05zu,x,1.00\n", i);
+		hg_buf_adds(&csv, code);
+	}
+	hg_audit_load_text(&t, "a.csv", csv.data, csv.len, 1, &errs);
+	rules = hg_xstrdup("kind C00001 bed\nkind C04999 nursing\n");
+	hg_audit_load_text(&t, "b.conf", rules, strlen(rules), 0, &errs);
+	ck_assert_msg(errs.n == 0, "%s", errs.n ? errs.msg[0] : "");
+	ck_assert_uint_eq(t.nitems, 2502);
+	ck_assert_ptr_nonnull(t.hidx);
+	for (i = 0; i < t.nitems; i++)
+		ck_assert_ptr_eq(hg_audit_item(&t, t.items[i].code),
+		    &t.items[i]);
+	ck_assert_int_eq(hg_audit_item(&t, "C00001")->kind, HG_IK_BED);
+	ck_assert_ptr_null(hg_audit_item(&t, "C00003"));
+	ck_assert_ptr_null(hg_audit_item(&t, "C5"));
+	ck_assert_ptr_null(hg_audit_item(&t, ""));
+	free(rules);
+	hg_buf_free(&csv);
+	hg_audit_tables_free(&t);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* cost surge */
 
@@ -596,6 +634,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_others);
 	tcase_add_test(tc, test_off);
 	tcase_add_test(tc, test_tables);
+	tcase_add_test(tc, test_item_index);
 	tc = hg_tcase(s, "tables", 10);
 	tcase_add_loop_test(tc, test_bad_tables, 0, sizeof bad / sizeof bad[0]);
 	tc = hg_tcase(s, "surge", 20);

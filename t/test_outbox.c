@@ -1830,6 +1830,32 @@ count_finding(long long id, int64_t at_ms, const char *rule, const char *sev,
 	return 0;
 }
 
+static int
+no_other(const char *json, void *arg)
+{
+	(void)json;
+	++*(int *)arg;
+	return 0;
+}
+
+/* Has content hash of bill id been audited, as the gate reads it: in
+ * one read transaction that ends (a writer can begin after it). */
+static int
+seen(struct hg_outbox *ob, long long id, const char *hash, int *held)
+{
+	struct hg_audit_runs runs;
+	struct hg_err err;
+	int r, others = 0;
+
+	ck_assert_msg(hg_audit_store_read(ob, id, "p1", &runs, no_other,
+	    &others, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(others, 0);
+	ck_assert(sqlite3_get_autocommit(hg_outbox_db(ob)));
+	r = hg_audit_runs_seen(&runs, hash, held);
+	hg_audit_runs_free(&runs);
+	return r;
+}
+
 /* The audit's tables and indexes, as the migration makes them. */
 #define AUDIT_OBJECTS	"SELECT count(*) FROM sqlite_master WHERE name IN " \
 	"('audit_runs', 'audit_runs_bill', 'audit_findings', " \
@@ -1858,10 +1884,10 @@ START_TEST(test_migrate_5)
 	ob = migrated(ob, 4);
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
-	ck_assert_int_eq(hg_audit_store_seen(ob, id, "h1", &held, &err), 0);
+	ck_assert_int_eq(seen(ob, id, "h1", &held), 0);
 	ck_assert_msg(hg_audit_store_record(ob, id, "h1", HG_S_READY, &rec, 1,
 	    "held by the audit: 1 finding", &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(hg_audit_store_seen(ob, id, "h1", &held, &err), 1);
+	ck_assert_int_eq(seen(ob, id, "h1", &held), 1);
 	ck_assert_int_eq(held, 1);
 	st = qs(ob, "SELECT state FROM bills");
 	ck_assert_str_eq(st, HG_S_HELD);
@@ -1872,7 +1898,7 @@ START_TEST(test_migrate_5)
 	ck_assert_int_eq(n, 1);
 	ck_assert_msg(hg_audit_store_release(ob, id, "order 4711", &err) == 0,
 	    "%s", err.msg);
-	ck_assert_int_eq(hg_audit_store_seen(ob, id, "h1", &held, &err), 1);
+	ck_assert_int_eq(seen(ob, id, "h1", &held), 1);
 	ck_assert_int_eq(held, 0);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_runs WHERE "
 	    "released_why LIKE '%order 4711'"), 1);
