@@ -105,6 +105,9 @@ void	hg_audit_load_text(struct hg_audit_tables *t, const char *file,
 	    const char *text, size_t len, int csv, struct hg_conf_errs *errs);
 const struct hg_audit_item *hg_audit_item(const struct hg_audit_tables *t,
 	    const char *code);
+/* The same, and the code's hash in *hash (the same for the same code). */
+const struct hg_audit_item *hg_audit_item_h(const struct hg_audit_tables *t,
+	    const char *code, uint32_t *hash);
 /* The kind of a code: the catalogue's, else from its shape. */
 int	hg_audit_kind(const struct hg_audit_tables *t, const char *code);
 /* The same, for the item hg_audit_item found for code (NULL: none). */

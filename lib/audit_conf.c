@@ -146,13 +146,23 @@ index_build(struct hg_audit_tables *t)
 const struct hg_audit_item *
 hg_audit_item(const struct hg_audit_tables *t, const char *code)
 {
+	uint32_t h;
+
+	return hg_audit_item_h(t, code, &h);
+}
+
+const struct hg_audit_item *
+hg_audit_item_h(const struct hg_audit_tables *t, const char *code,
+    uint32_t *hash)
+{
 	struct hg_audit_item key;
 	size_t k;
 
+	*hash = code != NULL ? code_hash(code) : 0;
 	if (code == NULL || t->nitems == 0)
 		return NULL;
 	if (t->hidx != NULL) {
-		for (k = code_hash(code) & t->hmask; t->hidx[k] != 0;
+		for (k = *hash & t->hmask; t->hidx[k] != 0;
 		    k = (k + 1) & t->hmask)
 			if (strcmp(t->items[t->hidx[k] - 1].code, code) == 0)
 				return &t->items[t->hidx[k] - 1];
