@@ -464,7 +464,7 @@ cmd_slip(struct hg_cli *cli)
 		JS("state", sl.row.state);
 		JS("hospital", sl.hospital);
 		JS("fixmedins_code", b->fixmedins_code);
-		JS("psn_name", b->psn_name);
+		JS("psn_name", sl.name);
 		JS("certno", sl.cert);
 		JS("ipt_no", b->ipt_no);
 		JS("dept_name", b->dept_name);
@@ -504,7 +504,7 @@ cmd_slip(struct hg_cli *cli)
 		printf("          *** 本次结算已撤销 (cancelled) ***\n");
 	printf("\n");
 	field("医疗机构", sl.hospital);
-	field("姓名", b->psn_name);
+	field("姓名", sl.name);
 	field("证件号码", sl.cert);
 	field("住院号", b->ipt_no);
 	field("科室", b->dept_name);

@@ -67,7 +67,8 @@ hg_slip_load(struct hg_outbox *ob, const struct hg_config *cfg, long long id,
 	}
 	b = s->bill;
 	hg_mask_certno(b->certno ? b->certno : "", s->cert, sizeof s->cert);
-	hg_mask_name(b->psn_name ? b->psn_name : "", s->name, sizeof s->name);
+	hg_mask_name_ends(b->psn_name ? b->psn_name : "", s->name,
+	    sizeof s->name);
 	s->hospital = b->fixmedins_name && b->fixmedins_name[0] ?
 	    b->fixmedins_name : cfg->agent.fixmedins_name;
 	s->days = hg_stay_days(b->adm_time, b->dscg_time);

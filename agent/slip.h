@@ -19,8 +19,11 @@ struct hg_slip {
 	struct hg_nhsa_setl setl;
 	/* everything counted in fund_pay_sumamt without a line of its own */
 	int64_t	 other;
-	char	 cert[64];	/* the certificate number, masked */
-	char	 name[64];	/* the patient's name, masked */
+	/* What both the CLI and the web page print: the certificate number
+	 * as hg_mask_certno, the name as hg_mask_name_ends (王*芳); the
+	 * full values never leave the outbox. */
+	char	 cert[64];
+	char	 name[64];
 	const char *hospital;	/* the bill's, else agent.fixmedins_name */
 	long	 days;		/* calendar days of the stay, -1 unknown */
 	int	 cancelled;

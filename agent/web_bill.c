@@ -92,13 +92,12 @@ static void
 patient(struct hg_buf *b, const struct hg_slip *s)
 {
 	const struct hg_bill *bl = s->bill;
-	char name[64], days[32];
+	char days[32];
 	size_t i;
 
 	hg_buf_adds(b, "<dl class=\"kv\">");
 	kv(b, "医疗机构", s->hospital, bl->fixmedins_code);
-	kv(b, "姓名", hg_web_mask_name(bl->psn_name ? bl->psn_name : "", name,
-	    sizeof name), NULL);
+	kv(b, "姓名", s->name, NULL);
 	kv(b, "证件号码", s->cert, NULL);
 	kv(b, "性别", bl->gender == NULL ? NULL : strcmp(bl->gender, "1") == 0 ?
 	    "男" : strcmp(bl->gender, "2") == 0 ? "女" : bl->gender, NULL);

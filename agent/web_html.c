@@ -185,44 +185,6 @@ hg_html_bill_link(struct hg_buf *b, long long id)
 	hg_buf_adds(b, "</a>");
 }
 
-static size_t
-u8len(const unsigned char *p)
-{
-	if (*p < 0x80)
-		return 1;
-	if ((*p & 0xe0) == 0xc0)
-		return 2;
-	if ((*p & 0xf0) == 0xe0)
-		return 3;
-	return 4;
-}
-
-char *
-hg_web_mask_name(const char *name, char *buf, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)name;
-	size_t starts[64], n = 0, i = 0, total = strlen(name), out = 0, k;
-
-	while (i < total && n < sizeof starts / sizeof starts[0]) {
-		starts[n++] = i;
-		i += u8len(p + i);
-	}
-	if (n < 3 || i < total)
-		return hg_mask_name(name, buf, len);
-	/* first and last character, a star for each one between */
-	k = starts[1];
-	if (k + (n - 2) + (total - starts[n - 1]) + 1 > len)
-		return hg_mask_name(name, buf, len);
-	memcpy(buf, name, k);
-	out = k;
-	for (i = 1; i + 1 < n; i++)
-		buf[out++] = '*';
-	memcpy(buf + out, name + starts[n - 1], total - starts[n - 1]);
-	out += total - starts[n - 1];
-	buf[out] = '\0';
-	return buf;
-}
-
 const char *
 hg_web_state_word(const struct hg_row *r, const char **cls)
 {

@@ -164,8 +164,6 @@ void	hg_html_cell(struct hg_buf *b, const char *cls, const char *text);
 void	hg_html_table(struct hg_buf *b, const char *heads, struct hg_buf *rows);
 /* A bill id linked to its history, or "—" for 0. */
 void	hg_html_bill_link(struct hg_buf *b, long long id);
-/* "王小芳" -> "王*芳", "王芳" -> "王*": for a page on a ward screen. */
-char	*hg_web_mask_name(const char *name, char *buf, size_t len);
 /* What a nurse reads for a bill's state, and its CSS class (ok, busy,
  * wait, bad, person, off); the class colours it, the word says it. */
 const char *hg_web_state_word(const struct hg_row *row, const char **cls);

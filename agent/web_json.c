@@ -75,7 +75,7 @@ jq_row(const struct hg_row *r, void *arg)
 	json_object_object_add(o, "adapter", hg_json_str_new(r->adapter));
 	json_object_object_add(o, "ipt_no", hg_json_str_new(r->ipt_no));
 	json_object_object_add(o, "psn_name", hg_json_str_new(
-	    hg_web_mask_name(name != NULL ? name : "", mask, sizeof mask)));
+	    hg_mask_name_ends(name != NULL ? name : "", mask, sizeof mask)));
 	json_object_object_add(o, "state", hg_json_str_new(r->state));
 	json_object_object_add(o, "state_word",
 	    hg_json_str_new(hg_web_state_word(r, &cls)));

@@ -126,7 +126,7 @@ one_bill(long long id, const char *dept, void *arg)
 	{
 		char name[64];
 
-		hg_html_esc(b, hg_web_mask_name(s.bill->psn_name ?
+		hg_html_esc(b, hg_mask_name_ends(s.bill->psn_name ?
 		    s.bill->psn_name : "", name, sizeof name));
 	}
 	hg_buf_adds(b, "</a></td><td>");

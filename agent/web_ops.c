@@ -71,7 +71,7 @@ q_row(const struct hg_row *r, void *arg)
 	hg_buf_adds(b, "</td><td>");
 	hg_html_esc(b, r->ipt_no);
 	hg_buf_adds(b, "</td><td>");
-	hg_html_esc(b, hg_web_mask_name(name != NULL ? name : "", mask,
+	hg_html_esc(b, hg_mask_name_ends(name != NULL ? name : "", mask,
 	    sizeof mask));
 	hg_buf_adds(b, "</td><td><span class=\"st ");
 	hg_buf_adds(b, cls);

@@ -73,7 +73,7 @@ ub_row(const struct hg_recon_row *r, void *arg)
 	hg_buf_adds(b, "<td class=\"bill\">");
 	hg_html_bill_link(b, r->bill);
 	hg_buf_adds(b, "</td>");
-	hg_html_cell(b, NULL, hg_web_mask_name(name != NULL ? name : "", mask,
+	hg_html_cell(b, NULL, hg_mask_name_ends(name != NULL ? name : "", mask,
 	    sizeof mask));
 	hg_html_cell(b, NULL, r->person);
 	hg_html_cell(b, NULL, r->mdtrt_id);

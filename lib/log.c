@@ -167,6 +167,45 @@ hg_mask_name(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+/* Bytes of the UTF-8 character p starts (its lead byte's count). */
+static size_t
+u8len(const unsigned char *p)
+{
+	if (*p < 0x80)
+		return 1;
+	if ((*p & 0xe0) == 0xc0)
+		return 2;
+	if ((*p & 0xf0) == 0xe0)
+		return 3;
+	return 4;
+}
+
+char *
+hg_mask_name_ends(const char *name, char *buf, size_t len)
+{
+	size_t starts[64], n = 0, i = 0, total = strlen(name), out, k, last;
+
+	while (i < total && n < sizeof starts / sizeof starts[0]) {
+		starts[n++] = i;
+		i += u8len((const unsigned char *)name + i);
+	}
+	/* too short to keep both ends, too long to count, or cut UTF-8 */
+	if (n < 3 || i != total)
+		return hg_mask_name(name, buf, len);
+	k = starts[1];
+	last = total - starts[n - 1];
+	if (k + (n - 2) + last + 1 > len)
+		return hg_mask_name(name, buf, len);
+	memcpy(buf, name, k);
+	out = k;
+	/* a star for each character between the first and the last */
+	for (i = 1; i + 1 < n; i++)
+		buf[out++] = '*';
+	memcpy(buf + out, name + starts[n - 1], last);
+	buf[out + last] = '\0';
+	return buf;
+}
+
 static void
 vlog(int level, const char *comp, const char *fmt, va_list ap,
     const char *suffix)

@@ -39,6 +39,12 @@ void	hg_mask_ids(char *line);
 /* "王芳" -> "王*", "欧阳娜娜" -> "欧***": keeps the first UTF-8 character.
  * Writes into buf (always NUL-terminated) and returns it. */
 char	*hg_mask_name(const char *name, char *buf, size_t len);
+/* "王小芳" -> "王*芳", "欧阳娜娜" -> "欧**娜"; names of one or two
+ * characters (and text that is not UTF-8) as hg_mask_name: "王芳" -> "王*".
+ * What a person reads on a screen or a printed slip (the web pages, `hisgate
+ * slip`); logs and tickets get hg_mask_name.  Writes into buf (always
+ * NUL-terminated) and returns it. */
+char	*hg_mask_name_ends(const char *name, char *buf, size_t len);
 /* "11010519491231002X" -> "110105********002X". */
 char	*hg_mask_certno(const char *certno, char *buf, size_t len);
 /* A copy of a free text (a platform's message, a problem list) for

@@ -137,6 +137,22 @@ START_TEST(test_masking)
 	ck_assert_str_eq(hg_mask_name("王芳", buf, sizeof buf), "王*");
 	ck_assert_str_eq(hg_mask_name("欧阳娜娜", buf, sizeof buf), "欧***");
 	ck_assert_str_eq(hg_mask_name("Li", buf, sizeof buf), "L*");
+	/* the slip's and the web pages' form: both ends kept from three
+	 * characters on, as hg_mask_name below that or for broken UTF-8 */
+	ck_assert_str_eq(hg_mask_name_ends("王小芳", buf, sizeof buf), "王*芳");
+	ck_assert_str_eq(hg_mask_name_ends("欧阳娜娜", buf, sizeof buf),
+	    "欧**娜");
+	ck_assert_str_eq(hg_mask_name_ends("王芳", buf, sizeof buf), "王*");
+	ck_assert_str_eq(hg_mask_name_ends("Zhang", buf, sizeof buf), "Z***g");
+	ck_assert_str_eq(hg_mask_name_ends("", buf, sizeof buf), "");
+	ck_assert_str_eq(hg_mask_name_ends("王小\xe8", buf, sizeof buf), "王**");
+	{
+		char small[6];
+
+		/* "王*芳" needs 8 bytes: the shorter form, never a cut one */
+		ck_assert_str_eq(hg_mask_name_ends("王小芳", small,
+		    sizeof small), "王**");
+	}
 	ck_assert_str_eq(hg_mask_certno("11010519491231002X", buf,
 	    sizeof buf), "110105********002X");
 }

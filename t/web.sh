@@ -95,6 +95,22 @@ check "the slip: 个人现金支付" grep -q 'data-k="psn_cash_pay">12747.20<' "
 check "the slip: the sums are checked and agree" grep -q '核对：医疗费总额 51423.22 = 基金支付 38676.02 + 个人负担 12747.20 + 医院负担 0.00 <span class="st ok">相符' "$T/body"
 check "the slip carries 结算编号, 就诊ID, 医保类型, 参保地, 人员类别, 结算时间" bash -c \
     "for k in 结算编号 就诊ID 医保类型 参保地 人员类别 结算时间 基金支付明细; do grep -q \"\$k\" '$T/body' || exit 1; done"
+# the same bill's slip in the terminal: the name and the certificate
+# number masked as on the page, in the text and in --json
+web_name=$(sed -n 's|.*<dt>姓名</dt><dd>\([^<]*\)</dd>.*|\1|p' "$T/body")
+web_cert=$(sed -n 's|.*<dt>证件号码</dt><dd>\([^<]*\)</dd>.*|\1|p' "$T/body")
+cli=$("$HISGATE" slip "$W" -c "$D/hisgate.conf")
+js=$("$HISGATE" slip "$W" --json -c "$D/hisgate.conf")
+is "the web slip masks the name" "$web_name" "王*"
+is "hisgate slip shows the name as the web slip does" \
+    "$(sed -n 's/^  姓名 *//p' <<<"$cli")" "$web_name"
+is "and slip --json" "$(py 'd["psn_name"]' <<<"$js")" "$web_name"
+is "the web slip masks the certificate number" "$web_cert" "110105********002X"
+is "hisgate slip shows the certificate number as the web slip does" \
+    "$(sed -n 's/^  证件号码 *//p' <<<"$cli")" "$web_cert"
+is "and slip --json" "$(py 'd["certno"]' <<<"$js")" "$web_cert"
+check "neither prints the full name or number" bash -c \
+    "! grep -q '王芳\|11010519491231002X' <<<'$cli$js'"
 is "a bill that does not exist: 404" "$(get "$U/bill/99999")" 404
 is "/bill/x: 404" "$(get "$U/bill/x")" 404
 is "POST is refused (read-only)" "$(get -X POST "$U/")" 405
