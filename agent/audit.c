@@ -175,7 +175,7 @@ hg_audit_gate(struct hg_outbox *ob, const struct hg_config *cfg,
     const struct hg_row *row, const struct hg_bill *bill, struct hg_err *err)
 {
 	const struct hg_audit_tables *t;
-	struct hg_audit_findings f = { NULL, 0, 0 };
+	struct hg_audit_findings f = HG_AUDIT_FINDINGS_INIT;
 	struct others o = { NULL, 0 };
 	struct hg_audit_runs runs = { NULL, 0 };
 	struct hg_audit_rec *recs = NULL;

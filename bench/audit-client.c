@@ -96,7 +96,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < rs.n; i++) {
-		struct hg_audit_findings f = { NULL, 0, 0 };
+		struct hg_audit_findings f = HG_AUDIT_FINDINGS_INIT;
 		struct hg_bill *bill;
 		struct timespec c, e;
 

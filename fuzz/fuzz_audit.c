@@ -16,7 +16,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hg_conf_errs errs = { NULL, 0 };
-	struct hg_audit_findings out = { NULL, 0, 0 };
+	struct hg_audit_findings out = HG_AUDIT_FINDINGS_INIT;
 	struct hg_audit_tables t;
 	struct hg_bill *b;
 	struct hg_fee *f;

@@ -78,8 +78,10 @@ effs_free(struct effs *e)
 void
 hg_audit_findings_free(struct hg_audit_findings *f)
 {
-	free(f->v);
-	memset(f, 0, sizeof *f);
+	if (f->v != f->in)
+		free(f->v);
+	f->v = NULL;
+	f->n = f->cap = 0;
 }
 
 size_t
@@ -102,10 +104,18 @@ add(const struct hg_audit_tables *t, struct hg_audit_findings *out, int rule,
 	struct hg_audit_finding *f;
 	va_list ap;
 
-	if (out->n == out->cap) {
-		/* start small: under glibc's kilobyte, see EFF_INLINE */
-		out->cap = out->cap ? out->cap * 2 : 2;
-		out->v = hg_xrealloc(out->v, out->cap, sizeof *out->v);
+	if (out->v == NULL) {
+		out->v = out->in;
+		out->cap = HG_AUDIT_INLINE;
+	} else if (out->n == out->cap) {
+		if (out->v == out->in) {
+			out->v = hg_xcalloc(out->cap * 2, sizeof *out->v);
+			memcpy(out->v, out->in, sizeof out->in);
+		} else {
+			out->v = hg_xrealloc(out->v, out->cap * 2,
+			    sizeof *out->v);
+		}
+		out->cap *= 2;
 	}
 	f = &out->v[out->n++];
 	f->rule = rule;

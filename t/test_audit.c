@@ -306,7 +306,7 @@ static const struct {
 
 START_TEST(test_rule)
 {
-	struct hg_audit_findings out = { NULL, 0, 0 };
+	struct hg_audit_findings out = HG_AUDIT_FINDINGS_INIT;
 	struct hg_bill *b = stay();
 	size_t n, k, want = 0;
 
@@ -328,7 +328,7 @@ END_TEST
 
 START_TEST(test_texts)
 {
-	struct hg_audit_findings out = { NULL, 0, 0 };
+	struct hg_audit_findings out = HG_AUDIT_FINDINGS_INIT;
 	struct hg_bill *b = stay();
 
 	m_dup(b);
@@ -354,7 +354,7 @@ END_TEST
  * one, at the right lines. */
 START_TEST(test_long_bill)
 {
-	struct hg_audit_findings out = { NULL, 0, 0 };
+	struct hg_audit_findings out = HG_AUDIT_FINDINGS_INIT;
 	struct hg_bill *b = stay(), *o = stay();
 	const struct hg_bill *others[1] = { o };
 	size_t i;
@@ -383,7 +383,7 @@ END_TEST
  * another stay that overlaps this one is a finding. */
 START_TEST(test_others)
 {
-	struct hg_audit_findings out = { NULL, 0, 0 };
+	struct hg_audit_findings out = HG_AUDIT_FINDINGS_INIT;
 	struct hg_bill *b = stay(), *interim = stay(), *other = stay();
 	const struct hg_bill *others[3];
 
@@ -420,7 +420,7 @@ END_TEST
 
 START_TEST(test_off)
 {
-	struct hg_audit_findings out = { NULL, 0, 0 };
+	struct hg_audit_findings out = HG_AUDIT_FINDINGS_INIT;
 	struct hg_bill *b = stay();
 	int i;
 
