@@ -205,7 +205,7 @@ hist_row(int64_t at, const char *from, const char *to, const char *why,
 		json_object_array_add(hc->arr, o);
 	} else {
 		hg_fmt_time(at, when, sizeof when);
-		printf("  %s  %-11s -> %-11s %s\n", when, from ? from : "",
+		printf("    %s  %-13s -> %-13s %s\n", when, from ? from : "",
 		    to ? to : "", safe ? safe : "");
 	}
 	free(safe);
@@ -237,13 +237,29 @@ show_calls(struct hg_outbox *ob, const struct hg_row *row,
 			json_object_array_add(arr, hg_step_json(&st[i], note));
 		} else {
 			hg_fmt_time(st[i].sent_ms, when, sizeof when);
-			printf("  %s  %s %s %-7s %s\n", when, st[i].infno,
+			printf("    %s  %s %s %-7s %s\n", when, st[i].infno,
 			    st[i].msgid, st[i].state, note ? note : "");
 		}
 		free(note);
 	}
 	hg_steps_free(st, n);
 	return 0;
+}
+
+/* text under a label of queue show: each of its lines (a problem list has
+ * one per problem) at the second level, four spaces in, as the history
+ * and the calls; long lines are not wrapped, as nowhere in the CLI. */
+static void
+print_block(const char *label, const char *text)
+{
+	const char *nl;
+
+	printf("  %s:\n", label);
+	for (; text != NULL; text = nl != NULL ? nl + 1 : NULL) {
+		nl = strchr(text, '\n');
+		printf("    %.*s\n", nl != NULL ? (int)(nl - text) :
+		    (int)strlen(text), text);
+	}
 }
 
 static int
@@ -306,11 +322,15 @@ queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
 	if (row.setl_id != NULL)
 		printf("  setl_id:  %s\n", row.setl_id);
 	hc.row = &row;
-	if ((text = scrub(&row, row.err_msg)) != NULL)
-		printf("  platform: %s\n", text);
+	if ((text = scrub(&row, row.err_msg)) != NULL) {
+		if (strchr(text, '\n') != NULL)
+			print_block("platform", text);
+		else
+			printf("  platform: %s\n", text);
+	}
 	free(text);
 	if ((text = scrub(&row, row.reasons)) != NULL)
-		printf("  problems:\n    %s\n", text);
+		print_block("problems", text);
 	free(text);
 	if (row.pending_json != NULL)
 		printf("  amendment waiting for a decision (queue show --json "
@@ -326,7 +346,7 @@ queue_show(struct hg_cli *cli, struct hg_outbox *ob, const char *arg)
 	    show_calls(ob, &row, NULL, &err) < 0)
 		goto fail;
 	bill = hg_masked_bill(row.bill_json);
-	printf("  bill:\n%s\n", json_object_to_json_string_ext(bill,
+	print_block("bill", json_object_to_json_string_ext(bill,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(bill);
 	rc = HG_EXIT_OK;

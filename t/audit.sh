@@ -67,7 +67,14 @@ B=$(id_of ZY2024000124)
 show=$("$HISGATE" queue show "$A" -c "$D/hisgate.conf")
 check "queue show: the warning is in the settled bill's history" grep -q \
     "audit warn phantom_stay: no medication, examination or treatment from 2024-03-03 to 2024-03-05" <<<"$show"
+check "queue show: a settled bill with a finding and calls, two spaces a level" \
+    show_layout <<<"$show"
+check "queue show: the calls are under calls:, one level in" \
+    grep -q '^    [0-9-]* [0-9:]*  2304 [0-9A-Z]* ok ' <<<"$show"
+check "queue show: the finding under history:, one level in" \
+    grep -q '^    [0-9-]* [0-9:]*  in_progress   -> in_progress   audit warn phantom_stay' <<<"$show"
 show=$("$HISGATE" queue show "$B" -c "$D/hisgate.conf")
+check "queue show: a held bill, two spaces a level" show_layout <<<"$show"
 check "queue show: the duplicate's finding" grep -q \
     "audit block duplicate_charge: lines 2 and 5: XJ01DCA040B002010100001 charged 2 times at 2024-03-01 09:10:00" <<<"$show"
 check "queue show: held, and how to release it" grep -q \

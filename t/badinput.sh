@@ -159,6 +159,9 @@ print([r["id"] for r in json.load(open(sys.argv[1])) if r["ipt_no"] == "ZY209900
 out=$("$HISGATE" queue show "$id" -c "$D/hisgate.conf" 2>&1)
 check "its bill waits in the outbox as invalid" grep -q "^bill $id: invalid" <<<"$out"
 check "queue show names the cell as the file does" grep -q '数量 (cnt): "12.3.4" is not a plain decimal number' <<<"$out"
+check "queue show: its problems one level under problems:" bash -c \
+    "grep -A1 '^  problems:\$' <<<'$out' | grep -q '^    line [0-9]*: 数量 (cnt)'"
+check "queue show of an invalid bill: two spaces a level" show_layout <<<"$out"
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status")
 echo "# agent peak RSS ${rss} kB"
 stop_agent

@@ -164,6 +164,19 @@ drop() { cp "$1" "$2/.tmp.$(basename "$1")" && mv "$2/.tmp.$(basename "$1")" "$2
 # jq-like helper: py EXPR reads JSON from stdin as `d` and prints EXPR
 py() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# show_layout: read `hisgate queue show ID` output on stdin; fail (naming
+# the first bad line) unless it is "bill N: ..." then only lines two spaces
+# in (a "label: value", or a "label:" whose lines follow) and, under a
+# "label:", lines four spaces in (history, calls, problems, the bill)
+show_layout() {
+	awk 'NR == 1 { if ($0 !~ /^bill [0-9]+: /) { print "#   line 1: " $0; exit 1 } next }
+	    /^  [a-z][a-z_ -]*:$/ { blk = 1; next }
+	    /^  [a-z][a-z_ -]*: / || /^  (amendment|personal data) / { blk = 0; next }
+	    /^    [^ ]/ && blk { next }
+	    { print "#   line " NR ": " $0; exit 1 }' | cut -c1-100
+	[ "${PIPESTATUS[0]}" -eq 0 ]
+}
+
 count_files() { find "$1" -maxdepth 1 -type f -name "${2:-*}" | wc -l; }
 
 # listen_port DIR WHAT: wait for the agent's "WHAT listening on

@@ -134,7 +134,7 @@ check "then 2303 again before the new 2304" bash -c \
 check "no 5203 was asked" bash -c "! grep -q '^5203:' <<<'$steps'"
 hist=$("$HISGATE" queue show "$W" -c "$D/hisgate.conf")
 check "history: in_doubt, in_progress again, then settled" bash -c \
-    "grep -q 'in_progress -> in_doubt' <<<'$hist' && grep -q 'in_doubt *-> in_progress' <<<'$hist' && grep -q 'in_progress *-> settled' <<<'$hist'"
+    "grep -q 'in_progress *-> in_doubt' <<<'$hist' && grep -q 'in_doubt *-> in_progress' <<<'$hist' && grep -q 'in_progress *-> settled' <<<'$hist'"
 is "every step has an answer" \
     "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM steps WHERE state = 'sent'")" 0
 
