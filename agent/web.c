@@ -439,6 +439,7 @@ hg_web_start(const struct hg_config *cfg, const struct hg_web_hooks *hooks,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_done, (void *)NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, hg_web_tls_notify, (void *)w,
 		    MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert,
 		    MHD_OPTION_HTTPS_MEM_KEY, w->tls_key,
 		    MHD_OPTION_END);

@@ -7,9 +7,12 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <microhttpd.h>
+
 #include "agent/conf.h"
 #include "agent/web.h"
 #include "lib/buf.h"
+#include "lib/log.h"
 #include "queue/outbox.h"
 
 struct hg_web_users;
@@ -47,6 +50,9 @@ struct hg_web {
 	struct hg_web_hooks hooks;	/* in NULL: no actions */
 	struct hg_web_tok toks[HG_WEB_TOKENS];
 	char	 bound[128];
+	/* plain HTTP on the HTTPS port: logged at doubling intervals; only
+	 * libmicrohttpd's one thread touches it */
+	struct hg_complain plain_http;
 };
 
 /* web_form.c: an application/x-www-form-urlencoded body, decoded. */
@@ -208,5 +214,10 @@ int	hg_web_tls_load(const struct hg_web_conf *wc, char **cert, char **key,
 	    char *expires, size_t size, const char **bad_key,
 	    struct hg_err *err);
 void	hg_web_tls_free(char *cert, char *key);
+/* MHD_OPTION_NOTIFY_CONNECTION of the HTTPS server (cls: the hg_web):
+ * a connection closed with the rest of a plain HTTP request line unread
+ * (someone opened http:// on the HTTPS port) is logged, rate-limited. */
+void	hg_web_tls_notify(void *cls, struct MHD_Connection *c,
+	    void **socket_context, enum MHD_ConnectionNotificationCode toe);
 
 #endif

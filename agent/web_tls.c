@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -24,6 +28,7 @@
 
 #include "agent/web_int.h"
 #include "lib/access.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 
 #define PEM_MAX		(256 * 1024)
@@ -162,4 +167,96 @@ hg_web_tls_free(char *cert, char *key)
 	if (key != NULL)
 		OPENSSL_cleanse(key, strlen(key));
 	free(key);
+}
+
+/* Whether text (peeked, NUL-terminated) is what is left of a plain HTTP
+ * request once GnuTLS took its first five bytes ("GET /", "POST ") for a
+ * TLS record header: printable ASCII up to the line end, which comes
+ * after " HTTP/1.0" or " HTTP/1.1".  Ciphertext never looks like that. */
+static int
+plain_http_rest(const char *text)
+{
+	const char *p, *eol = strchr(text, '\n');
+	size_t n;
+
+	if (eol == NULL)
+		return 0;
+	n = (size_t)(eol - text);
+	if (n > 0 && text[n - 1] == '\r')
+		n--;
+	for (p = text; p < text + n; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return 0;
+	return n >= 9 && (strncmp(text + n - 9, " HTTP/1.0", 9) == 0 ||
+	    strncmp(text + n - 9, " HTTP/1.1", 9) == 0);
+}
+
+/* The Host header of the request's rest, when it is there whole and only
+ * a host name or address and a port ("10.1.2.3:8470"): what the person
+ * typed after http://, so that the log can say what to type instead. */
+static int
+host_of(const char *rest, char *host, size_t size)
+{
+	const char *p;
+	size_t n;
+
+	for (p = strchr(rest, '\n'); p != NULL; p = strchr(p + 1, '\n'))
+		if (strncasecmp(p + 1, "Host:", 5) == 0)
+			break;
+	if (p == NULL)
+		return -1;
+	p += 6;
+	p += strspn(p, " \t");
+	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]");
+	if (n == 0 || n >= size || (p[n] != '\r' && p[n] != '\n'))
+		return -1;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return 0;
+}
+
+/* A browser sent to http:// on the HTTPS port: GnuTLS fails the handshake
+ * on the request's first bytes and libmicrohttpd closes the connection,
+ * its sending side already shut, so the browser shows an empty reply and
+ * nothing can be said to it.  libmicrohttpd gives no hook with those
+ * bytes, but when it reports the connection closed the socket is still
+ * open and holds the rest of the request line, unread: a peek (nothing
+ * is taken from the socket) tells that case from any other, and the log
+ * says what happened and what to open instead.  A client that does not
+ * trust the certificate also fails the handshake, but sends a TLS alert,
+ * not a request line: it is not logged. */
+void
+hg_web_tls_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct hg_web *w = cls;
+	const union MHD_ConnectionInfo *fd, *addr;
+	char rest[512], peer[NI_MAXHOST], host[128];
+	ssize_t n;
+
+	(void)socket_context;
+	if (toe != MHD_CONNECTION_NOTIFY_CLOSED || (fd = MHD_get_connection_info(
+	    c, MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
+		return;
+	n = recv(fd->connect_fd, rest, sizeof rest - 1, MSG_PEEK |
+	    MSG_DONTWAIT);
+	if (n <= 0)
+		return;
+	rest[n] = '\0';
+	if (!plain_http_rest(rest))
+		return;
+	addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (addr == NULL || addr->client_addr == NULL || getnameinfo(
+	    addr->client_addr, addr->client_addr->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), peer,
+	    sizeof peer, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(peer, sizeof peer, "an unknown address");
+	/* never the request's path: a search may carry a patient's name */
+	if (host_of(rest, host, sizeof host) == -1)
+		snprintf(host, sizeof host, "%s", w->bound);
+	hg_complain(&w->plain_http, HG_LOG_NOTICE, "web", "plain HTTP from "
+	    "%s to the HTTPS port %s (web.tls_cert is set): the browser got "
+	    "an empty reply; open https://%s/ instead of http://", peer,
+	    w->bound, host);
 }

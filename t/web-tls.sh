@@ -85,8 +85,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$C/good.crt" "https://12
 is "/healthz over HTTPS" "$code" 200
 check "a client that does not trust the certificate is refused" bash -c \
     "! curl -s -o /dev/null 'https://127.0.0.1:$WPORT/healthz'"
-code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:$WPORT/healthz")
+sleep 0.3
+check "... and is not taken for plain HTTP in the log" bash -c "! grep -q 'plain HTTP' '$D/agent.log'"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:$WPORT/?q=ZY2024000777")
 check "plain HTTP gets no page ($code)" [ "$code" != 200 ]
+# libmicrohttpd cannot answer it, but the log says what happened
+check "the log names plain HTTP on the HTTPS port, who sent it and what to open" \
+    wait_until 5 grep -qF "notice: web: plain HTTP from 127.0.0.1 to the HTTPS port 127.0.0.1:$WPORT (web.tls_cert is set): the browser got an empty reply; open https://127.0.0.1:$WPORT/ instead of http://" "$D/agent.log"
+check "... never the request's path" bash -c "! grep 'plain HTTP' '$D/agent.log' | grep -q 'ZY2024000777\|q='"
+curl -s -o /dev/null -m 5 -X POST -d a=b "http://localhost:$WPORT/healthz"
+sleep 0.3
+is "... once: another within 10 s is not logged again" "$(grep -c 'plain HTTP' "$D/agent.log")" 1
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$C/good.crt" "https://127.0.0.1:$WPORT/healthz")
+is "HTTPS still served after them" "$code" 200
 stop_agent
 check "the key never reaches the log" bash -c "! grep -q 'PRIVATE\|BEGIN' '$D/agent.log'"
 done_testing
