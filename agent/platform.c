@@ -281,13 +281,7 @@ hg_platform_shared_init(struct hg_platform_shared *sh,
 	if (hg_nhsa_msgid_init(&sh->msgid, hdr->fixmedins_code, msgid_state,
 	    0, err) == -1)
 		goto fail;
-	/* not thread-safe: the daemon and the CLI call this before any
-	 * thread starts */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		hg_nhsa_msgid_destroy(&sh->msgid);
-		hg_fail(err, "curl_global_init failed");
-		goto fail;
-	}
+	/* libcurl and OpenSSL start at the first call (pf_post) */
 	pthread_mutex_init(&sh->lock, NULL);
 	return 0;
 fail:
@@ -310,5 +304,5 @@ hg_platform_shared_destroy(struct hg_platform_shared *sh)
 	hg_clock_skew_destroy(&sh->clock);
 	hg_nhsa_msgid_destroy(&sh->msgid);
 	pthread_mutex_destroy(&sh->lock);
-	curl_global_cleanup();
+	pf_curl_stop(sh);
 }

@@ -83,6 +83,8 @@ struct hg_platform_shared {
 	pthread_mutex_t	 lock;		/* sign_no, signin_gen */
 	char	 sign_no[HG_NHSA_IDBUF];	/* "" until signed in */
 	unsigned signin_gen;
+	int	 curl_started;		/* curl_global_init done: see
+					 * platform_http.c, under curl_lock */
 	/* transport failures per class, for status (atomic enough: ints) */
 };
 

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,19 +169,64 @@ on_seek(void *arg, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_CANTSEEK;
 }
 
+/* curl_global_init starts OpenSSL 3 (its configuration, engines, error
+ * strings: 1.7 MB of libcrypto touched) and curl_easy_init does it too.
+ * An agent that has nothing to settle never needs either, so both wait
+ * for the first call.  curl_global_init is thread-safe in Debian's
+ * libcurl (CURL_VERSION_THREADSAFE, 7.84 and later); the lock keeps
+ * curl_started right when several workers make their first call at
+ * once. */
+static pthread_mutex_t curl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+curl_start(struct hg_platform_shared *sh, struct hg_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&curl_lock);
+	if (!sh->curl_started) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+			sh->curl_started = 1;
+		else
+			rc = hg_fail(err, "platform: curl_global_init failed");
+	}
+	pthread_mutex_unlock(&curl_lock);
+	return rc;
+}
+
+void
+pf_curl_stop(struct hg_platform_shared *sh)
+{
+	pthread_mutex_lock(&curl_lock);
+	if (sh->curl_started)
+		curl_global_cleanup();
+	sh->curl_started = 0;
+	pthread_mutex_unlock(&curl_lock);
+}
+
 struct hg_platform *
 hg_platform_new(struct hg_platform_shared *sh, struct hg_err *err)
 {
-	const struct hg_platform_conf *pc = sh->conf;
 	struct hg_platform *p;
 
+	(void)err;
 	p = hg_xcalloc(1, sizeof *p);
 	p->sh = sh;
-	if ((p->curl = curl_easy_init()) == NULL) {
-		free(p);
-		hg_fail(err, "platform: curl_easy_init failed");
-		return NULL;
-	}
+	return p;
+}
+
+/* The easy handle, made at p's first call: see curl_start. */
+static int
+easy_open(struct hg_platform *p, struct hg_err *err)
+{
+	const struct hg_platform_conf *pc = p->sh->conf;
+
+	if (p->curl != NULL)
+		return 0;
+	if (curl_start(p->sh, err) == -1)
+		return -1;
+	if ((p->curl = curl_easy_init()) == NULL)
+		return hg_fail(err, "platform: curl_easy_init failed");
 	curl_easy_setopt(p->curl, CURLOPT_URL, pc->url);
 	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(p->curl, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -212,7 +258,7 @@ hg_platform_new(struct hg_platform_shared *sh, struct hg_err *err)
 		curl_easy_setopt(p->curl, CURLOPT_SSLCERT, pc->cert_file);
 	if (pc->key_file[0] != '\0')
 		curl_easy_setopt(p->curl, CURLOPT_SSLKEY, pc->key_file);
-	return p;
+	return 0;
 }
 
 void
@@ -220,7 +266,8 @@ hg_platform_free(struct hg_platform *p)
 {
 	if (p == NULL)
 		return;
-	curl_easy_cleanup(p->curl);
+	if (p->curl != NULL)
+		curl_easy_cleanup(p->curl);
 	free(p->buf);
 	free(p);
 }
@@ -282,6 +329,8 @@ pf_post(struct hg_platform *p, const char *infno, const char *body,
 	p->errbuf[0] = '\0';
 	if (p->buf != NULL)
 		p->buf[0] = '\0';
+	if (easy_open(p, err) == -1)
+		return HG_CALL_NOTSENT;
 	h = curl_slist_append(h, "Content-Type: application/json;"
 	    "charset=utf-8");
 	/* no 100-continue round trip: one request, one answer */

@@ -11,7 +11,7 @@
 
 struct hg_platform {
 	struct hg_platform_shared *sh;
-	CURL	*curl;
+	CURL	*curl;		/* NULL until the first call: easy_open */
 	const char *body;	/* the request body being sent */
 	size_t	 body_len, body_pos;
 	char	*buf;		/* the answer, NUL-terminated */
@@ -24,6 +24,9 @@ struct hg_platform {
  * verdict (OK means an HTTP 2xx with a body still to be parsed). */
 enum hg_call_outcome pf_post(struct hg_platform *p, const char *infno,
 		    const char *body, struct hg_err *err);
+/* curl_global_init for sh once, on the first call; then
+ * curl_global_cleanup in hg_platform_shared_destroy. */
+void		 pf_curl_stop(struct hg_platform_shared *sh);
 /* Zero a secret's bytes before freeing it; NULL is fine. */
 void		 pf_wipe_free(char *s);
 
