@@ -8,10 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sql.h>
-#include <sqlext.h>
-
 #include "adapters/odbc_db.h"
+#include "adapters/odbc_lib.h"
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 
@@ -160,7 +158,7 @@ diag(struct hg_err *err, SQLSMALLINT htype, SQLHANDLE h, const char *what)
 
 	line[0] = '\0';
 	for (i = 1; i <= 3 && h != SQL_NULL_HANDLE; i++) {
-		if (!SQL_SUCCEEDED(SQLGetDiagRec(htype, h, i, state, &native,
+		if (!SQL_SUCCEEDED(hg_odbc_fn.SQLGetDiagRec(htype, h, i, state, &native,
 		    msg, sizeof msg, &len)))
 			break;
 		/* messages may be in the server's encoding: keep them one
@@ -200,12 +198,12 @@ hg_odbc_disconnect(struct hg_odbc *db)
 {
 	if (db->dbc != SQL_NULL_HDBC) {
 		if (db->connected)
-			(void)SQLDisconnect(db->dbc);
-		(void)SQLFreeHandle(SQL_HANDLE_DBC, db->dbc);
+			(void)hg_odbc_fn.SQLDisconnect(db->dbc);
+		(void)hg_odbc_fn.SQLFreeHandle(SQL_HANDLE_DBC, db->dbc);
 		db->dbc = SQL_NULL_HDBC;
 	}
 	if (db->env != SQL_NULL_HENV) {
-		(void)SQLFreeHandle(SQL_HANDLE_ENV, db->env);
+		(void)hg_odbc_fn.SQLFreeHandle(SQL_HANDLE_ENV, db->env);
 		db->env = SQL_NULL_HENV;
 	}
 	db->connected = 0;
@@ -240,17 +238,19 @@ hg_odbc_connect(struct hg_odbc *db, struct hg_err *err)
 
 	if (db->connected)
 		return 0;
+	if (hg_odbc_load(err) == -1)
+		return -1;
 	hg_odbc_disconnect(db);
 	/* a fresh environment too: nothing of the dead connection stays */
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
+	if (!SQL_SUCCEEDED(hg_odbc_fn.SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
 	    &db->env))) {
 		db->env = SQL_NULL_HENV;
 		return hg_failt(err, "cannot allocate an ODBC environment "
 		    "(out of memory?)");
 	}
-	(void)SQLSetEnvAttr(db->env, SQL_ATTR_ODBC_VERSION,
+	(void)hg_odbc_fn.SQLSetEnvAttr(db->env, SQL_ATTR_ODBC_VERSION,
 	    (SQLPOINTER)SQL_OV_ODBC3, 0);
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, db->env,
+	if (!SQL_SUCCEEDED(hg_odbc_fn.SQLAllocHandle(SQL_HANDLE_DBC, db->env,
 	    &db->dbc))) {
 		db->dbc = SQL_NULL_HDBC;
 		diag(err, SQL_HANDLE_ENV, db->env, "cannot allocate an ODBC "
@@ -259,9 +259,9 @@ hg_odbc_connect(struct hg_odbc *db, struct hg_err *err)
 		return -1;
 	}
 	if (db->login_timeout > 0)
-		(void)SQLSetConnectAttr(db->dbc, SQL_ATTR_LOGIN_TIMEOUT,
+		(void)hg_odbc_fn.SQLSetConnectAttr(db->dbc, SQL_ATTR_LOGIN_TIMEOUT,
 		    (SQLPOINTER)(intptr_t)db->login_timeout, 0);
-	rc = SQLDriverConnect(db->dbc, NULL, (SQLCHAR *)db->connection,
+	rc = hg_odbc_fn.SQLDriverConnect(db->dbc, NULL, (SQLCHAR *)db->connection,
 	    SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
 	if (!SQL_SUCCEEDED(rc)) {
 		diag(err, SQL_HANDLE_DBC, db->dbc, "cannot connect to the "
@@ -296,14 +296,15 @@ stmt_start(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 	if (db->inline_params && (text = hg_odbc_sql_inline(sql, params,
 	    err)) == NULL)
 		return -1;
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, db->dbc, &st))) {
+	if (!SQL_SUCCEEDED(hg_odbc_fn.SQLAllocHandle(SQL_HANDLE_STMT, db->dbc,
+	    &st))) {
 		diag(err, SQL_HANDLE_DBC, db->dbc, "cannot start a statement");
 		goto broken;
 	}
 	if (db->query_timeout > 0)
-		(void)SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
+		(void)hg_odbc_fn.SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
 		    (SQLPOINTER)(intptr_t)db->query_timeout, 0);
-	if (!SQL_SUCCEEDED(SQLPrepare(st, (SQLCHAR *)(text != NULL ? text :
+	if (!SQL_SUCCEEDED(hg_odbc_fn.SQLPrepare(st, (SQLCHAR *)(text != NULL ? text :
 	    sql->text), SQL_NTS))) {
 		diag(err, SQL_HANDLE_STMT, st, "cannot prepare the statement");
 		goto fail;
@@ -316,19 +317,19 @@ stmt_start(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 		case HG_OP_INT:
 			bd[i].num = p->num;
 			bd[i].ind = 0;
-			rc = SQLBindParameter(st, n, SQL_PARAM_INPUT,
+			rc = hg_odbc_fn.SQLBindParameter(st, n, SQL_PARAM_INPUT,
 			    SQL_C_SBIGINT, SQL_BIGINT, 0, 0, &bd[i].num, 0,
 			    &bd[i].ind);
 			break;
 		case HG_OP_TIME:
 			bd[i].ind = SQL_NTS;
-			rc = SQLBindParameter(st, n, SQL_PARAM_INPUT,
+			rc = hg_odbc_fn.SQLBindParameter(st, n, SQL_PARAM_INPUT,
 			    SQL_C_CHAR, SQL_TYPE_TIMESTAMP, 19, 0,
 			    (SQLPOINTER)p->text, 0, &bd[i].ind);
 			break;
 		case HG_OP_TEXT:
 			bd[i].ind = p->text != NULL ? SQL_NTS : SQL_NULL_DATA;
-			rc = SQLBindParameter(st, n, SQL_PARAM_INPUT,
+			rc = hg_odbc_fn.SQLBindParameter(st, n, SQL_PARAM_INPUT,
 			    SQL_C_CHAR, SQL_VARCHAR, p->text != NULL &&
 			    strlen(p->text) > 0 ? strlen(p->text) : 1, 0,
 			    (SQLPOINTER)(p->text != NULL ? p->text : ""), 0,
@@ -342,7 +343,7 @@ stmt_start(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 			goto fail;
 		}
 	}
-	rc = SQLExecute(st);
+	rc = hg_odbc_fn.SQLExecute(st);
 	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
 		diag(err, SQL_HANDLE_STMT, st, "the statement failed");
 		goto fail;
@@ -351,7 +352,7 @@ stmt_start(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 	*out = st;
 	return 0;
 fail:
-	(void)SQLFreeHandle(SQL_HANDLE_STMT, st);
+	(void)hg_odbc_fn.SQLFreeHandle(SQL_HANDLE_STMT, st);
 broken:
 	free(text);
 	hg_odbc_disconnect(db);
@@ -370,7 +371,7 @@ get_cell(SQLHSTMT st, SQLUSMALLINT col, char **out, struct hg_err *err)
 
 	*out = NULL;
 	for (;;) {
-		rc = SQLGetData(st, col, SQL_C_CHAR, piece, sizeof piece, &ind);
+		rc = hg_odbc_fn.SQLGetData(st, col, SQL_C_CHAR, piece, sizeof piece, &ind);
 		if (rc == SQL_NO_DATA)
 			break;
 		if (!SQL_SUCCEEDED(rc)) {
@@ -411,7 +412,7 @@ hg_odbc_query(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 		free(bd);
 		return -1;
 	}
-	if (!SQL_SUCCEEDED(SQLNumResultCols(st, &ncols)) || ncols <= 0) {
+	if (!SQL_SUCCEEDED(hg_odbc_fn.SQLNumResultCols(st, &ncols)) || ncols <= 0) {
 		if (ncols <= 0)
 			hg_failt(err, "the query returns no columns (expected "
 			    "a SELECT)");
@@ -423,7 +424,7 @@ hg_odbc_query(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 	n = (size_t)ncols;
 	cells = hg_xcalloc(n, sizeof *cells);
 	for (i = 0; i < n; i++) {
-		if (!SQL_SUCCEEDED(SQLDescribeCol(st, (SQLUSMALLINT)(i + 1),
+		if (!SQL_SUCCEEDED(hg_odbc_fn.SQLDescribeCol(st, (SQLUSMALLINT)(i + 1),
 		    name, sizeof name, &len, NULL, NULL, NULL, NULL))) {
 			diag(err, SQL_HANDLE_STMT, st, "cannot read the "
 			    "query's columns");
@@ -439,7 +440,7 @@ hg_odbc_query(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 		goto out;
 	}
 	for (;;) {
-		rc = SQLFetch(st);
+		rc = hg_odbc_fn.SQLFetch(st);
 		if (rc == SQL_NO_DATA)
 			break;
 		if (!SQL_SUCCEEDED(rc)) {
@@ -466,8 +467,8 @@ out:
 		for (i = 0; i < n; i++)
 			free(cells[i]);
 	free(cells);
-	(void)SQLCloseCursor(st);
-	(void)SQLFreeHandle(SQL_HANDLE_STMT, st);
+	(void)hg_odbc_fn.SQLCloseCursor(st);
+	(void)hg_odbc_fn.SQLFreeHandle(SQL_HANDLE_STMT, st);
 	free(bd);
 	if (ret == -1)
 		hg_odbc_disconnect(db);	/* the driver failed: start afresh */
@@ -487,9 +488,9 @@ hg_odbc_exec(struct hg_odbc *db, const struct hg_odbc_sql *sql,
 		free(bd);
 		return -1;
 	}
-	if (SQL_SUCCEEDED(SQLRowCount(st, &count)) && count > 0)
+	if (SQL_SUCCEEDED(hg_odbc_fn.SQLRowCount(st, &count)) && count > 0)
 		*nrows = (long)count;
-	(void)SQLFreeHandle(SQL_HANDLE_STMT, st);
+	(void)hg_odbc_fn.SQLFreeHandle(SQL_HANDLE_STMT, st);
 	free(bd);
 	return 0;
 }

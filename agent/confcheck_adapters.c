@@ -18,9 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sql.h>
-#include <sqlext.h>
-
+#include "adapters/odbc_lib.h"
 #include "agent/confcheck.h"
 #include "agent/pidfile.h"
 #include "lib/xmalloc.h"
@@ -161,15 +159,18 @@ odbc_known(const char *name, int dsn)
 	SQLUSMALLINT dir = SQL_FETCH_FIRST;
 	SQLRETURN rc;
 	int found = 0;
+	struct hg_err err;
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
+	if (hg_odbc_load(&err) == -1)
+		return -1;
+	if (!SQL_SUCCEEDED(hg_odbc_fn.SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
 	    &env)))
 		return -1;
-	(void)SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
+	(void)hg_odbc_fn.SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
 	    (SQLPOINTER)SQL_OV_ODBC3, 0);
 	for (;;) {
-		rc = dsn ? SQLDataSources(env, dir, n1, sizeof n1, &l1, n2,
-		    sizeof n2, &l2) : SQLDrivers(env, dir, n1, sizeof n1, &l1,
+		rc = dsn ? hg_odbc_fn.SQLDataSources(env, dir, n1, sizeof n1, &l1, n2,
+		    sizeof n2, &l2) : hg_odbc_fn.SQLDrivers(env, dir, n1, sizeof n1, &l1,
 		    n2, sizeof n2, &l2);
 		if (!SQL_SUCCEEDED(rc))
 			break;
@@ -177,7 +178,7 @@ odbc_known(const char *name, int dsn)
 			found = 1;
 		dir = SQL_FETCH_NEXT;
 	}
-	SQLFreeHandle(SQL_HANDLE_ENV, env);
+	hg_odbc_fn.SQLFreeHandle(SQL_HANDLE_ENV, env);
 	return found;
 }
 
