@@ -40,8 +40,9 @@ check "the package's unit tests ran during the build" \
     grep -q '^# PASS: *[1-9]' "$T/build.log"
 # DEB_BUILD_OPTIONS=nocheck: the same test step runs nothing
 out=$(cd "$src" && DEB_BUILD_OPTIONS=nocheck debian/rules override_dh_auto_test 2>&1)
+# $out as an argument: inside the script text, its $(UNIT_TESTS) ran
 check "DEB_BUILD_OPTIONS=nocheck skips the tests" \
-    bash -c "! grep -q 'PASS\|test_' <<<'$out'"
+    bash -c '! grep -q "PASS\|test_" <<<"$1"' _ "$out"
 
 # --- contents ----------------------------------------------------------------
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
@@ -54,6 +55,7 @@ for f in /usr/bin/hisgate /usr/share/man/man8/hisgate.8.gz \
     /usr/lib/sysusers.d/hisgate.conf /usr/lib/tmpfiles.d/hisgate.conf \
     /usr/share/doc/hisgate/examples/his-export.conf.example \
     /usr/share/doc/hisgate/examples/mapping.csv.example \
+    /usr/share/doc/hisgate/examples/sample-export.csv \
     /usr/share/doc/hisgate/examples/drop-dirs.conf \
     /usr/share/doc/hisgate/README.md.gz /usr/share/doc/hisgate/copyright; do
 	check "hisgate holds $f" grep -qx "$f" <<<"$contents"
@@ -67,6 +69,21 @@ done
 check "the simulator is not in hisgate" bash -c \
     "! grep -q 'hisgate-platform-sim\|/usr/share/hisgate/sim' <<<'$contents'"
 check "no .example in /etc" bash -c "! grep -q '^/etc/.*example' <<<'$contents'"
+# the installed docs, read on a machine without the source tree
+fsys() { dpkg-deb --fsys-tarfile "$1" | tar -xOf - "$2"; }
+is "the sample export is the worked example, in GBK" \
+    "$(fsys "$deb" ./usr/share/doc/hisgate/examples/sample-export.csv | iconv -f GBK -t UTF-8)" \
+    "$(sed '1s/^\xef\xbb\xbf//' "$src/etc/demo/worked-example.csv")"
+readme=$(fsys "$deb" ./usr/share/doc/hisgate/README.md.gz | gunzip)
+for f in $(grep -o '[a-z0-9.-]*\.example' <<<"$readme" | sort -u); do
+	check "README's $f is installed" \
+	    grep -qx "/usr/share/doc/hisgate/examples/$f" <<<"$contents"
+done
+check "README says where the installed sample export is" \
+    grep -q '/usr/share/doc/hisgate/examples/sample-export.csv' <<<"$readme"
+simman=$(fsys "$simdeb" ./usr/share/man/man1/hisgate-platform-sim.1.gz | gunzip)
+check "hisgate-platform-sim(1)'s example runs with the installed fixtures" \
+    grep -q 'policy /usr/share/hisgate/sim/policy.ini' <<<"$simman"
 dpkg-deb -e "$deb" "$T/control"
 is "the conffiles are hisgate.conf and the audit's rule tables" \
     "$(grep -cv '^/etc/hisgate/hisgate.conf$\|^/etc/hisgate/audit.d/' "$T/control/conffiles")" 0
