@@ -14,6 +14,7 @@ struct hg_cli {
 	const char *state;	/* --state S */
 	const char *since;	/* --since DATE (audit) */
 	const char *reason;	/* --reason TEXT (queue release) */
+	const char *settled_before; /* --settled-before DATE (queue purge) */
 	int	 detail;	/* --detail (reconcile) */
 	int	 dry_run;	/* --dry-run (queue scrub) */
 	char	**args;		/* positional arguments after the command */
@@ -31,6 +32,16 @@ struct hg_config *hg_cli_config(const struct hg_cli *cli);
 /* Open the configured outbox (flags as hg_outbox_open), printing why not
  * on stderr.  NULL when it cannot be opened. */
 struct hg_outbox *hg_cli_outbox(const struct hg_config *cfg, int flags);
+/* --json output: o as one line on stdout, then released. */
+struct json_object;
+void	hg_cli_json(struct json_object *o);
+/* The answer of a command that acted on one bill: "bill N: MESSAGE" on
+ * stdout, or with --json one object {"bill", "state" (the bill's state
+ * now, or null), "changed" (whether this run changed it), the members of
+ * extra (taken over; may be NULL), "message"}. */
+void	hg_cli_outcome(const struct hg_cli *cli, long long bill,
+	    const char *state, int changed, struct json_object *extra,
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 int	hg_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* help.c: `hisgate COMMAND --help` (exit 0; 2 for an unknown command). */
 int	hg_cli_help(const char *command);

@@ -13,13 +13,14 @@
 #include "agent/cli.h"
 #include "agent/cli_mask.h"
 #include "agent/intake.h"
+#include "lib/jsonx.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
 struct dry_sink {
 	struct hg_sink	 sink;
 	struct hg_intake *in;
-	int		 json;
+	struct json_object *bills;	/* --json: every bill, printed at the end */
 	size_t		 nbills, ninvalid;
 };
 
@@ -45,7 +46,7 @@ dry_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
 			hg_set_str(&bills[i]->columns, sink->columns);
 		json = hg_bill_to_json(bills[i]);
 		o = hg_masked_bill(json);
-		if (ds->json) {
+		if (ds->bills != NULL) {
 			struct json_object *arr = json_object_new_array();
 
 			for (j = 0; j < v[i].nproblems; j++) {
@@ -66,9 +67,7 @@ dry_commit(struct hg_sink *sink, struct hg_bill *const *bills, size_t n,
 			    json_object_new_string(hg_verdict_name(
 			    v[i].state)));
 			json_object_object_add(o, "problems", arr);
-			printf("%s\n", json_object_to_json_string_ext(o,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_array_add(ds->bills, json_object_get(o));
 		} else {
 			printf("# bill %s (%s): %s, %zu line%s\n",
 			    bills[i]->source_key ? bills[i]->source_key : "?",
@@ -118,7 +117,8 @@ adapter_test(struct hg_cli *cli, struct hg_config *cfg, const char *name)
 	ds.sink.dry = 1;
 	ds.sink.ctx = &ds;
 	ds.in = &in;
-	ds.json = cli->json;
+	if (cli->json)
+		ds.bills = json_object_new_array();
 	a->sink = &ds.sink;
 	if (a->ops->init(a, &err) < 0) {
 		fprintf(stderr, "hisgate: adapter %s: %s\n", name, err.msg);
@@ -128,11 +128,27 @@ adapter_test(struct hg_cli *cli, struct hg_config *cfg, const char *name)
 		fprintf(stderr, "hisgate: adapter %s: %s\n", name, err.msg);
 	else
 		rc = HG_EXIT_OK;
-	if (!cli->json)
+	if (ds.bills != NULL) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "adapter",
+		    json_object_new_string(name));
+		json_object_object_add(o, "read",
+		    json_object_new_int64((int64_t)ds.nbills));
+		json_object_object_add(o, "invalid",
+		    json_object_new_int64((int64_t)ds.ninvalid));
+		json_object_object_add(o, "committed",
+		    json_object_new_boolean(0));
+		json_object_object_add(o, "bills", ds.bills);
+		ds.bills = NULL;
+		hg_cli_json(o);
+	} else {
 		printf("# %zu bill%s read, %zu invalid; nothing committed\n",
 		    ds.nbills, ds.nbills == 1 ? "" : "s", ds.ninvalid);
+	}
 	a->ops->destroy(a);
 out:
+	json_object_put(ds.bills);
 	a->sink = NULL;
 	hg_intake_destroy(&in);
 	return rc;
@@ -154,7 +170,21 @@ cmd_adapter(struct hg_cli *cli)
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
 	hg_log_set_level(HG_LOG_WARNING);
-	if (strcmp(cli->args[0], "list") == 0) {
+	if (strcmp(cli->args[0], "list") == 0 && cli->json) {
+		struct json_object *arr = json_object_new_array(), *o;
+
+		for (i = 0; i < cfg->nadapters; i++) {
+			o = json_object_new_object();
+			json_object_object_add(o, "name", hg_json_str_new(
+			    cfg->adapters[i]->name));
+			json_object_object_add(o, "type", hg_json_str_new(
+			    cfg->adapters[i]->ops->name));
+			json_object_object_add(o, "file", hg_json_str_new(
+			    cfg->adapters[i]->conf_file));
+			json_object_array_add(arr, o);
+		}
+		hg_cli_json(arr);
+	} else if (strcmp(cli->args[0], "list") == 0) {
 		for (i = 0; i < cfg->nadapters; i++)
 			printf("%-20s %-10s %s\n", cfg->adapters[i]->name,
 			    cfg->adapters[i]->ops->name,

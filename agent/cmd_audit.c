@@ -42,7 +42,8 @@ queue_release(struct hg_cli *cli)
 	if (hg_audit_store_release(ob, id, cli->reason, &err) == -1)
 		fprintf(stderr, "hisgate: %s\n", err.msg);
 	else {
-		printf("bill %lld released: ready to be settled\n", id);
+		hg_cli_outcome(cli, id, HG_S_READY, 1, NULL, "released, "
+		    "ready to be settled");
 		rc = HG_EXIT_OK;
 	}
 	hg_outbox_close(ob);

@@ -2,7 +2,10 @@
  * FILE:LINE: message (errors, then warnings) and exits 1 on any error. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include <json-c/json.h>
 
 #include "adapters/table.h"
 #include "agent/cli.h"
@@ -16,6 +19,18 @@ print_all(const struct hg_conf_errs *e)
 
 	for (i = 0; i < e->n; i++)
 		fprintf(stderr, "%s\n", e->msg[i]);
+}
+
+/* --json: the same messages (FILE:LINE: message) as an array */
+static struct json_object *
+msgs_json(const struct hg_conf_errs *e)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		json_object_array_add(arr, json_object_new_string(e->msg[i]));
+	return arr;
 }
 
 int
@@ -42,6 +57,21 @@ cmd_check_config(struct hg_cli *cli)
 		hg_conf_errs_add(&errs, cfg->file, 0, "%s", err.msg);
 	print_all(&errs);
 	print_all(&warns);
+	if (cli->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "file", json_object_new_string(
+		    cfg->file));
+		json_object_object_add(o, "ok",
+		    json_object_new_boolean(errs.n == 0));
+		json_object_object_add(o, "adapters",
+		    json_object_new_int64((int64_t)cfg->nadapters));
+		json_object_object_add(o, "mapped_codes",
+		    json_object_new_int64((int64_t)rows));
+		json_object_object_add(o, "errors", msgs_json(&errs));
+		json_object_object_add(o, "warnings", msgs_json(&warns));
+		hg_cli_json(o);
+	}
 	if (errs.n == 0) {
 		rc = HG_EXIT_OK;
 		if (!cli->json)

@@ -358,31 +358,50 @@ out:
 	return rc;
 }
 
-/* queue purge DATE: the outbox keeps every bill until a person says it
- * may go; this is that person's command. */
+/* queue purge --settled-before DATE (older spelling: queue purge DATE):
+ * the outbox keeps every bill until a person says it may go; this is
+ * that person's command.  A script (--json) cannot answer the question,
+ * so it says --yes, or --dry-run for the count alone. */
+static void
+purge_json(const char *date, long long n, int done)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "settled_before",
+	    json_object_new_string(date));
+	json_object_object_add(o, "count", json_object_new_int64(n));
+	json_object_object_add(o, "done", json_object_new_boolean(done));
+	hg_cli_json(o);
+}
+
 static int
 queue_purge(struct hg_cli *cli, struct hg_outbox *ob, const char *date)
 {
 	struct hg_err err;
 	struct tm tm;
 	long long n;
-	char canon[HG_TIMELEN], answer[16];
+	char answer[16];
 	time_t t;
 
-	if (hg_time_parse("DATE", date, canon, &err) < 0 || strlen(date) != 10)
-		return hg_cli_usage("queue purge needs a date like 2024-01-31 "
-		    "(bills last changed before it go)");
+	/* date: yyyy-MM-dd, checked by purge_date */
 	memset(&tm, 0, sizeof tm);
-	tm.tm_year = atoi(canon) - 1900;
-	tm.tm_mon = atoi(canon + 5) - 1;
-	tm.tm_mday = atoi(canon + 8);
+	tm.tm_year = atoi(date) - 1900;
+	tm.tm_mon = atoi(date + 5) - 1;
+	tm.tm_mday = atoi(date + 8);
 	tm.tm_isdst = -1;
 	t = mktime(&tm);
 	if (hg_outbox_purge(ob, (int64_t)t * 1000, 1, &n, &err) < 0)
 		goto fail;
-	if (n == 0) {
-		printf("nothing to purge: no settled or cancelled bill was last "
-		    "changed before %s\n", date);
+	if (n == 0 || cli->dry_run) {
+		if (cli->json)
+			purge_json(date, n, 0);
+		else if (n == 0)
+			printf("nothing to purge: no settled or cancelled bill "
+			    "was last changed before %s\n", date);
+		else
+			printf("%lld settled or cancelled bill%s last changed "
+			    "before %s would be purged; nothing done "
+			    "(--dry-run)\n", n, n == 1 ? "" : "s", date);
 		return HG_EXIT_OK;
 	}
 	if (!cli->yes) {
@@ -398,11 +417,45 @@ queue_purge(struct hg_cli *cli, struct hg_outbox *ob, const char *date)
 	}
 	if (hg_outbox_purge(ob, (int64_t)t * 1000, 0, &n, &err) < 0)
 		goto fail;
-	printf("purged %lld bill%s\n", n, n == 1 ? "" : "s");
+	if (cli->json)
+		purge_json(date, n, 1);
+	else
+		printf("purged %lld bill%s\n", n, n == 1 ? "" : "s");
 	return HG_EXIT_OK;
 fail:
 	fprintf(stderr, "hisgate: %s\n", err.msg);
 	return HG_EXIT_FAIL;
+}
+
+/* The date of queue purge, from either spelling; NULL after the usage
+ * error (*rc set). */
+static const char *
+purge_date(const struct hg_cli *cli, int *rc)
+{
+	const char *date = cli->settled_before;
+	char canon[HG_TIMELEN];
+	struct hg_err err;
+
+	*rc = HG_EXIT_USAGE;
+	if ((date != NULL) == (cli->nargs == 2)) {
+		hg_cli_usage("queue purge needs one date: --settled-before "
+		    "DATE (or the older queue purge DATE)");
+		return NULL;
+	}
+	if (date == NULL)
+		date = cli->args[1];
+	if (hg_time_parse("DATE", date, canon, &err) < 0 ||
+	    strlen(date) != 10) {
+		hg_cli_usage("queue purge needs a date like 2024-01-31 "
+		    "(bills last changed before it go)");
+		return NULL;
+	}
+	if (cli->json && !cli->yes && !cli->dry_run) {
+		hg_cli_usage("queue purge --json cannot ask: add --yes to "
+		    "purge, or --dry-run for the count alone");
+		return NULL;
+	}
+	return date;
 }
 
 int
@@ -410,6 +463,7 @@ cmd_queue(struct hg_cli *cli)
 {
 	struct hg_config *cfg;
 	struct hg_outbox *ob;
+	const char *date = NULL;
 	int writes, rc;
 
 	/* `queue replay [ID]` is `replay [ID]` (DESIGN.md lists it under
@@ -424,12 +478,16 @@ cmd_queue(struct hg_cli *cli)
 	if (cli->nargs < 1 || !((strcmp(cli->args[0], "list") == 0 &&
 	    cli->nargs == 1) || (strcmp(cli->args[0], "show") == 0 &&
 	    cli->nargs == 2) || (strcmp(cli->args[0], "purge") == 0 &&
-	    cli->nargs == 2) || (strcmp(cli->args[0], "scrub") == 0 &&
+	    cli->nargs <= 2) || (strcmp(cli->args[0], "scrub") == 0 &&
 	    cli->nargs == 1)))
 		return hg_cli_usage("queue needs: list [--state S] [--json] | "
-		    "show ID [--json] | retry ID | cancel ID [--yes] | "
-		    "replay [ID] | purge DATE [--yes] | scrub [--dry-run] "
-		    "[--json]");
+		    "show ID [--json] | retry ID [--json] | cancel ID [--yes] "
+		    "[--json] | replay [ID] [--json] | purge --settled-before "
+		    "DATE [--yes] [--dry-run] [--json] | scrub [--dry-run] "
+		    "[--json] | release ID --reason TEXT [--json]");
+	if (strcmp(cli->args[0], "purge") == 0 &&
+	    (date = purge_date(cli, &rc)) == NULL)
+		return rc;
 	cfg = hg_cli_config(cli);
 	if (cfg == NULL)
 		return HG_EXIT_FAIL;
@@ -443,7 +501,7 @@ cmd_queue(struct hg_cli *cli)
 	if (strcmp(cli->args[0], "list") == 0)
 		rc = queue_list(cli, ob);
 	else if (strcmp(cli->args[0], "purge") == 0)
-		rc = queue_purge(cli, ob, cli->args[1]);
+		rc = queue_purge(cli, ob, date);
 	else if (strcmp(cli->args[0], "scrub") == 0)
 		rc = hg_queue_scrub(cli, cfg, ob);
 	else
@@ -486,8 +544,18 @@ cmd_replay(struct hg_cli *cli)
 		fprintf(stderr, "hisgate: %s\n", err.msg);
 	else
 		rc = HG_EXIT_OK;
-	printf("replay: %d bill%s now ready, %d still invalid\n", fixed,
-	    fixed == 1 ? "" : "s", still);
+	if (cli->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "bill", id != 0 ?
+		    json_object_new_int64(id) : NULL);
+		json_object_object_add(o, "ready", json_object_new_int(fixed));
+		json_object_object_add(o, "invalid", json_object_new_int(still));
+		hg_cli_json(o);
+	} else {
+		printf("replay: %d bill%s now ready, %d still invalid\n",
+		    fixed, fixed == 1 ? "" : "s", still);
+	}
 	hg_intake_destroy(&in);
 out_ob:
 	hg_outbox_close(ob);

@@ -110,17 +110,49 @@ recon_step(const struct hg_step *st, void *arg)
 	return 0;
 }
 
+/* A group's line, or with arr (--json) an object of it in arr: result
+ * match, MISMATCH or "not checked", text why (or NULL). */
+static void
+group_out(struct json_object *arr, const char *kind, const struct group *g,
+    const char *result, const char *text)
+{
+	struct json_object *o;
+	char a[HG_DECBUF], b[HG_DECBUF];
+
+	if (arr == NULL) {
+		printf("%-8s %-8s %-8s %-8s %6lld %14s %14s  %s%s%s\n", kind,
+		    g->insutype, g->clr_type, g->optins, (long long)g->cnt,
+		    hg_dec_format(g->medfee, 2, a), hg_dec_format(g->fund, 2,
+		    b), result, text != NULL && text[0] != '\0' ? ": " : "",
+		    text != NULL ? text : "");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "insutype", hg_json_str_new(g->insutype));
+	json_object_object_add(o, "clr_type", hg_json_str_new(g->clr_type));
+	json_object_object_add(o, "clr_optins", hg_json_str_new(g->optins));
+	json_object_object_add(o, "count", json_object_new_int64(g->cnt));
+	json_object_object_add(o, "medfee_sumamt", hg_json_dec(g->medfee, 2));
+	json_object_object_add(o, "fund_pay_sumamt", hg_json_dec(g->fund, 2));
+	json_object_object_add(o, "acct_pay", hg_json_dec(g->acct, 2));
+	json_object_object_add(o, "result", json_object_new_string(
+	    strcmp(result, "MISMATCH") == 0 ? "mismatch" : result));
+	json_object_object_add(o, "text", text != NULL && text[0] != '\0' ?
+	    json_object_new_string(text) : NULL);
+	json_object_array_add(arr, o);
+}
+
 /* One 3201 per group of r with refd_setl_flag refd ("0" settlements, "1"
- * refunds); prints a line each.  Returns 1 when all match. */
+ * refunds); a line each (group_out).  Returns 1 when all match. */
 static int
 recon_pass(struct hg_platform *p, const struct recon *r, const char *kind,
-    const char *refd)
+    const char *refd, struct json_object *arr)
 {
 	struct hg_nhsa_stmt_req req;
 	struct hg_nhsa_stmt_result res;
 	struct hg_call c;
 	struct hg_err err;
-	char a[HG_DECBUF], b[HG_DECBUF];
 	int good = 1;
 	size_t i;
 
@@ -142,27 +174,40 @@ recon_pass(struct hg_platform *p, const struct recon *r, const char *kind,
 		req.fixmedins_setl_cnt = g->cnt;
 		snprintf(req.refd_setl_flag, sizeof req.refd_setl_flag, "%s",
 		    refd);
-		printf("%-8s %-8s %-8s %-8s %6lld %14s %14s  ", kind,
-		    g->insutype, g->clr_type, g->optins, (long long)g->cnt,
-		    hg_dec_format(g->medfee, 2, a), hg_dec_format(g->fund, 2,
-		    b));
 		if (hg_platform_call(p, "3201", NULL, hg_nhsa_in_3201(&req),
 		    NULL, &c) != HG_CALL_OK) {
-			printf("not checked: %s\n", c.err.msg);
+			group_out(arr, kind, g, "not checked", c.err.msg);
 			good = 0;
 		} else if (hg_nhsa_out_3201(c.resp.output, &res, &err) == -1) {
-			printf("not checked: %s\n", err.msg);
+			group_out(arr, kind, g, "not checked", err.msg);
 			good = 0;
 		} else if (strcmp(res.stmt_rslt, "0") == 0) {
-			printf("match\n");
+			group_out(arr, kind, g, "match", NULL);
 		} else {
-			printf("MISMATCH%s%s\n", res.stmt_rslt_dscr[0] ? ": " :
-			    "", res.stmt_rslt_dscr);
+			group_out(arr, kind, g, "MISMATCH",
+			    res.stmt_rslt_dscr);
 			good = 0;
 		}
 		hg_call_free(&c);
 	}
 	return good;
+}
+
+/* reconcile --json: {"date", "match" (every group matched), "groups"
+ * (taken over), "uncounted_refunds" (cancellations confirmed by 5203
+ * after their answer was lost: no amounts to count)} */
+static void
+recon_json(const char *date, int good, struct json_object *groups,
+    size_t blind)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "date", json_object_new_string(date));
+	json_object_object_add(o, "match", json_object_new_boolean(good));
+	json_object_object_add(o, "groups", groups);
+	json_object_object_add(o, "uncounted_refunds",
+	    json_object_new_int64((int64_t)blind));
+	hg_cli_json(o);
 }
 
 /* reconcile reverse MSGID [BILL] | resettle BILL | close MDTRT_ID BILL */
@@ -181,12 +226,12 @@ fix(struct hg_cli *cli)
 	if ((cfg = hg_cli_config(cli)) == NULL)
 		return HG_EXIT_FAIL;
 	if (close)
-		rc = hg_reconcile_close(cfg, cli->args[1], cli->args[2]);
+		rc = hg_reconcile_close(cli, cfg, cli->args[1], cli->args[2]);
 	else if (reverse)
-		rc = hg_reconcile_reverse(cfg, cli->args[1],
+		rc = hg_reconcile_reverse(cli, cfg, cli->args[1],
 		    cli->nargs == 3 ? cli->args[2] : NULL);
 	else
-		rc = hg_reconcile_resettle(cfg, cli->args[1]);
+		rc = hg_reconcile_resettle(cli, cfg, cli->args[1]);
 	hg_config_free(cfg);
 	return rc;
 }
@@ -199,6 +244,7 @@ cmd_reconcile(struct hg_cli *cli)
 	struct hg_config *cfg;
 	struct hg_outbox *ob = NULL;
 	struct recon setl, refd;
+	struct json_object *groups = NULL;
 	struct hg_err err;
 	char today[16];
 	int have_sh = 0, rc = HG_EXIT_FAIL, y, m, d, good;
@@ -230,7 +276,7 @@ cmd_reconcile(struct hg_cli *cli)
 	if ((cfg = hg_cli_config(cli)) == NULL)
 		return HG_EXIT_FAIL;
 	if (cli->detail) {
-		rc = hg_reconcile_detail(cfg, setl.date);
+		rc = hg_reconcile_detail(cfg, setl.date, cli->json);
 		goto out;
 	}
 	if ((ob = hg_cli_outbox(cfg, HG_OB_READONLY)) == NULL)
@@ -246,9 +292,15 @@ cmd_reconcile(struct hg_cli *cli)
 		    setl.unusable + refd.unusable == 1 ? "" : "s");
 		goto out;
 	}
+	if (cli->json)
+		groups = json_object_new_array();
 	if (setl.n == 0 && refd.n == 0 && refd.blind == 0) {
-		printf("%s: no settlements in the outbox; nothing to "
-		    "reconcile\n", setl.date);
+		if (groups != NULL)
+			recon_json(setl.date, 1, groups, 0);
+		else
+			printf("%s: no settlements in the outbox; nothing to "
+			    "reconcile\n", setl.date);
+		groups = NULL;
 		rc = HG_EXIT_OK;
 		goto out;
 	}
@@ -257,12 +309,18 @@ cmd_reconcile(struct hg_cli *cli)
 	have_sh = 1;
 	if ((p = hg_platform_new(&sh, &err)) == NULL)
 		goto fail;
-	printf("reconciliation %s (3201)\n", setl.date);
-	printf("%-8s %-8s %-8s %-8s %6s %14s %14s  %s\n", "KIND", "INSUTYPE",
-	    "CLR_TYPE", "OPTINS", "COUNT", "MEDFEE", "FUND", "RESULT");
-	good = recon_pass(p, &setl, "setl", "0");
-	good &= recon_pass(p, &refd, "refund", "1");
-	if (refd.blind > 0) {
+	if (groups == NULL) {
+		printf("reconciliation %s (3201)\n", setl.date);
+		printf("%-8s %-8s %-8s %-8s %6s %14s %14s  %s\n", "KIND",
+		    "INSUTYPE", "CLR_TYPE", "OPTINS", "COUNT", "MEDFEE", "FUND",
+		    "RESULT");
+	}
+	good = recon_pass(p, &setl, "setl", "0", groups);
+	good &= recon_pass(p, &refd, "refund", "1", groups);
+	if (groups != NULL) {
+		recon_json(setl.date, good, groups, refd.blind);
+		groups = NULL;
+	} else if (refd.blind > 0) {
 		/* their day is not known: any day's refunds may be short */
 		printf("note: %zu cancellation%s confirmed by 5203 after the "
 		    "answer was lost carr%s no amounts here and %s not "
@@ -275,6 +333,7 @@ cmd_reconcile(struct hg_cli *cli)
 fail:
 	fprintf(stderr, "hisgate: %s\n", err.msg);
 out:
+	json_object_put(groups);
 	free(setl.g);
 	free(refd.g);
 	hg_platform_free(p);

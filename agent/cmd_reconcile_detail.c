@@ -9,6 +9,7 @@
  * found is kept in the outbox (queue/recon.h) for the web page. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,7 +288,22 @@ struct found {
 	size_t	 n;
 	long long matched;
 	size_t	 n_open;	/* HG_RECON_OPEN_VISIT rows */
+	int	 json;		/* --json: nothing printed but the object */
 };
+
+/* The text of the report; with --json the same facts go into the one
+ * object hg_reconcile_detail prints at the end. */
+static void __attribute__((format(printf, 2, 3)))
+say(const struct found *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
 
 static void
 found_add(struct found *f, const char *kind, long long bill,
@@ -311,7 +327,7 @@ found_add(struct found *f, const char *kind, long long bill,
 	x->medfee_sumamt = r->medfee_sumamt;
 	x->memo = r->memo;
 	x->fix = hg_xstrdup(fix);
-	printf("  fix: %s\n", fix);
+	say(f, "  fix: %s\n", fix);
 }
 
 /* An open visit no bill holds (cmd_reconcile_visits.c). */
@@ -326,7 +342,7 @@ on_open_visit(long long bill, const char *psn_no, const char *mdtrt_id,
 	memset(&r, 0, sizeof r);
 	snprintf(r.mdtrt_id, sizeof r.mdtrt_id, "%s", mdtrt_id);
 	hg_reconcile_mask_psn(psn_no, psn, sizeof psn);
-	printf("open visit left at the platform by a lost 2401: bill %lld "
+	say(f, "open visit left at the platform by a lost 2401: bill %lld "
 	    "(%s), person %s, visit %s\n", bill, state, psn, mdtrt_id);
 	snprintf(fix, sizeof fix, "hisgate reconcile close %s %lld   (2404 "
 	    "closes the visit; the bill keeps its own)", mdtrt_id, bill);
@@ -381,7 +397,7 @@ report(const struct day *d, const struct hg_stmt_rows *res, struct found *f)
 				snprintf(bill, sizeof bill, "%lld", s->bill);
 			else
 				snprintf(bill, sizeof bill, "?");
-			printf("单边账 settled at the platform, not in the "
+			say(f, "单边账 settled at the platform, not in the "
 			    "outbox: bill %s, person %s, visit %s, setl_id %s, "
 			    "msgid %s, %s\n", bill, psn, r->mdtrt_id,
 			    r->setl_id, r->msgid, a);
@@ -403,7 +419,7 @@ report(const struct day *d, const struct hg_stmt_rows *res, struct found *f)
 		if (strcmp(r->stmt_rslt, HG_STMT_ONLY_HOSPITAL) == 0) {
 			only_h++;
 			id = bill_of_row(d, r);
-			printf("单边账 settled in the outbox, not in force at "
+			say(f, "单边账 settled in the outbox, not in force at "
 			    "the platform: bill %lld, person %s, visit %s, "
 			    "setl_id %s, msgid %s, %s%s%s\n", id, psn,
 			    r->mdtrt_id, r->setl_id, r->msgid, a,
@@ -416,14 +432,14 @@ report(const struct day *d, const struct hg_stmt_rows *res, struct found *f)
 		}
 		diff++;
 		id = bill_of_row(d, r);
-		printf("amounts differ: bill %lld, person %s, visit %s, "
+		say(f, "amounts differ: bill %lld, person %s, visit %s, "
 		    "setl_id %s, msgid %s: %s\n", id, psn, r->mdtrt_id,
 		    r->setl_id, r->msgid, r->memo);
 		snprintf(fix, sizeof fix, "compare hisgate slip %lld with the "
 		    "platform's settlement by hand", id);
 		found_add(f, HG_RECON_AMOUNTS, id, psn, r, fix);
 	}
-	printf("%zu in force at the platform matched, %zu 单边账 (%zu only "
+	say(f, "%zu in force at the platform matched, %zu 单边账 (%zu only "
 	    "at the platform, %zu only in the outbox), %zu amounts "
 	    "differ\n", match, only_p + only_h, only_p, only_h, diff);
 	f->matched = (long long)match;
@@ -447,15 +463,59 @@ keep(struct hg_outbox *ob, const char *date, const struct found *f)
 		    "page (/unbalanced): %s\n", err.msg);
 }
 
+/* --json: {"date", "settlements" (rows of the outbox's file), "matched",
+ * "rows": [{"kind", "bill" (or null), "person" (masked), "mdtrt_id",
+ * "setl_id", "msgid", "medfee_sumamt", "memo", "fix"}], "unasked" (bills
+ * whose visits could not be asked), "balanced"} */
+static void
+found_json(const struct day *d, const struct found *f, int unasked,
+    int balanced)
+{
+	struct json_object *o = json_object_new_object(), *arr, *r;
+	const struct hg_recon_row *x;
+	size_t i;
+
+	json_object_object_add(o, "date", json_object_new_string(d->date));
+	json_object_object_add(o, "settlements",
+	    json_object_new_int64((int64_t)d->rows.n));
+	json_object_object_add(o, "matched", json_object_new_int64(f->matched));
+	arr = json_object_new_array();
+	for (i = 0; i < f->n; i++) {
+		x = &f->v[i];
+		r = json_object_new_object();
+		json_object_object_add(r, "kind", json_object_new_string(
+		    x->kind));
+		json_object_object_add(r, "bill", x->bill != 0 ?
+		    json_object_new_int64(x->bill) : NULL);
+		json_object_object_add(r, "person", hg_json_str_new(
+		    x->person));
+		json_object_object_add(r, "mdtrt_id", hg_json_str_new(
+		    x->mdtrt_id));
+		json_object_object_add(r, "setl_id", hg_json_str_new(
+		    x->setl_id));
+		json_object_object_add(r, "msgid", hg_json_str_new(x->msgid));
+		json_object_object_add(r, "medfee_sumamt",
+		    hg_json_dec(x->medfee_sumamt, 2));
+		json_object_object_add(r, "memo", hg_json_str_new(x->memo));
+		json_object_object_add(r, "fix", hg_json_str_new(x->fix));
+		json_object_array_add(arr, r);
+	}
+	json_object_object_add(o, "rows", arr);
+	json_object_object_add(o, "unasked", json_object_new_int(unasked));
+	json_object_object_add(o, "balanced",
+	    json_object_new_boolean(balanced));
+	hg_cli_json(o);
+}
+
 int
-hg_reconcile_detail(const struct hg_config *cfg, const char *date)
+hg_reconcile_detail(const struct hg_config *cfg, const char *date, int json)
 {
 	struct hg_platform_shared sh;
 	struct hg_platform *p = NULL;
 	struct hg_outbox *ob;
 	struct hg_stmt_rows res = { 0 };
 	struct hg_err err;
-	struct found f = { NULL, NULL, 0, 0, 0 };
+	struct found f = { NULL, NULL, 0, 0, 0, 0 };
 	struct day d;
 	size_t need;
 	int unasked;
@@ -463,6 +523,7 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 
 	memset(&d, 0, sizeof d);
 	d.date = date;
+	f.json = json;
 	/* written: the result is kept for the web page */
 	if ((ob = hg_cli_outbox(cfg, 0)) == NULL)
 		return HG_EXIT_FAIL;
@@ -479,7 +540,7 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 	have_sh = 1;
 	if ((p = hg_platform_new(&sh, &err)) == NULL)
 		goto fail;
-	printf("detail reconciliation %s (9101, 3202, 9102): %zu settlement%s "
+	say(&f, "detail reconciliation %s (9101, 3202, 9102): %zu settlement%s "
 	    "in the outbox's file\n", date, d.rows.n, d.rows.n == 1 ? "" :
 	    "s");
 	if (ask(p, cfg, &d, &res, &err) == -1)
@@ -490,13 +551,15 @@ hg_reconcile_detail(const struct hg_config *cfg, const char *date)
 		goto fail;
 	need += f.n_open + (size_t)unasked;
 	if (unasked > 0)
-		printf("%zu open visit%s left by a lost 2401; the visits of %d "
+		say(&f, "%zu open visit%s left by a lost 2401; the visits of %d "
 		    "bill%s could not be asked (above): run reconcile --detail "
 		    "again\n", f.n_open, f.n_open == 1 ? "" : "s", unasked,
 		    unasked == 1 ? "" : "s");
 	else
-		printf("%zu open visit%s left by a lost 2401\n", f.n_open,
+		say(&f, "%zu open visit%s left by a lost 2401\n", f.n_open,
 		    f.n_open == 1 ? "" : "s");
+	if (json)
+		found_json(&d, &f, unasked, need == 0);
 	rc = need == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
 	keep(ob, date, &f);
 	goto out;

@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "agent/cli.h"
 #include "agent/reconcile.h"
 #include "agent/settle.h"
+#include "lib/jsonx.h"
 #include "lib/xmalloc.h"
 #include "queue/steps.h"
 
@@ -79,9 +82,24 @@ hg_reconcile_platform(const struct hg_config *cfg,
 	return 0;
 }
 
+/* What --json adds to the answer of reverse and close: the call made,
+ * what it was about, and the platform's refusal if it refused. */
+struct json_object *
+hg_reconcile_extra(const char *key, const char *value, const char *infno,
+    const char *msgid, const char *refused)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, key, hg_json_str_new(value));
+	json_object_object_add(o, "infno", json_object_new_string(infno));
+	json_object_object_add(o, "call_msgid", hg_json_str_new(msgid));
+	json_object_object_add(o, "refused", hg_json_str_new(refused));
+	return o;
+}
+
 int
-hg_reconcile_reverse(const struct hg_config *cfg, const char *msgid,
-    const char *bill_arg)
+hg_reconcile_reverse(const struct hg_cli *cli, const struct hg_config *cfg,
+    const char *msgid, const char *bill_arg)
 {
 	struct hg_platform_shared sh;
 	struct hg_platform *p = NULL;
@@ -127,14 +145,18 @@ hg_reconcile_reverse(const struct hg_config *cfg, const char *msgid,
 	switch (hg_platform_call(p, "2601", row.insuplc_admdvs,
 	    hg_nhsa_in_2601(row.psn_no, msgid, "2304"), &j, &c)) {
 	case HG_CALL_OK:
-		printf("bill %lld: settlement of 2304 %s reversed (2601 %s); "
-		    "the bill is %s\n", id, msgid, c.msgid, row.state);
+		hg_cli_outcome(cli, id, row.state, 0, hg_reconcile_extra(
+		    "msgid", msgid, "2601", c.msgid, NULL), "settlement of "
+		    "2304 %s reversed (2601 %s); the bill is %s", msgid,
+		    c.msgid, row.state);
 		rc = HG_EXIT_OK;
 		break;
 	case HG_CALL_REFUSED:
 		/* never committed, or reversed already: nothing in force */
-		printf("bill %lld: the platform holds nothing of 2304 %s "
-		    "(2601 refused: %s)\n", id, msgid, c.resp.err_msg);
+		hg_cli_outcome(cli, id, row.state, 0, hg_reconcile_extra(
+		    "msgid", msgid, "2601", c.msgid, c.resp.err_msg), "the "
+		    "platform holds nothing of 2304 %s (2601 refused: %s)",
+		    msgid, c.resp.err_msg);
 		rc = HG_EXIT_OK;
 		break;
 	default:
@@ -153,6 +175,15 @@ out:
 	hg_row_free(&row);
 	hg_outbox_close(ob);
 	return rc;
+}
+
+static struct json_object *
+setl_of(const char *setl_id)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "setl_id", hg_json_str_new(setl_id));
+	return o;
 }
 
 /* Mark failed the bill's ok 2304 steps whose answer is this setl_id. */
@@ -198,7 +229,8 @@ undo_2304(struct hg_outbox *ob, long long id, const char *setl_id,
 }
 
 int
-hg_reconcile_resettle(const struct hg_config *cfg, const char *bill_arg)
+hg_reconcile_resettle(const struct hg_cli *cli, const struct hg_config *cfg,
+    const char *bill_arg)
 {
 	struct hg_platform_shared sh;
 	struct hg_platform *p = NULL;
@@ -238,8 +270,9 @@ hg_reconcile_resettle(const struct hg_config *cfg, const char *bill_arg)
 		}
 		if (strcmp(s.revs_flag, "1") != 0 &&
 		    strcmp(s.refd_setl_flag, "1") != 0) {
-			printf("bill %lld: the platform holds settlement %s in "
-			    "force (5203); nothing done\n", id, row.setl_id);
+			hg_cli_outcome(cli, id, row.state, 0, setl_of(
+			    row.setl_id), "the platform holds settlement %s in "
+			    "force (5203); nothing done", row.setl_id);
 			goto out;
 		}
 		snprintf(reason, sizeof reason, "cancelled: settlement %s is "
@@ -266,8 +299,8 @@ hg_reconcile_resettle(const struct hg_config *cfg, const char *bill_arg)
 	    hg_steps_requeue(ob, id, "settle again: reconcile resettle",
 	    &err) == -1)
 		goto fail;
-	printf("bill %lld: %s; ready, the agent settles it again\n", id,
-	    reason);
+	hg_cli_outcome(cli, id, HG_S_READY, 1, setl_of(row.setl_id),
+	    "%s; ready, the agent settles it again", reason);
 	rc = HG_EXIT_OK;
 	goto out;
 fail:

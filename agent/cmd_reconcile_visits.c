@@ -156,8 +156,8 @@ hg_reconcile_open_visits(struct hg_outbox *ob, struct hg_platform *p,
 }
 
 int
-hg_reconcile_close(const struct hg_config *cfg, const char *mdtrt_id,
-    const char *bill_arg)
+hg_reconcile_close(const struct hg_cli *cli, const struct hg_config *cfg,
+    const char *mdtrt_id, const char *bill_arg)
 {
 	struct hg_platform_shared sh;
 	struct hg_platform *p = NULL;
@@ -204,8 +204,10 @@ hg_reconcile_close(const struct hg_config *cfg, const char *mdtrt_id,
 	switch (hg_platform_call(p, "2404", row.insuplc_admdvs,
 	    hg_nhsa_in_2404(mdtrt_id, row.psn_no), &j, &c)) {
 	case HG_CALL_OK:
-		printf("bill %lld: visit %s closed (2404 %s); the bill is "
-		    "%s\n", id, mdtrt_id, c.msgid, row.state);
+		hg_cli_outcome(cli, id, row.state, 0, hg_reconcile_extra(
+		    "mdtrt_id", mdtrt_id, "2404", c.msgid, NULL), "visit %s "
+		    "closed (2404 %s); the bill is %s", mdtrt_id, c.msgid,
+		    row.state);
 		rc = HG_EXIT_OK;
 		break;
 	case HG_CALL_REFUSED:

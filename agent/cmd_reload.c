@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "agent/cli.h"
 #include "agent/pidfile.h"
 #include "agent/reload.h"
@@ -50,6 +52,32 @@ await(const char *pidpath, const char *path, const struct hg_runinfo *ri,
 	    "than this hisgate does not; its log says (journalctl -u "
 	    "hisgate), or restart it\n", ri->pid, WAIT_NS / 1000000000, path);
 	return -1;
+}
+
+/* --json: {"pid", "reloaded" (all of it), "parts": [{"name", "state"
+ * (reloaded, kept, off), "text"}]} */
+static void
+print_json(const struct hg_reload_outcome *o, size_t kept)
+{
+	struct json_object *j = json_object_new_object(), *arr, *p;
+	size_t i;
+
+	json_object_object_add(j, "pid", json_object_new_int64(o->pid));
+	json_object_object_add(j, "reloaded",
+	    json_object_new_boolean(kept == 0));
+	arr = json_object_new_array();
+	for (i = 0; i < o->nparts; i++) {
+		p = json_object_new_object();
+		json_object_object_add(p, "name",
+		    json_object_new_string(o->part[i].name));
+		json_object_object_add(p, "state", json_object_new_string(
+		    hg_reload_state_name(o->part[i].state)));
+		json_object_object_add(p, "text",
+		    json_object_new_string(o->part[i].text));
+		json_object_array_add(arr, p);
+	}
+	json_object_object_add(j, "parts", arr);
+	hg_cli_json(j);
 }
 
 int
@@ -102,12 +130,16 @@ cmd_reload(struct hg_cli *cli)
 	}
 	if (await(pidpath, path, &ri, sent_ns, &o) == -1)
 		goto out;
-	for (i = 0; i < o.nparts; i++) {
-		printf("%-8s %-12s %s\n", o.part[i].name,
-		    o.part[i].state == HG_RELOAD_KEPT ? "NOT reloaded" :
-		    hg_reload_state_name(o.part[i].state), o.part[i].text);
+	for (i = 0; i < o.nparts; i++)
 		kept += o.part[i].state == HG_RELOAD_KEPT;
-	}
+	if (cli->json)
+		print_json(&o, kept);
+	else
+		for (i = 0; i < o.nparts; i++)
+			printf("%-8s %-12s %s\n", o.part[i].name,
+			    o.part[i].state == HG_RELOAD_KEPT ? "NOT reloaded" :
+			    hg_reload_state_name(o.part[i].state),
+			    o.part[i].text);
 	if (kept > 0) {
 		fprintf(stderr, "hisgate: %zu of %zu not reloaded: the agent "
 		    "(pid %ld) runs on with what it had; fix the file named "

@@ -55,7 +55,8 @@ queue_retry(struct hg_cli *cli, const struct hg_config *cfg)
 	if (hg_act_retry(ob, id, NULL, &err) == -1) {
 		fprintf(stderr, "hisgate: %s\n", err.msg);
 	} else {
-		printf("bill %lld: ready; the agent settles it again\n", id);
+		hg_cli_outcome(cli, id, HG_S_READY, 1, NULL, "ready; the "
+		    "agent settles it again");
 		rc = HG_EXIT_OK;
 	}
 	hg_outbox_close(ob);
@@ -138,10 +139,12 @@ lost_2305(struct hg_platform *p, const struct hg_journal *j,
 	until = st->sent_ms + hg_platform_timeout(pc, "2305") +
 	    pc->connect_timeout_ms;
 	if ((now = hg_wall_ms()) < until) {
-		printf("bill %lld: the answer to 2305 %s was lost; waiting "
-		    "%lld s until it can no longer be under way\n", cc->id,
-		    st->msgid, (long long)((until - now + 999) / 1000));
-		fflush(stdout);
+		/* a note on the way, not the answer: stderr, so that
+		 * stdout stays one JSON object with --json */
+		fprintf(stderr, "hisgate: bill %lld: the answer to 2305 %s was "
+		    "lost; waiting %lld s until it can no longer be under "
+		    "way\n", cc->id, st->msgid,
+		    (long long)((until - now + 999) / 1000));
 		while ((now = hg_wall_ms()) < until)
 			usleep((useconds_t)((until - now > 200 ? 200 :
 			    until - now) * 1000));
@@ -196,6 +199,17 @@ confirm(const struct hg_row *row)
 	if (fgets(line, sizeof line, stdin) == NULL)
 		return 0;
 	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* What --json adds to a cancellation: the settlement and the 2305. */
+static struct json_object *
+setl_extra(const char *setl_id, const char *msgid)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "setl_id", hg_json_str_new(setl_id));
+	json_object_object_add(o, "msgid", hg_json_str_new(msgid));
+	return o;
 }
 
 static int
@@ -263,8 +277,10 @@ queue_cancel(struct hg_cli *cli, const struct hg_config *cfg)
 			    "(confirmed by 5203)", st[i].msgid);
 			if (hg_steps_cancelled(ob, id, reason, &err) == -1)
 				goto fail;
-			printf("bill %lld: settlement %s was already cancelled "
-			    "(2305 %s)\n", id, row.setl_id, st[i].msgid);
+			hg_cli_outcome(cli, id, HG_S_CANCELLED, 1,
+			    setl_extra(row.setl_id, st[i].msgid),
+			    "settlement %s was already cancelled (2305 %s)",
+			    row.setl_id, st[i].msgid);
 			rc = HG_EXIT_OK;
 			goto out;
 		}
@@ -288,7 +304,8 @@ queue_cancel(struct hg_cli *cli, const struct hg_config *cfg)
 			    "cancelled already", c.msgid, row.setl_id);
 			if (hg_steps_cancelled(ob, id, reason, &err) == -1)
 				goto fail;
-			printf("bill %lld: %s\n", id, reason);
+			hg_cli_outcome(cli, id, HG_S_CANCELLED, 1,
+			    setl_extra(row.setl_id, c.msgid), "%s", reason);
 			rc = HG_EXIT_OK;
 			goto out;
 		}
@@ -306,8 +323,9 @@ queue_cancel(struct hg_cli *cli, const struct hg_config *cfg)
 			    "(confirmed by 5203)", c.msgid);
 			if (hg_steps_cancelled(ob, id, reason, &err) == -1)
 				goto fail;
-			printf("bill %lld: settlement %s cancelled\n", id,
-			    row.setl_id);
+			hg_cli_outcome(cli, id, HG_S_CANCELLED, 1,
+			    setl_extra(row.setl_id, c.msgid),
+			    "settlement %s cancelled", row.setl_id);
 			rc = HG_EXIT_OK;
 			goto out;
 		}
@@ -331,7 +349,8 @@ queue_cancel(struct hg_cli *cli, const struct hg_config *cfg)
 		    "(2305 %s)", row.setl_id, c.msgid);
 	if (hg_steps_cancelled(ob, id, reason, &err) == -1)
 		goto fail;
-	printf("bill %lld: %s\n", id, reason);
+	hg_cli_outcome(cli, id, HG_S_CANCELLED, 1, setl_extra(row.setl_id,
+	    c.msgid), "%s", reason);
 	rc = HG_EXIT_OK;
 	goto out;
 fail:
@@ -359,6 +378,8 @@ cmd_queue_settle(struct hg_cli *cli)
 	if (cli->nargs != 2)
 		return hg_cli_usage("queue %s needs one bill number",
 		    cli->args[0]);
+	if (strcmp(cli->args[0], "cancel") == 0 && cli->json && !cli->yes)
+		return hg_cli_usage("queue cancel --json cannot ask: add --yes");
 	if ((cfg = hg_cli_config(cli)) == NULL)
 		return HG_EXIT_FAIL;
 	if (strcmp(cli->args[0], "retry") == 0)

@@ -24,7 +24,7 @@ static const struct help {
 	  "the audit's rule tables and the web users file (a missing or\n"
 	  "broken file keeps what is in force): see hisgate reload.\n" },
 	{ "reload",
-	  "usage: hisgate [-c FILE] reload\n\n"
+	  "usage: hisgate [-c FILE] reload [--json]\n\n"
 	  "Ask the running daemon to read its mapping file, the audit's rule\n"
 	  "tables and the web users file again (SIGHUP, as systemctl reload\n"
 	  "hisgate does through it), wait for its answer and print, for each,\n"
@@ -32,36 +32,40 @@ static const struct help {
 	  "naming the file and line: the daemon keeps what was in force.\n"
 	  "hisgate.conf and adapter files are not read again (restart).\n"
 	  "Exit 0 when all was reloaded; 1 when anything was kept, no daemon\n"
-	  "runs on the outbox, or it did not answer within 30 s.\n" },
+	  "runs on the outbox, or it did not answer within 30 s.\n"
+	  "--json: {\"pid\", \"reloaded\", \"parts\": [{\"name\", \"state\", \"text\"}]}.\n" },
 	{ "check-config",
-	  "usage: hisgate [-c FILE] check-config\n\n"
+	  "usage: hisgate [-c FILE] check-config [--json]\n\n"
 	  "Load the main file, every adapter file and the mapping file, and\n"
 	  "check what breaks only once the daemon runs: adapters_dir missing or\n"
 	  "without *.conf, bad mapping rows (all of them), drop, outbox and\n"
 	  "secret paths the service user cannot use (checked as\n"
 	  "agent.service_user when run as root), placeholder values.\n"
 	  "Prints every problem as FILE:LINE: message; exit 0, or 1 on errors\n"
-	  "(warnings alone exit 0).\n" },
+	  "(warnings alone exit 0).  --json: the same messages, also on stdout\n"
+	  "as {\"file\", \"ok\", \"adapters\", \"mapped_codes\", \"errors\", \"warnings\"}.\n" },
 	{ "config-keys",
 	  "usage: hisgate config-keys\n\n"
 	  "Print every configuration key with its type, default and meaning\n"
 	  "(see hisgate.conf(5) and hisgate-adapters(5)).\n" },
 	{ "adapter",
-	  "usage: hisgate [-c FILE] adapter list\n"
-	  "       hisgate [-c FILE] adapter test NAME\n\n"
+	  "usage: hisgate [-c FILE] adapter list [--json]\n"
+	  "       hisgate [-c FILE] adapter test NAME [--json]\n\n"
 	  "adapter list       the configured adapter instances: name, type, file\n"
 	  "adapter test NAME  read the source once and print each normalised\n"
 	  "                   bill (JSON) with its verdict and problems; nothing\n"
-	  "                   is committed, moved or written\n" },
+	  "                   is committed, moved or written; --json: one object,\n"
+	  "                   the bills in \"bills\"\n" },
 	{ "queue",
 	  "usage: hisgate [-c FILE] queue list [--state S] [--json]\n"
 	  "       hisgate [-c FILE] queue show ID [--json]\n"
-	  "       hisgate [-c FILE] queue retry ID\n"
-	  "       hisgate [-c FILE] queue cancel ID [--yes | -y]\n"
-	  "       hisgate [-c FILE] queue replay [ID]\n"
-	  "       hisgate [-c FILE] queue purge DATE [--yes | -y]\n"
+	  "       hisgate [-c FILE] queue retry ID [--json]\n"
+	  "       hisgate [-c FILE] queue cancel ID [--yes | -y] [--json]\n"
+	  "       hisgate [-c FILE] queue replay [ID] [--json]\n"
+	  "       hisgate [-c FILE] queue purge --settled-before DATE [--yes | -y]\n"
+	  "               [--dry-run] [--json]\n"
 	  "       hisgate [-c FILE] queue scrub [--dry-run] [--json]\n"
-	  "       hisgate [-c FILE] queue release ID --reason TEXT\n\n"
+	  "       hisgate [-c FILE] queue release ID --reason TEXT [--json]\n\n"
 	  "queue list    the bills, optionally in state S (invalid, ready,\n"
 	  "              in_progress, in_doubt, settled, rejected, amended,\n"
 	  "              cancelled), with the reason one waits; names and ID\n"
@@ -71,13 +75,18 @@ static const struct help {
 	  "queue cancel  reverse a settled bill at the platform (2305)\n"
 	  "queue replay  re-map and re-validate invalid bills (as replay)\n"
 	  "queue purge   remove settled and cancelled bills last changed\n"
-	  "              before DATE (asks first, unless --yes)\n"
+	  "              before DATE (asks first, unless --yes; --dry-run\n"
+	  "              only counts; --json needs --yes or --dry-run);\n"
+	  "              queue purge DATE is the older spelling\n"
 	  "queue scrub   remove the personal data (names, certificate\n"
 	  "              numbers...) of bills settled or cancelled more than\n"
 	  "              retention.personal_days ago, as the daemon does\n"
 	  "              hourly; amounts and ids stay; --dry-run lists them\n"
 	  "queue release a bill held by the audit (held_by_audit) back to\n"
-	  "              ready; the reason and who gave it go to its history\n" },
+	  "              ready; the reason and who gave it go to its history\n"
+	  "--json: one JSON object (an array for queue list); retry, cancel\n"
+	  "and release answer {\"bill\", \"state\", \"changed\", \"message\"};\n"
+	  "cancel --json needs --yes.\n" },
 	{ "audit",
 	  "usage: hisgate [-c FILE] audit [--since DATE] [--json]\n\n"
 	  "The pre-settlement audit's findings recorded since DATE (yyyy-MM-dd,\n"
@@ -87,11 +96,11 @@ static const struct help {
 	  "it fell back, and the bills and items that drive it\n"
 	  "(hisgate-audit(5)).  Nothing is changed or sent.\n" },
 	{ "replay",
-	  "usage: hisgate [-c FILE] replay [ID]\n"
-	  "       hisgate [-c FILE] queue replay [ID]\n\n"
+	  "usage: hisgate [-c FILE] replay [ID] [--json]\n"
+	  "       hisgate [-c FILE] queue replay [ID] [--json]\n\n"
 	  "Re-map and re-validate every invalid bill (or only bill ID) after a\n"
 	  "fix of the mapping file or the configuration; bills that now pass\n"
-	  "become ready.\n" },
+	  "become ready.  --json: {\"bill\", \"ready\", \"invalid\"}.\n" },
 	{ "status",
 	  "usage: hisgate [-c FILE] status [--json]\n\n"
 	  "One screen: the daemon (running?), the adapters, the platform (last\n"
@@ -110,11 +119,11 @@ static const struct help {
 	  "usage: hisgate [-c FILE] slip ID [--json]\n\n"
 	  "The settlement slip (一单式结算单) of a settled bill.\n" },
 	{ "reconcile",
-	  "usage: hisgate [-c FILE] reconcile [DATE]\n"
-	  "       hisgate [-c FILE] reconcile --detail [DATE]\n"
-	  "       hisgate [-c FILE] reconcile reverse MSGID [BILL]\n"
-	  "       hisgate [-c FILE] reconcile resettle BILL\n"
-	  "       hisgate [-c FILE] reconcile close MDTRT_ID BILL\n\n"
+	  "usage: hisgate [-c FILE] reconcile [DATE] [--json]\n"
+	  "       hisgate [-c FILE] reconcile --detail [DATE] [--json]\n"
+	  "       hisgate [-c FILE] reconcile reverse MSGID [BILL] [--json]\n"
+	  "       hisgate [-c FILE] reconcile resettle BILL [--json]\n"
+	  "       hisgate [-c FILE] reconcile close MDTRT_ID BILL [--json]\n\n"
 	  "reconcile           one day (yyyy-MM-dd, default today) with the\n"
 	  "                    platform (3201): settlements and refunds per\n"
 	  "                    group, match or MISMATCH; exit 1 on a mismatch\n"
@@ -125,7 +134,8 @@ static const struct help {
 	  "reconcile resettle  a settled bill the platform no longer holds in\n"
 	  "                    force: recorded cancelled, settled again\n"
 	  "reconcile close     2404 of an open visit a lost 2401 of the bill\n"
-	  "                    left at the platform (found by --detail)\n" },
+	  "                    left at the platform (found by --detail)\n"
+	  "--json: one JSON object with the same facts (hisgate(8)).\n" },
 	{ NULL, NULL },
 };
 

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "agent/cli.h"
+#include "lib/jsonx.h"
 #include "lib/log.h"
 
 static const struct command {
@@ -17,32 +20,40 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run, "run [--foreground]        the daemon" },
 	{ "check-config", cmd_check_config,
-	  "check-config              exit 0, or print FILE:LINE: problems" },
+	  "check-config [--json]     exit 0, or print FILE:LINE: problems" },
 	{ "config-keys", cmd_config_keys,
 	  "config-keys               every configuration key with its default" },
 	{ "adapter", cmd_adapter,
-	  "adapter list | test NAME  list adapters; dry-run one (commits nothing)" },
+	  "adapter list [--json] | test NAME [--json]\n"
+	  "                            list adapters; dry-run one (commits "
+	  "nothing)" },
 	{ "queue", cmd_queue_audit,
-	  "queue list [--state S] [--json] | show ID [--json] | retry ID | "
-	  "cancel ID [--yes] | replay [ID] | purge DATE [--yes] | "
-	  "scrub [--dry-run] [--json] | release ID --reason TEXT" },
+	  "queue list [--state S] [--json] | show ID [--json]\n"
+	  "                            | retry ID [--json] "
+	  "| cancel ID [--yes] [--json]\n"
+	  "                            | replay [ID] [--json] "
+	  "| scrub [--dry-run] [--json]\n"
+	  "                            | purge --settled-before DATE [--yes] "
+	  "[--dry-run] [--json]\n"
+	  "                            | release ID --reason TEXT [--json]" },
 	{ "replay", cmd_replay,
-	  "replay [ID]               re-validate invalid bills after a fix "
+	  "replay [ID] [--json]      re-validate invalid bills after a fix "
 	  "(also: queue replay)" },
 	{ "audit", cmd_audit,
 	  "audit [--since DATE] [--json]  audit findings and cost-surge alarms" },
 	{ "status", cmd_status, "status [--json]           daemon, adapters, platform, "
 	  "queue, oldest bill, disk" },
 	{ "reload", cmd_reload,
-	  "reload                    make the daemon read its tables again; "
+	  "reload [--json]           make the daemon read its tables again; "
 	  "exit 1 if it kept any" },
 	{ "doctor", cmd_doctor,
 	  "doctor [--json]           check config, outbox, disk and platform" },
 	{ "slip", cmd_slip,
 	  "slip ID [--json]          the settlement slip (一单式结算单) of a bill" },
 	{ "reconcile", cmd_reconcile,
-	  "reconcile [DATE] [--detail] | reverse MSGID [BILL] | resettle BILL\n"
-	  "                            | close MDTRT_ID BILL\n"
+	  "reconcile [DATE] [--detail] [--json] | reverse MSGID [BILL] [--json]\n"
+	  "                            | resettle BILL [--json] "
+	  "| close MDTRT_ID BILL [--json]\n"
 	  "                            3201 totals of a day against the "
 	  "platform;\n"
 	  "                            --detail: 3202 row by row, the 单边账 "
@@ -73,6 +84,43 @@ hg_cli_usage(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n(hisgate --help lists the commands)\n");
 	return HG_EXIT_USAGE;
+}
+
+void
+hg_cli_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+void
+hg_cli_outcome(const struct hg_cli *cli, long long bill, const char *state,
+    int changed, struct json_object *extra, const char *fmt, ...)
+{
+	struct json_object *o;
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!cli->json) {
+		printf("bill %lld: %s\n", bill, msg);
+		json_object_put(extra);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "bill", json_object_new_int64(bill));
+	json_object_object_add(o, "state", hg_json_str_new(state));
+	json_object_object_add(o, "changed", json_object_new_boolean(changed));
+	if (extra != NULL) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(extra);
+	}
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	hg_cli_json(o);
 }
 
 struct hg_config *
@@ -157,6 +205,13 @@ main(int argc, char **argv)
 				goto out;
 			}
 			*(a[2] == 's' ? &cli.since : &cli.reason) = argv[i];
+		} else if (strcmp(a, "--settled-before") == 0) {
+			if (++i == argc) {
+				rc = hg_cli_usage("--settled-before needs a date "
+				    "like 2024-01-31");
+				goto out;
+			}
+			cli.settled_before = argv[i];
 		} else if (strcmp(a, "--state") == 0) {
 			if (++i == argc) {
 				rc = hg_cli_usage("--state needs a state");

@@ -57,6 +57,67 @@ done < <(awk '/^\.SH COMMANDS/ { s = 1; next } /^\.SH/ { s = 0 }
     -e 's/^\([a-z-]*\) .*/\1/' -e 's/ *$//')
 is "each command of hisgate(8) has --help naming that form" "${missing# }" ""
 check "hisgate(8) names at least 15 command forms ($n)" [ "$n" -ge 15 ]
+
+# The options of each form of a command agree in hisgate(8)'s synopses
+# (the heads of COMMANDS) and the command's --help (its usage lines), both
+# ways; and of each command in hisgate --help and README's command table.
+# -c FILE is everyone's; the summaries (hisgate --help, README) leave out
+# the one-letter aliases.  A form is the words before the first argument
+# or [option]: "queue purge --settled-before", "reconcile --detail".
+# opts: the options in stdin, sorted, one line
+opts() { grep -oE -- '(^|[^a-zA-Z0-9-])--?[a-z][a-z-]*' | sed 's/^[^-]*//' |
+    grep -vx -- '-c' | sort -u | tr '\n' ' '; }
+longopts() { tr ' ' '\n' | grep -- '^--' | tr '\n' ' '; }
+# form: the form of the synopsis in stdin, one line per synopsis
+form() { awk '{ f = ""; for (i = 1; i <= NF; i++) { if ($i !~ /^(--)?[a-z][a-z-]*$/) break;
+    f = f (f == "" ? "" : " ") $i }; print f }'; }
+declare -A man_f help_f top_o readme_o
+while read -r line; do
+	f=$(form <<<"$line")
+	man_f[$f]="${man_f[$f]:-} $(opts <<<"$line")"
+done < <(awk '/^\.SH COMMANDS/ { s = 1; next } /^\.SH/ { s = 0 }
+    s && p { print } { p = s && $0 == ".TP" }' "$man8" | grep '^\.B' |
+    sed -e 's/^\.B[IR]* //' -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/"//g' \
+    -e 's/\[/ [/g' -e 's/, *\([a-z]\)/\n\1/g')
+cmds=$("$HISGATE" --help | sed -n 's/^  \([a-z-][a-z-]*\) .*/\1/p')
+for cmd in $cmds; do
+	# usage lines, a line going on (no "hisgate") joined to its own
+	while read -r line; do
+		f=$(form <<<"$line")
+		help_f[$f]="${help_f[$f]:-} $(opts <<<"$line")"
+	done < <("$HISGATE" "$cmd" --help | sed '/^$/q' | sed 's/^usage://' |
+	    awk '/hisgate/ { if (l != "") print l; l = $0; next } { l = l " " $0 }
+	    END { if (l != "") print l }' | sed 's/.*hisgate \[-c FILE\] //;s/.*hisgate //')
+done
+bad=""
+for f in "${!man_f[@]}" "${!help_f[@]}"; do
+	m=$(opts <<<"${man_f[$f]:-}") h=$(opts <<<"${help_f[$f]:-}")
+	[ -n "${man_f[$f]+set}" ] && [ -n "${help_f[$f]+set}" ] && [ "$m" = "$h" ] ||
+	    bad="$bad"$'\n'"[$f: hisgate(8) ${man_f[$f]-none}; --help ${help_f[$f]-none}]"
+done
+is "each form's options: hisgate(8) and its --help agree" "$(sort -u <<<"${bad#?}" | paste -sd ' ')" ""
+# hisgate --help: a command's line and the lines under it that go on
+top=$("$HISGATE" --help | awk '/^  [a-z]/ { c = $1 } /^   / && c { print c, $0; next }
+    /^  [a-z]/ { print c, $0 }')
+while read -r cmd rest; do
+	top_o[$cmd]="${top_o[$cmd]:-} $rest"
+done <<<"$top"
+# README: "hisgate COMMAND ..." up to two spaces (then comes what it does)
+while read -r cmd rest; do
+	readme_o[$cmd]="${readme_o[$cmd]:-} $rest"
+done < <(sed -n '/^## The command line/,/^## /p' "$top_srcdir/README.md" |
+    sed -n 's/^hisgate \([a-z-]*\)\(.*\)/\1\2/p' | sed 's/   *.*//;s/^\([a-z-]*\)$/\1 /')
+bad="" nobad=""
+for cmd in $cmds; do
+	h=$("$HISGATE" "$cmd" --help | sed '/^$/q' | opts | longopts)
+	t=$(opts <<<"${top_o[$cmd]:-}" | longopts)
+	r=$(opts <<<"${readme_o[$cmd]:-}" | longopts)
+	[ "$t" = "$h" ] || bad="$bad [$cmd: hisgate --help $t; $cmd --help $h]"
+	[ -n "${readme_o[$cmd]+set}" ] || nobad="$nobad $cmd"
+	[ "$r" = "$h" ] || bad="$bad [$cmd: README $r; --help $h]"
+done
+is "each command's options: hisgate --help, its --help and README agree" "${bad# }" ""
+is "every command is in README's command table" "${nobad# }" ""
 # the repository carries its own documents: nothing points outside it
 out=$(grep -n -e '\.\./shared' -e '/work/' "$top_srcdir/README.md" \
     "$top_srcdir"/doc/*.md "$top_srcdir"/doc/*.[158] 2>&1)
