@@ -103,8 +103,12 @@ is "release without a reason is refused" "$?" 2
 out=$("$HISGATE" queue release "$A" --reason "x" -c "$D/hisgate.conf" 2>&1)
 is "a bill that is not held cannot be released" "$?" 1
 check "saying so" grep -q "bill $A is settled, not held_by_audit" <<<"$out"
-out=$("$HISGATE" queue release "$B" --reason "two doses that day, order 4711" -c "$D/hisgate.conf" 2>&1)
+out=$("$HISGATE" queue release "$A" --reason "x" --json -c "$D/hisgate.conf" 2>"$T/err")
+is "with --json too, nothing on stdout, why on stderr" "$? $out$(grep -c 'not held_by_audit' "$T/err")" "1 1"
+out=$("$HISGATE" queue release "$B" --reason "two doses that day, order 4711" --json -c "$D/hisgate.conf" 2>&1)
 is "release with a reason" "$?" 0
+is "queue release --json: the bill, ready" "$(py '(d["bill"], d["state"], d["changed"], d["message"])' <<<"$out")" \
+    "($B, 'ready', True, 'released, ready to be settled')"
 check "the released bill is settled" wait_until 60 is_state ZY2024000124 settled
 show=$("$HISGATE" queue show "$B" -c "$D/hisgate.conf")
 check "its history says who released it and why" grep -q \

@@ -26,6 +26,14 @@ line_of() { grep -n -- "$1" "${2:-$C}" | head -1 | cut -d: -f1; }
 cc
 is "a good config passes" "$rc" 0
 has "and says what it read" "^$C: ok (1 adapter, 0 mapped codes, "
+# --json: the same facts as one object on stdout; the messages stay on stderr
+cj() { out=$("$HISGATE" check-config --json -c "$C" 2>"$T/cc.err"); rc=$?; }
+cj
+is "check-config --json passes too" "$rc" 0
+is "and says what it read" "$(py '(d["file"], d["ok"], d["adapters"], d["mapped_codes"], d["errors"])' <<<"$out")" \
+    "('$C', True, 1, 0, [])"
+is "its warnings are the text's" "$(py '"\n".join(d["warnings"])' <<<"$out")" \
+    "$(grep ': warning: ' "$T/cc.err")"
 # as root, access is checked as agent.service_user
 if [ "$(id -u)" -eq 0 ]; then
 	sed -i 's|^  poll_ms = 200;|  poll_ms = 200;\n  service_user = "nosuchuser-hg";|' "$C"
@@ -63,6 +71,11 @@ mkdir "$D/adapters.d"
 cc
 is "an adapters_dir without *.conf is an error" "$rc" 1
 has "saying so" "^$C:$(line_of adapters_dir): adapters_dir $D/adapters.d holds no \*.conf"
+cj
+is "check-config --json with an error: exit 1" "$rc" 1
+is "not ok, the error in errors, at its line" "$(py '(d["ok"], d["errors"][0].startswith("'"$C:$(line_of adapters_dir)"': adapters_dir '"$D"'/adapters.d holds no *.conf"))' <<<"$out")" \
+    "(False, True)"
+check "and on stderr, as without --json" grep -q "^$C:$(line_of adapters_dir): adapters_dir $D/adapters.d holds no \*.conf" "$T/cc.err"
 rmdir "$D/adapters.d"
 mv "$D/adapters.off" "$D/adapters.d"
 cp "$D/adapters.d/his.conf" "$D/adapters.d/his.conf.bak"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # "An option that is not documented does not exist": every key of the main
 # file the binary knows appears in hisgate.conf(5), every adapter key and
-# canonical field in hisgate-adapters(5), and every command in hisgate(8).
+# canonical field in hisgate-adapters(5), and every command in hisgate(8);
+# each form's options agree in hisgate(8), its --help, hisgate --help and
+# README's command table, and some t/*.sh runs each form.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 
 man5=$top_srcdir/doc/hisgate.conf.5
@@ -96,6 +98,12 @@ for f in "${!man_f[@]}" "${!help_f[@]}"; do
 	    bad="$bad"$'\n'"[$f: hisgate(8) ${man_f[$f]-none}; --help ${help_f[$f]-none}]"
 done
 is "each form's options: hisgate(8) and its --help agree" "$(sort -u <<<"${bad#?}" | paste -sd ' ')" ""
+# every form is run by some end-to-end test ("$HISGATE" FORM in t/*.sh)
+untested=""
+for f in "${!help_f[@]}"; do
+	grep -qF -- "\"\$HISGATE\" $f" "$top_srcdir"/t/*.sh || untested="$untested [$f]"
+done
+is "every form of every command is run by a t/*.sh" "${untested# }" ""
 # hisgate --help: a command's line and the lines under it that go on
 top=$("$HISGATE" --help | awk '/^  [a-z]/ { c = $1 } /^   / && c { print c, $0; next }
     /^  [a-z]/ { print c, $0 }')

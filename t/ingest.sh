@@ -40,7 +40,18 @@ check "adapter test reads the export" grep -q '# 1 bill read, 0 invalid; nothing
 check "adapter test prints exact amounts" grep -q '"det_item_fee_sumamt":50.00' <<<"$out"
 check "adapter test leaves the file in place" [ -f "$D/in/bills-0301.csv" ]
 check "adapter test creates no outbox" [ ! -e "$D/outbox.db" ]
+out=$("$HISGATE" adapter test his --json -c "$D/hisgate.conf" 2>/dev/null)
+is "adapter test --json: one object, the bill with its verdict" \
+    "$(py '(d["adapter"], d["read"], d["invalid"], d["committed"], len(d["bills"]), d["bills"][0]["verdict"], d["bills"][0]["problems"])' <<<"$out")" \
+    "('his', 1, 0, False, 1, 'ready', [])"
+check "adapter test --json keeps the amounts exact" grep -q '"det_item_fee_sumamt":50.00' <<<"$out"
+check "and masks the patient" bash -c '! grep -q -e 王芳 -e 11010519491231002X <<<"$0"' "$out"
 rm "$D/in/bills-0301.csv"
+is "adapter list names the adapter, its type and file" \
+    "$("$HISGATE" adapter list -c "$D/hisgate.conf" | grep -c "^his  *csvdrop  *$D/adapters.d/his.conf$")" 1
+is "adapter list --json: the same as an array" \
+    "$("$HISGATE" adapter list --json -c "$D/hisgate.conf" | py 'd')" \
+    "[{'name': 'his', 'type': 'csvdrop', 'file': '$D/adapters.d/his.conf'}]"
 
 # --- the real path -------------------------------------------------------
 start_agent "$D"
@@ -101,6 +112,10 @@ is "doctor: no problem, only warnings" "$?" 0
 check "doctor points at the invalid bill" grep -q '^warn  invalid    1 bill wait for a fix' <<<"$out"
 check "doctor checks the outbox" grep -q '^ok    outbox .*integrity and foreign keys ok' <<<"$out"
 
+out=$("$HISGATE" replay 2 --json -c "$D/hisgate.conf" 2>&1)
+is "replay ID --json before the fix: that bill, still invalid" "$(py 'd' <<<"$out")" \
+    "{'bill': 2, 'ready': 0, 'invalid': 1}"
+
 # fix the mapping, replay
 printf 'local_code,national_code,name\nYP000456,XJ01DCA040B002010100001,注射用头孢呋辛钠\n' |
     iconv -f UTF-8 -t GB18030 >"$D/mapping.csv"
@@ -110,6 +125,9 @@ check "replay reports the fixed bill" grep -q 'replay: 1 bill now ready, 0 still
 out=$("$HISGATE" queue replay -c "$D/hisgate.conf" 2>&1)
 check "queue replay is the same command: nothing left to fix" \
     grep -q 'replay: 0 bills now ready, 0 still invalid' <<<"$out"
+out=$("$HISGATE" queue replay --json -c "$D/hisgate.conf" 2>&1)
+is "queue replay --json: the same counts" "$(py 'd' <<<"$out")" \
+    "{'bill': None, 'ready': 0, 'invalid': 0}"
 list=$("$HISGATE" queue list --state ready --json -c "$D/hisgate.conf")
 is "both bills are ready" "$(py 'len(d)' <<<"$list")" 2
 check "the agent survived SIGHUP" kill -0 "$agent_pid"
@@ -124,14 +142,44 @@ check "integrity_check is ok" [ "$(sqlite3 "$D/outbox.db" 'PRAGMA integrity_chec
 
 # purge: only settled or cancelled bills go, and only when asked
 sqlite3 "$D/outbox.db" "UPDATE bills SET state = 'settled', updated_ms = 1000 WHERE id = 1"
-out=$(echo n | "$HISGATE" queue purge 2000-01-01 -c "$D/hisgate.conf" 2>&1)
+nbills() { sqlite3 "$D/outbox.db" 'SELECT count(*) FROM bills'; }
+out=$(echo n | "$HISGATE" queue purge --settled-before 2000-01-01 -c "$D/hisgate.conf" 2>&1)
 is "queue purge asks, and no means nothing (exit 1)" "$?" 1
 check "it says how many would go" grep -q 'purge 1 settled or cancelled bill last changed before 2000-01-01' <<<"$out"
-out=$("$HISGATE" queue purge 2000-01-01 --yes -c "$D/hisgate.conf" 2>&1)
-check "queue purge --yes purges the settled bill" grep -q 'purged 1 bill' <<<"$out"
+out=$(echo n | "$HISGATE" queue purge 2000-01-01 -c "$D/hisgate.conf" 2>&1)
+is "queue purge DATE, the older spelling, asks the same (exit 1)" "$?" 1
+check "with the same question" grep -q 'purge 1 settled or cancelled bill last changed before 2000-01-01' <<<"$out"
+out=$(echo y | "$HISGATE" queue purge --settled-before 2000-01-01 --json -c "$D/hisgate.conf" 2>"$T/err")
+is "queue purge --json without --yes is refused: it cannot ask (exit 2)" "$?" 2
+is "nothing on stdout" "$out" ""
+check "stderr says to add --yes" grep -q 'queue purge --json cannot ask: add --yes' "$T/err"
+is "and nothing went" "$(nbills)" 2
+out=$("$HISGATE" queue purge --settled-before 2000-01-01 2000-01-01 --yes -c "$D/hisgate.conf" 2>&1)
+is "both spellings at once are a usage error" "$?" 2
+out=$("$HISGATE" queue purge --settled-before 2000-01-01 --dry-run --json -c "$D/hisgate.conf" 2>&1)
+is "--dry-run --json: the count that would go, not done" "$(py 'd' <<<"$out")" \
+    "{'settled_before': '2000-01-01', 'count': 1, 'done': False}"
+out=$("$HISGATE" queue purge --settled-before 2000-01-01 --dry-run -c "$D/hisgate.conf" </dev/null 2>&1)
+check "--dry-run says how many would go, without asking" \
+    grep -q '^1 settled or cancelled bill last changed before 2000-01-01 would be purged; nothing done' <<<"$out"
+is "and nothing went" "$(nbills)" 2
+out=$("$HISGATE" queue purge --settled-before 2000-01-01 --yes --json -c "$D/hisgate.conf" 2>&1)
+is "--yes --json purges the settled bill and says so" "$(py 'd' <<<"$out")" \
+    "{'settled_before': '2000-01-01', 'count': 1, 'done': True}"
+out=$("$HISGATE" queue purge --settled-before 2000-01-01 --yes --json -c "$D/hisgate.conf" 2>&1)
+is "again: nothing left to purge" "$(py 'd' <<<"$out")" \
+    "{'settled_before': '2000-01-01', 'count': 0, 'done': False}"
 is "the ready bill stays" "$("$HISGATE" queue list --json -c "$D/hisgate.conf" | py '[r["state"] for r in d]')" "['ready']"
 is "its history went with it" "$(sqlite3 "$D/outbox.db" 'SELECT count(*) FROM history WHERE bill_id = 1')" 0
 out=$("$HISGATE" queue purge 2031-02-30 -c "$D/hisgate.conf" 2>&1)
 is "a bad date is a usage error" "$?" 2
+out=$("$HISGATE" queue purge --settled-before 2031-02-30 --yes -c "$D/hisgate.conf" 2>&1)
+is "also with --settled-before" "$?" 2
+out=$("$HISGATE" queue purge --yes -c "$D/hisgate.conf" 2>&1)
+is "no date at all is a usage error" "$?" 2
+sqlite3 "$D/outbox.db" "UPDATE bills SET state = 'cancelled', updated_ms = 1000"
+out=$("$HISGATE" queue purge 2000-01-01 --yes -c "$D/hisgate.conf" 2>&1)
+check "queue purge DATE --yes, the older spelling, purges too" grep -q 'purged 1 bill' <<<"$out"
+is "nothing is left" "$(nbills)" 0
 
 done_testing

@@ -121,11 +121,24 @@ check "later: ... with the command that closes it" \
 is "later: ... and never the bill's own visit" "$(grep -c "visit $own\$" <<<"$out")" 0
 is "later: ... the person masked" \
     "$(grep '^open visit' <<<"$out" | grep -cE 'person [0-9]{5}')" 0
+out=$("$HISGATE" reconcile --detail "$day" --json -c "$D/hisgate.conf" 2>/dev/null); rc=$?
+is "later: reconcile --detail --json: exit 1, the open visit with its fix" \
+    "$rc $(py '[(r["kind"], r["bill"], r["mdtrt_id"], r["fix"].split("   ")[0]) for r in d["rows"]]' <<<"$out")" \
+    "1 [('open_visit', $bill, '$late', 'hisgate reconcile close $late $bill')]"
+check "later: ... the person masked there too" \
+    bash -c '! grep -qE "\"person\":\"[0-9]{5}" <<<"$0"' "$out"
 out=$("$HISGATE" reconcile close "$own" "$bill" -c "$D/hisgate.conf" 2>&1); rc=$?
 is "later: reconcile close refuses the bill's own visit ($out)" "$rc" 1
 check "later: ... and says why" grep -q "is bill $bill's own" <<<"$out"
-out=$("$HISGATE" reconcile close "$late" "$bill" -c "$D/hisgate.conf" 2>&1); rc=$?
+out=$("$HISGATE" reconcile close "$own" "$bill" --json -c "$D/hisgate.conf" 2>/dev/null); rc=$?
+is "later: reconcile close --json of it: exit 1, nothing on stdout" "$rc $out" "1 "
+out=$("$HISGATE" reconcile close "$late" "$bill" --json -c "$D/hisgate.conf" 2>&1); rc=$?
 is "later: reconcile close closes the late visit ($out)" "$rc" 0
+is "later: ... --json: the bill as it was, the visit, the 2404" \
+    "$(py '(d["bill"], d["state"], d["changed"], d["mdtrt_id"], d["infno"], d["refused"])' <<<"$out")" \
+    "($bill, 'settled', False, '$late', '2404', None)"
+is "later: ... the 2404 named is the journal's" "$(py 'd["call_msgid"]' <<<"$out")" \
+    "$(sqlite3 "$D/outbox.db" "SELECT msgid FROM steps WHERE infno = '2404' AND state = 'ok'")"
 health=$("$SIM" ledger --ledger "$T/ledger.db" | tail -1)
 check "later: no orphan open visit left ($health)" \
     grep -q '^orphan_open_visits 0 ' <<<"$health"

@@ -69,23 +69,51 @@ check "... fix: reconcile reverse MSGID B" \
 check "the person is masked" bash -c "grep -q '4100\*\{18\}7890' '$T/one.out' && ! grep -q '$PSN' '$T/one.out'"
 check "the count line: 1 matched, 2 单边账" \
     grep -q '^1 in force at the platform matched, 2 单边账 (1 only at the platform, 1 only in the outbox), 0 amounts differ' "$T/one.out"
+"$HISGATE" reconcile --detail "$today" --json -c "$conf" >"$T/one.json" 2>"$T/one.err"
+is "reconcile --detail --json with 单边账: exit 1 too" "$?" "1"
+is "--json: the day, 3 in the file, 1 matched, not balanced" \
+    "$(py '(d["date"], d["settlements"], d["matched"], d["balanced"], d["unasked"])' <"$T/one.json")" \
+    "('$today', 3, 1, False, 0)"
+is "--json: each 单边账 with its bill, msgid and fix" \
+    "$(py 'sorted((r["kind"], r["bill"], r["msgid"], r["fix"].split("   ")[0]) for r in d["rows"])' <"$T/one.json")" \
+    "$(printf "[('only_outbox', %s, '%s', 'hisgate reconcile resettle %s'), ('only_platform', %s, '%s', 'hisgate reconcile reverse %s %s')]" "$A" "$msgA" "$A" "$B" "$msgB" "$msgB" "$B")"
+check "--json: the person masked there too" bash -c \
+    "grep -q '\"person\":\"4100\*\{18\}7890\"' '$T/one.json' && ! grep -q '$PSN' '$T/one.json'"
+check "--json: exact amounts" grep -q '"medfee_sumamt":[0-9]*\.[0-9][0-9],' "$T/one.json"
 
 # --- the printed fixes ------------------------------------------------------------
 eval "$(sed -n 's/^  fix: \(hisgate reconcile [a-z]* [^ ]*\( [0-9][0-9]*\)\?\) .*/\1/p' "$T/one.out" |
-    sed "s|^hisgate|\"\$HISGATE\"|; s|\$| -c \"\$conf\" >>\"\$T/fix.out\" 2>\&1 \&\& echo ok >>\"\$T/fix.rc\";|")"
-is "both fixes run and succeed" "$(grep -c ok "$T/fix.rc" 2>/dev/null)" "2"
+    sed "s|^hisgate|\"\$HISGATE\"|; s|\$| --json -c \"\$conf\" >>\"\$T/fix.out\" 2>\&1 \&\& echo ok >>\"\$T/fix.rc\";|")"
+is "both fixes run (with --json) and succeed" "$(grep -c ok "$T/fix.rc" 2>/dev/null)" "2"
+SA=$(sqlite3 "$D/outbox.db" "SELECT response FROM steps WHERE msgid = '$msgA'" | py 'd["output"]["setlinfo"]["setl_id"]')
+is "resettle --json: bill A ready, its settlement named" \
+    "$(grep '"infno"' -v "$T/fix.out" | py '(d["bill"], d["state"], d["changed"], d["setl_id"])')" \
+    "($A, 'ready', True, '$SA')"
+is "reverse --json: bill B as it was, the 2601 made, not refused" \
+    "$(grep '"infno"' "$T/fix.out" | py '(d["bill"], d["state"], d["changed"], d["msgid"], d["infno"], len(d["call_msgid"]), d["refused"])')" \
+    "($B, 'cancelled', False, '$msgB', '2601', 30, None)"
 check "bill A settles again" wait_until 60 settled ZY2024000301
 is "bill B stays cancelled" "$(state_of ZY2024000302)" cancelled
 "$HISGATE" reconcile --detail "$today" -c "$conf" >"$T/two.out" 2>&1
 is "after the fixes: reconcile --detail exits 0" "$?" "0"
 check "... 0 单边账 ($(tail -1 "$T/two.out"))" \
     grep -q '^2 in force at the platform matched, 0 单边账' "$T/two.out"
+"$HISGATE" reconcile --detail "$today" --json -c "$conf" >"$T/two.json" 2>&1
+is "reconcile --detail --json of the clean day: exit 0, balanced, no rows" \
+    "$? $(py '(d["matched"], d["balanced"], d["rows"])' <"$T/two.json")" "0 (2, True, [])"
 "$HISGATE" reconcile reverse "$msgB" "$B" -c "$conf" >"$T/again.out" 2>&1
 is "reverse again: the platform holds nothing of it (exit 0)" "$?" "0"
 check "... saying so" grep -q 'the platform holds nothing of 2304' "$T/again.out"
+"$HISGATE" reconcile reverse "$msgB" "$B" --json -c "$conf" >"$T/again.json" 2>&1
+is "reverse --json again: exit 0, the refusal given" \
+    "$? $(py '(d["bill"], d["changed"], d["refused"] is not None, d["message"].startswith("the platform holds nothing of 2304 '"$msgB"'"))' <"$T/again.json")" \
+    "0 ($B, False, True, True)"
 "$HISGATE" reconcile resettle "$B" -c "$conf" >"$T/bad.out" 2>&1
 is "resettle of a bill not settled: exit 1" "$?" "1"
 check "... naming its state" grep -q "bill $B is cancelled: only a settled bill" "$T/bad.out"
+"$HISGATE" reconcile resettle "$B" --json -c "$conf" >"$T/bad.json" 2>"$T/bad.err"
+is "resettle --json of a bill not settled: exit 1, nothing on stdout" "$? $(cat "$T/bad.json")" "1 "
+check "... why on stderr" grep -q "bill $B is cancelled: only a settled bill" "$T/bad.err"
 stop_agent
 "$SIM" ledger --ledger "$ledger" --json >"$T/ledger.json"
 # bill B is cancelled in the outbox: its visit waits, discharged, for a
@@ -97,6 +125,10 @@ is "ledger: the only open visit is cancelled bill B's, no double admission" \
 # --- 3201 fails loudly on answers it cannot group -------------------------------
 "$HISGATE" reconcile "$today" -c "$conf" >"$T/r.out" 2>&1
 is "reconcile (3201) of the day: exit 0" "$?" "0"
+"$HISGATE" reconcile "$today" --json -c "$conf" >"$T/r.json" 2>&1
+is "reconcile --json of the day: exit 0, each group matched" \
+    "$? $(py '(d["date"], d["match"], sorted(set((g["kind"], g["result"]) for g in d["groups"])))' <"$T/r.json")" \
+    "0 ('$today', True, [('refund', 'match'), ('setl', 'match')])"
 sqlite3 "$D/outbox.db" "CREATE TABLE keep AS SELECT id, response FROM steps WHERE infno = '2304' AND state = 'ok'"
 for f in clr_type insutype clr_optins setl_time; do
 	sqlite3 "$D/outbox.db" "UPDATE steps SET response = (SELECT k.response FROM keep k WHERE k.id = steps.id) WHERE id IN (SELECT id FROM keep);
@@ -105,6 +137,8 @@ for f in clr_type insutype clr_optins setl_time; do
 	is "answers without $f: reconcile exits 1" "$?" "1"
 	check "... naming the field $f" grep -q "the journalled answer has no $f" "$T/r.out"
 	check "... and never 'nothing to reconcile'" bash -c "! grep -q 'nothing to reconcile' '$T/r.out'"
+	out=$("$HISGATE" reconcile "$today" --json -c "$conf" 2>"$T/r.err")
+	is "... with --json too: exit 1, nothing on stdout" "$? $out$(grep -q "the journalled answer has no $f" "$T/r.err" && echo named)" "1 named"
 done
 sqlite3 "$D/outbox.db" "DROP TABLE keep"
 stop_sim

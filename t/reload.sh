@@ -182,6 +182,21 @@ sed -i '/^eve:/d' "$D/users"
 check "fixed: exit 0 (not the last reload's outcome)" reload
 check "SIGHUP alone still reloads" \
     hup "notice: web: users file $D/users reloaded: 2 users"
+out=$("$HISGATE" reload --json -c "$D/hisgate.conf" 2>"$T/reload.err")
+is "hisgate reload --json: exit 0" "$?" 0
+is "reload --json: the agent, all reloaded, each part with its state" \
+    "$(py '(d["pid"], d["reloaded"], [(p["name"], p["state"]) for p in d["parts"]])' <<<"$out")" \
+    "($agent_pid, True, [('mapping', 'reloaded'), ('audit', 'off'), ('web', 'reloaded')])"
+check "with the text of each" grep -q "\"text\":\"users file $D/users reloaded: 2 users\"" <<<"$out"
+echo 'eve:plaintext' >>"$D/users"
+out=$("$HISGATE" reload --json -c "$D/hisgate.conf" 2>"$T/reload.err")
+is "reload --json with a bad users line: exit 1" "$?" 1
+is "the part kept says so" \
+    "$(py '(d["reloaded"], [p["name"] for p in d["parts"] if p["state"] == "kept"])' <<<"$out")" \
+    "(False, ['web'])"
+check "what check-config would refuse still goes to stderr" \
+    grep -q "web.users_file: $D/users:3: user eve" "$T/reload.err"
+sed -i '/^eve:/d' "$D/users"
 stop_agent
 check "the outcome file goes with the agent" test ! -e "$D/outbox.db.reload"
 reload
@@ -189,4 +204,7 @@ is "hisgate reload with no agent: exit 1" "$?" 1
 check "saying none runs, and nothing was reloaded" grep -q \
     "no agent runs on the outbox $D/outbox.db (its pid file names a pid that has stopped\|no agent runs on the outbox $D/outbox.db (no pid file): nothing was reloaded" \
     "$T/reload.err"
+out=$("$HISGATE" reload --json -c "$D/hisgate.conf" 2>"$T/reload.err")
+is "reload --json with no agent: exit 1, nothing on stdout" "$? $out" "1 "
+check "why on stderr" grep -q "no agent runs on the outbox" "$T/reload.err"
 done_testing

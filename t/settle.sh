@@ -181,12 +181,25 @@ gbk "$T/fixed.csv" "$T/bills-0301b.csv"
 drop "$T/bills-0301b.csv" "$D/in"
 check "a correction of a settled bill makes it amended" wait_until 30 bash -c \
     "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT state FROM bills WHERE id = $S\")\" = amended ]"
-out=$("$HISGATE" queue retry "$S" -c "$D/hisgate.conf" 2>&1)
+out=$("$HISGATE" queue retry "$S" --json -c "$D/hisgate.conf" 2>"$T/err")
 is "an amended bill is not retried before it is cancelled" "$?" 1
-out=$("$HISGATE" queue cancel "$S" --yes -c "$D/hisgate.conf" 2>&1)
+is "with --json: nothing on stdout, why on stderr" "$out $(grep -c 'queue cancel' "$T/err")" " 1"
+AS=$(field_of ZY2024000123 setl_id)
+out=$(echo y | "$HISGATE" queue cancel "$S" --json -c "$D/hisgate.conf" 2>"$T/err")
+is "queue cancel --json without --yes is refused: it cannot ask (exit 2)" "$?" 2
+check "stderr says to add --yes" grep -q 'queue cancel --json cannot ask: add --yes' "$T/err"
+is "nothing on stdout, nothing cancelled" "$out $(state_of ZY2024000123)" " amended"
+out=$("$HISGATE" queue cancel "$S" --yes --json -c "$D/hisgate.conf" 2>&1)
 is "the amended bill's settlement is cancelled" "$?" 0
-out=$("$HISGATE" queue retry "$S" -c "$D/hisgate.conf" 2>&1)
+is "queue cancel --json: the bill, its state, the settlement and the 2305" \
+    "$(py '(d["bill"], d["state"], d["changed"], d["setl_id"], len(d["msgid"]), d["message"].startswith("cancelled: settlement " + d["setl_id"]))' <<<"$out")" \
+    "($S, 'cancelled', True, '$AS', 30, True)"
+is "the 2305 is the journal's" "$(py 'd["msgid"]' <<<"$out")" \
+    "$(sqlite3 "$D/outbox.db" "SELECT msgid FROM steps WHERE bill_id = $S AND infno = '2305' ORDER BY id DESC LIMIT 1")"
+out=$("$HISGATE" queue retry "$S" --json -c "$D/hisgate.conf" 2>&1)
 is "then retried" "$?" 0
+is "queue retry --json: ready again" "$(py '(d["bill"], d["state"], d["changed"], d["message"])' <<<"$out")" \
+    "($S, 'ready', True, 'ready; the agent settles it again')"
 check "and settled with the corrected content" wait_until 30 bash -c \
     "[ \"\$(sqlite3 '$D/outbox.db' \"SELECT state || ' ' || total || ' ' || version FROM bills WHERE id = $S\")\" = 'settled 16080 2' ]"
 ledger=$("$SIM" ledger --ledger "$T/ledger.db" --json)
@@ -204,6 +217,12 @@ check "reconcile: settlements, cancelled ones included" \
     grep -q '^setl *390 *21 *410100 *4 *51898\.42 .* match$' <<<"$out"
 check "reconcile: the cancellations as refunds" \
     grep -q '^refund *390 *21 *410100 *2 *-314\.40 .* match$' <<<"$out"
+out=$("$HISGATE" reconcile --json -c "$D/hisgate.conf" 2>&1)
+is "reconcile --json: exit 0" "$?" 0
+is "reconcile --json: the day, both groups matched, exact amounts" \
+    "$(py '(d["date"] == "'"$(date +%F)"'", d["match"], d["uncounted_refunds"], [(g["kind"], g["insutype"], g["clr_type"], g["clr_optins"], g["count"], str(g["medfee_sumamt"]), g["result"], g["text"]) for g in d["groups"]])' <<<"$out")" \
+    "(True, True, 0, [('setl', '390', '21', '410100', 4, '51898.42', 'match', None), ('refund', '390', '21', '410100', 2, '-314.4', 'match', None)])"
+check "the amounts as exact decimal text" grep -q '"medfee_sumamt":51898.42,' <<<"$out"
 
 # --- a refund line ---------------------------------------------------------
 # The HIS lists the refund (明细序号 4: all 4 of line 1 given back) before
