@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "agent/curl_lib.h"
 #include "agent/platform.h"
 #include "agent/platform_int.h"
 #include "agent/web.h"
@@ -172,7 +173,7 @@ on_seek(void *arg, curl_off_t offset, int origin)
 /* curl_global_init starts OpenSSL 3 (its configuration, engines, error
  * strings: 1.7 MB of libcrypto touched) and curl_easy_init does it too.
  * An agent that has nothing to settle never needs either, so both wait
- * for the first call.  curl_global_init is thread-safe in Debian's
+ * for the first call, and so does loading libcurl (agent/curl_lib.h).  curl_global_init is thread-safe in Debian's
  * libcurl (CURL_VERSION_THREADSAFE, 7.84 and later); the lock keeps
  * curl_started right when several workers make their first call at
  * once. */
@@ -185,7 +186,9 @@ curl_start(struct hg_platform_shared *sh, struct hg_err *err)
 
 	pthread_mutex_lock(&curl_lock);
 	if (!sh->curl_started) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		if (hg_curl_load(err) == -1)
+			rc = -1;
+		else if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
 			sh->curl_started = 1;
 		else
 			rc = hg_fail(err, "platform: curl_global_init failed");
