@@ -36,11 +36,13 @@ const struct hg_audit_tables *hg_audit_tables_get(const struct hg_config *cfg);
 void	hg_audit_tables_done(void);
 
 /* The daemon's cost-surge watch (audit_watch.c): a thread that looks a
- * few seconds after the start, then hourly, and logs alarms as they fire
- * and clear.  Stop with hg_audit_watch_stop (NULL is fine). */
+ * few seconds after the start, then hourly and after each reload (kick),
+ * and logs alarms as they fire and clear.  Stop with
+ * hg_audit_watch_stop (NULL is fine for both). */
 struct hg_audit_watch;
 int	hg_audit_watch_start(const struct hg_config *cfg,
 	    struct hg_audit_watch **out, struct hg_err *err);
+void	hg_audit_watch_kick(struct hg_audit_watch *w);
 void	hg_audit_watch_stop(struct hg_audit_watch *w);
 
 /* A cost-surge alarm the watch's last look found on (at the latest

@@ -28,6 +28,7 @@ struct hg_audit_watch {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
 	int		 stopping;
+	int		 kicked;	/* look now (hg_audit_watch_kick) */
 };
 
 /* The alarms on, keyed "dept|region", as the last look found them: one
@@ -187,11 +188,13 @@ watch_main(void *arg)
 	pthread_mutex_lock(&w->lock);
 	while (!w->stopping) {
 		hg_deadline(&ts, wait);
-		while (!w->stopping && pthread_cond_timedwait(&w->cond,
-		    &w->lock, &ts) != ETIMEDOUT)
+		while (!w->stopping && !w->kicked &&
+		    pthread_cond_timedwait(&w->cond, &w->lock, &ts) !=
+		    ETIMEDOUT)
 			;
 		if (w->stopping)
 			break;
+		w->kicked = 0;
 		pthread_mutex_unlock(&w->lock);
 		look(w);
 		pthread_mutex_lock(&w->lock);
@@ -220,6 +223,17 @@ hg_audit_watch_start(const struct hg_config *cfg,
 	}
 	*out = w;
 	return 0;
+}
+
+void
+hg_audit_watch_kick(struct hg_audit_watch *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->kicked = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void

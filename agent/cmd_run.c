@@ -445,6 +445,8 @@ cmd_run(struct hg_cli *cli)
 		if (sig == SIGHUP) {
 			hg_notify("RELOADING=1");
 			reload_all(cfg, &rl, web, outcome);
+			/* the tables may have changed: the surge again now */
+			hg_audit_watch_kick(watch);
 			hg_notify("READY=1");
 			continue;
 		}

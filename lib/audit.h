@@ -197,12 +197,16 @@ struct hg_surge_result {
 /* Cross-province: the insured region's province (first two digits)
  * is not the hospital's. */
 int	hg_surge_cross(const char *hosp_admdvs, const char *insuplc);
-/* Walk the days from `from` to `to` (day numbers), at each day's end
- * comparing, per department and region, the average total per
- * discharge of the last `window` days with the `window` days before.
- * An alarm fires on the first day the rise exceeds pct and clears on
- * the first day it no longer does: one episode each.  Pure; bills are
- * not modified.  The result is the caller's (hg_surge_result_free). */
+/* The alarm episodes on at some day from `from` to `to` (day numbers).
+ * At each day's end, per department and region, the average total per
+ * discharge of the last `window` days is compared with the `window`
+ * days before; an alarm fires on the first day the rise exceeds pct and
+ * clears on the first day the last `window` days are back within pct of
+ * that baseline (the costs fell back; with fewer than min_bills
+ * discharges it stays on): one episode each.  The days are walked from
+ * each group's first discharge, so an episode is the same whatever
+ * `from` is.  Pure; bills are not modified.  The result is the
+ * caller's (hg_surge_result_free). */
 void	hg_surge_run(const struct hg_audit_tables *t,
 	    const struct hg_surge_bill *bills, size_t n, int64_t from,
 	    int64_t to, struct hg_surge_result *out);

@@ -331,6 +331,10 @@ d_rule(struct ctx *c, char **f, int n)
 	if ((sev = word_index(sev_names, f[2])) == -1)
 		return bad(c, "rule %s: severity \"%s\": expected off, warn or "
 		    "block", f[1], f[2]);
+	if (rule == HG_AR_SURGE && sev == HG_AUDIT_BLOCK)
+		return bad(c, "rule cost_surge: block: the surge is an alarm "
+		    "over many discharges and holds no bill; expected warn or "
+		    "off");
 	for (i = 3; i < n; i++) {
 		char *eq = strchr(f[i], '=');
 

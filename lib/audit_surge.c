@@ -33,17 +33,25 @@ hg_surge_bill_free(struct hg_surge_bill *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* The members of an alarm (not the alarm itself). */
+static void
+alarm_free(struct hg_surge_alarm *al)
+{
+	size_t k;
+
+	free(al->dept);
+	free(al->region);
+	for (k = 0; k < al->ncodes; k++)
+		free(al->top_codes[k]);
+}
+
 void
 hg_surge_result_free(struct hg_surge_result *r)
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		free(r->v[i].dept);
-		free(r->v[i].region);
-		for (k = 0; k < r->v[i].ncodes; k++)
-			free(r->v[i].top_codes[k]);
-	}
+	for (i = 0; i < r->n; i++)
+		alarm_free(&r->v[i]);
 	free(r->v);
 	memset(r, 0, sizeof *r);
 }
@@ -152,17 +160,24 @@ drivers(struct hg_surge_alarm *al, const struct hg_surge_bill *bills,
 	free(cr);
 }
 
-/* One (department, region): g[0..n) sorted by day. */
+/* One (department, region): g[0..n) sorted by day.  The walk starts at
+ * the group's first discharge whatever `from` is, so that an alarm on at
+ * `from` is the episode it belongs to, with the baseline it fired
+ * against: a sustained rise must not clear itself once the previous
+ * window has caught up with it.  Episodes over before `from` are not
+ * kept. */
 static void
 group(const struct hg_audit_tables *t, const struct hg_surge_bill *bills,
     const size_t *g, size_t n, int64_t from, int64_t to,
     struct hg_surge_result *out)
 {
-	int64_t w = t->surge_window, base = from - 2 * w + 1, span, d, i;
-	int64_t *sum, *cnt, cs, cn, ps, pn;
-	struct hg_surge_alarm *al = NULL;
-	size_t k;
+	int64_t w = t->surge_window, start, base, span, d, i;
+	int64_t *sum, *cnt, cs, cn, ps, pn, bs = 0, bn = 0;
+	size_t k, on_at = 0;
+	int on = 0;
 
+	start = bills[g[0]].day < from ? bills[g[0]].day : from;
+	base = start - 2 * w + 1;
 	span = to - base + 1;
 	/* prefix sums by day: sum[i] = total of days base .. base+i-1 */
 	sum = hg_xcalloc((size_t)span + 1, sizeof *sum);
@@ -178,38 +193,53 @@ group(const struct hg_audit_tables *t, const struct hg_surge_bill *bills,
 		sum[i] += sum[i - 1];
 		cnt[i] += cnt[i - 1];
 	}
-	for (d = from; d <= to; d++) {
+	for (d = start; d <= to; d++) {
 		int64_t e = d - base + 1;	/* prefix index after day d */
-		int on;
+		struct hg_surge_alarm *al;
 
 		cs = sum[e] - sum[e - w];
 		cn = cnt[e] - cnt[e - w];
 		ps = sum[e - w] - sum[e - 2 * w];
 		pn = cnt[e - w] - cnt[e - 2 * w];
-		/* cur/cn > ps/pn * (100 + pct) / 100, in integers */
-		on = cn >= t->surge_min_bills && pn >= t->surge_min_bills &&
-		    ps > 0 && (__int128)cs * pn * 100 >
-		    (__int128)ps * cn * (100 + t->surge_pct);
-		if (on && al == NULL) {
-			out->v = hg_xrealloc(out->v, out->n + 1,
-			    sizeof *out->v);
-			al = &out->v[out->n++];
-			memset(al, 0, sizeof *al);
-			al->dept = hg_xstrdup(bills[g[0]].dept);
-			al->region = hg_xstrdup(bills[g[0]].region);
-			al->fired_day = d;
-			al->cleared_day = -1;
-			al->cur_avg = cs / cn;
-			al->prev_avg = ps / pn;
-			al->pct_x10 = (int64_t)(((__int128)cs * pn * 1000) /
-			    ((__int128)ps * cn)) - 1000;
-			al->ncur = cn;
-			al->nprev = pn;
-			drivers(al, bills, g, n, d, w);
-		} else if (!on && al != NULL) {
+		if (on) {
+			/* on until the current window is back within the
+			 * threshold of the baseline it fired against; with
+			 * too few discharges to tell, it stays on */
+			if (cn < t->surge_min_bills || (__int128)cs * bn *
+			    100 > (__int128)bs * cn * (100 + t->surge_pct))
+				continue;
+			on = 0;
+			al = &out->v[on_at];
 			al->cleared_day = d;
-			al = NULL;
+			if (d <= from) {
+				alarm_free(al);
+				out->n--;
+			}
+			continue;
 		}
+		/* cur/cn > ps/pn * (100 + pct) / 100, in integers */
+		if (cn < t->surge_min_bills || pn < t->surge_min_bills ||
+		    ps <= 0 || (__int128)cs * pn * 100 <=
+		    (__int128)ps * cn * (100 + t->surge_pct))
+			continue;
+		on = 1;
+		bs = ps;
+		bn = pn;
+		out->v = hg_xrealloc(out->v, out->n + 1, sizeof *out->v);
+		on_at = out->n++;
+		al = &out->v[on_at];
+		memset(al, 0, sizeof *al);
+		al->dept = hg_xstrdup(bills[g[0]].dept);
+		al->region = hg_xstrdup(bills[g[0]].region);
+		al->fired_day = d;
+		al->cleared_day = -1;
+		al->cur_avg = cs / cn;
+		al->prev_avg = ps / pn;
+		al->pct_x10 = (int64_t)(((__int128)cs * pn * 1000) /
+		    ((__int128)ps * cn)) - 1000;
+		al->ncur = cn;
+		al->nprev = pn;
+		drivers(al, bills, g, n, d, w);
 	}
 	free(sum);
 	free(cnt);

@@ -43,7 +43,7 @@ is "and the insured region" "$(py 'd["surge"][0]["region"]' <<<"$js")" 110105
 is "it fires when six of the window's seven days are dearer" \
     "$(py 'd["surge"][0]["fired"]' <<<"$js")" 2024-04-16
 is "and clears when the costs fall back" \
-    "$(py 'd["surge"][0]["cleared"]' <<<"$js")" 2024-04-19
+    "$(py 'd["surge"][0]["cleared"]' <<<"$js")" 2024-04-22
 is "averages per discharge, before and after" \
     "$(py '(d["surge"][0]["prev_avg"], d["surge"][0]["cur_avg"])' <<<"$js")" \
     "(560.0, 680.0)"
@@ -54,7 +54,7 @@ is "the item that rose most: the CT" \
     "$(py 'd["surge"][0]["top_items"][0]["code"]' <<<"$js")" 002701000070000
 out=$("$HISGATE" audit --since 2024-04-01 -c "$D/hisgate.conf")
 check "the text output says it" grep -q \
-    "SURGE dept 0312 呼吸内科, insured region 110105: fired 2024-04-16, cleared 2024-04-19" <<<"$out"
+    "SURGE dept 0312 呼吸内科, insured region 110105: fired 2024-04-16, cleared 2024-04-22" <<<"$out"
 check "with the rise" grep -q "560.00 -> 680.00 yuan (+21.4 %), 14 bills against 14" <<<"$out"
 check "of the month's cross-province discharges" grep -q \
     "cost surge of 360 cross-province discharges" <<<"$out"
@@ -80,7 +80,7 @@ EOS
 chmod 755 "$D/hook"
 cat >>"$D/hisgate.conf" <<EOC
 web: { enabled = true; listen = "127.0.0.1:0"; };
-alert: { command = "$D/hook"; check_seconds = 1; };
+alert: { command = "$D/hook"; check_seconds = 1; recovery = true; };
 EOC
 start_agent "$D"
 check "the daemon logs the surge" wait_until 60 grep -q \
@@ -106,6 +106,29 @@ check "with the rise in its text" grep -q \
     "^HISGATE_TEXT=cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days; dearest bill [0-9]*; item 002701000070000 rose most" <<<"$env"
 sleep 2
 is "the hook ran once (repeat_seconds)" "$(count_files "$D/alerts" 'surge.*')" 1
+# May at April's usual costs: the alarm stays on while the dearer days are
+# in the week, and clears once the week is back within 20 % of the
+# baseline it fired against; the watch looks again after a reload
+"$PY" "$top_srcdir/t/gen-csv" --month 2024-05 -n 2 -s 5 "$T/src-may" >/dev/null
+for f in "$T/src-may"/bills-2024-05-0[1-9].csv; do drop "$f" "$D/in"; done
+in_outbox() {
+	[ "$("$HISGATE" status --json -c "$D/hisgate.conf" 2>/dev/null |
+	    py 'sum(d["states"].values())' 2>/dev/null)" = "$1" ]
+}
+check "May's first nine days are in the outbox" wait_until 60 in_outbox 468
+"$HISGATE" reload -c "$D/hisgate.conf" >/dev/null 2>&1
+check "the daemon logs the clear" wait_until 30 grep -q \
+    "audit: cost surge cleared: 0312 呼吸内科|110105" "$D/agent.log"
+cleared() { cat "$D"/alerts/surge_cleared.* 2>/dev/null | grep -q '^HISGATE_ALERT=surge_cleared$'; }
+check "the alert hook hears it" wait_until 30 cleared
+check "naming the department" grep -q "^HISGATE_DEPT=0312 呼吸内科$" \
+    "$D"/alerts/surge_cleared.*
+m=$(curl -s "$U/metrics")
+check "/metrics: no alarm on" grep -qx 'hisgate_audit_surges 0' <<<"$m"
+js=$("$HISGATE" audit --json --since 2024-04-01 -c "$D/hisgate.conf")
+is "hisgate audit: the episode, cleared on 2 May" \
+    "$(py '[(s["fired"], s["cleared"]) for s in d["surge"]]' <<<"$js")" \
+    "[('2024-04-30', '2024-05-02')]"
 stop_agent "$D"
 is "once" "$(grep -c 'audit: cost surge: department' "$D/agent.log")" 1
 done_testing

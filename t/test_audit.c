@@ -449,6 +449,9 @@ static const struct {
 	  "severity \"stop\": expected off, warn or block" },
 	{ "rule phantom_stay warn day=3\n", 0, "t.conf:1: rule phantom_stay: "
 	  "\"day=3\": not a setting of this rule" },
+	{ "rule cost_surge block\n", 0, "t.conf:1: rule cost_surge: block: "
+	  "the surge is an alarm over many discharges and holds no bill; "
+	  "expected warn or off" },
 	{ "rule cost_surge warn threshold=0\n", 0, "t.conf:1: rule cost_surge: "
 	  "threshold: \"0\" is not a whole number from 1 to 1000" },
 	{ "alow X 1\n", 0, "t.conf:1: \"alow\": no such directive; did you "
@@ -580,12 +583,19 @@ month(struct hg_surge_bill *v, int pct, int up, int len)
 
 START_TEST(test_surge)
 {
-	static const struct { int pct, up, len; size_t alarms;
+	/* dearer days 20 to 33: 6 of the week's 7 on day 25; the week is
+	 * back within 20 % of the baseline on day 35 (5 of 7), whatever the
+	 * week before it (all dearer from day 27 on: compared with that, it
+	 * would clear on day 28) */
+	static const struct { int pct, up, len, from; size_t alarms;
 	    int64_t fired, cleared; } c[] = {
-		{ 25, 20, 14, 1, DAY0 + 25, DAY0 + 28 },
-		{ 15, 20, 14, 0, 0, 0 },
-		{ 25, 20, 3, 0, 0, 0 },	/* too short to move a week */
-		{ 0, 0, 0, 0, 0, 0 },
+		{ 25, 20, 14, 14, 1, DAY0 + 25, DAY0 + 35 },
+		{ 25, 20, 14, 30, 1, DAY0 + 25, DAY0 + 35 },	/* on at from */
+		{ 25, 20, 14, 35, 0, 0, 0 },	/* over by then */
+		{ 25, 20, 40, 14, 1, DAY0 + 25, -1 },	/* never fell back */
+		{ 15, 20, 14, 14, 0, 0, 0 },
+		{ 25, 20, 3, 14, 0, 0, 0 },	/* too short to move a week */
+		{ 0, 0, 0, 14, 0, 0, 0 },
 	};
 	struct hg_surge_bill *v = calloc(60 * 8, sizeof *v);
 	struct hg_surge_result r;
@@ -593,7 +603,7 @@ START_TEST(test_surge)
 
 	T.surge_window = 7;
 	n = month(v, c[_i].pct, c[_i].up, c[_i].len);
-	hg_surge_run(&T, v, n, DAY0 + 14, DAY0 + 59, &r);
+	hg_surge_run(&T, v, n, DAY0 + c[_i].from, DAY0 + 59, &r);
 	ck_assert_uint_eq(r.n, c[_i].alarms);
 	if (r.n == 1) {
 		ck_assert_str_eq(r.v[0].dept, "0312");
@@ -639,7 +649,7 @@ hg_test_suite(void)
 	tcase_add_loop_test(tc, test_bad_tables, 0, sizeof bad / sizeof bad[0]);
 	tc = hg_tcase(s, "surge", 20);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_surge, 0, 4);
+	tcase_add_loop_test(tc, test_surge, 0, 7);
 	tcase_add_test(tc, test_cross);
 	return s;
 }
