@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
+
 #include "adapters/table.h"
 #include "adapters/table_priv.h"
 #include "lib/xmalloc.h"
@@ -79,6 +81,27 @@ hg_table_print_fields(void *out)
 			fprintf(fp, "; default header %s", tb_fields[f].header);
 		fprintf(fp, "%s)\n", tb_fields[f].required ? "; required" : "");
 	}
+}
+
+struct json_object *
+hg_table_fields_json(void)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	int f;
+
+	for (f = 0; f < F_N; f++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "field",
+		    json_object_new_string(tb_fields[f].name));
+		json_object_object_add(o, "level", json_object_new_string(
+		    FEE_LEVEL(f) ? "fee line" : "bill"));
+		json_object_object_add(o, "header", tb_fields[f].header ?
+		    json_object_new_string(tb_fields[f].header) : NULL);
+		json_object_object_add(o, "required",
+		    json_object_new_boolean(tb_fields[f].required));
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 int

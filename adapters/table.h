@@ -67,6 +67,9 @@ extern const char *const hg_table_field_names[];
 /* The same as reference lines for `hisgate config-keys`, one a field:
  * "columns.certno (bill field; default header 身份证号; required)". */
 void	hg_table_print_fields(void *fp);
+/* The same as a JSON array of {"field", "level", "header" (or null),
+ * "required"}. */
+struct json_object *hg_table_fields_json(void);
 
 /* The column map, checked and resolved. */
 struct hg_table_map;

@@ -93,8 +93,16 @@ cmd_check_config(struct hg_cli *cli)
 int
 cmd_config_keys(struct hg_cli *cli)
 {
+	struct json_object *o;
+
 	if (cli->nargs != 0)
 		return hg_cli_usage("config-keys takes no arguments");
+	if (cli->json) {
+		o = hg_config_keys_json();
+		json_object_object_add(o, "fields", hg_table_fields_json());
+		hg_cli_json(o);
+		return HG_EXIT_OK;
+	}
 	hg_config_print_keys(stdout);
 	hg_table_print_fields(stdout);
 	return HG_EXIT_OK;

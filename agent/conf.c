@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
 #include <libconfig.h>
 
 #include "agent/adapters.h"
@@ -499,6 +500,41 @@ hg_config_adapter(const struct hg_config *c, const char *name)
 	return NULL;
 }
 
+/* the key every adapter file has, whatever its type */
+static const struct hg_conf_key enabled_key[] = {
+	{ "enabled", HG_CT_BOOL, "true", 0, 0, 0,
+	  "false keeps the file but runs nothing", NULL, 0 },
+	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0 },
+};
+
+struct json_object *
+hg_config_keys_json(void)
+{
+	const struct section *sec;
+	const struct hg_adapter_ops *const *t;
+	struct json_object *o = json_object_new_object(), *arr, *a, *keys;
+
+	arr = json_object_new_array();
+	for (sec = sections; sec->name != NULL; sec++)
+		hg_conf_json(sec->keys, sec->name, arr);
+	json_object_object_add(o, "main", arr);
+	arr = json_object_new_array();
+	for (t = hg_adapter_types; *t != NULL; t++) {
+		a = json_object_new_object();
+		json_object_object_add(a, "type",
+		    json_object_new_string((*t)->name));
+		json_object_object_add(a, "description",
+		    json_object_new_string((*t)->description));
+		keys = json_object_new_array();
+		hg_conf_json(enabled_key, (*t)->name, keys);
+		hg_conf_json((*t)->config_map, (*t)->name, keys);
+		json_object_object_add(a, "keys", keys);
+		json_object_array_add(arr, a);
+	}
+	json_object_object_add(o, "adapters", arr);
+	return o;
+}
+
 void
 hg_config_print_keys(FILE *fp)
 {
@@ -513,8 +549,7 @@ hg_config_print_keys(FILE *fp)
 		fprintf(fp, "\n# adapters.d/NAME.conf with type = \"%s\": %s\n",
 		    (*t)->name, (*t)->description);
 		snprintf(prefix, sizeof prefix, "%s", (*t)->name);
-		fprintf(fp, "%s.enabled (boolean, default \"true\"): "
-		    "false keeps the file but runs nothing\n", prefix);
+		hg_conf_print(enabled_key, prefix, fp);
 		hg_conf_print((*t)->config_map, prefix, fp);
 	}
 }

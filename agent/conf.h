@@ -77,5 +77,8 @@ int	hg_config_where(const struct hg_config *cfg, const char *key,
 	    const char **file);
 /* The reference of every key (agent, validate, each adapter type). */
 void	hg_config_print_keys(FILE *fp);
+/* config-keys --json: {"main": [keys], "adapters": [{"type",
+ * "description", "keys"}]}, keys as hg_conf_json. */
+struct json_object *hg_config_keys_json(void);
 
 #endif

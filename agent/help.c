@@ -45,9 +45,10 @@ static const struct help {
 	  "(warnings alone exit 0).  --json: the same messages, also on stdout\n"
 	  "as {\"file\", \"ok\", \"adapters\", \"mapped_codes\", \"errors\", \"warnings\"}.\n" },
 	{ "config-keys",
-	  "usage: hisgate config-keys\n\n"
+	  "usage: hisgate config-keys [--json]\n\n"
 	  "Print every configuration key with its type, default and meaning\n"
-	  "(see hisgate.conf(5) and hisgate-adapters(5)).\n" },
+	  "(see hisgate.conf(5) and hisgate-adapters(5)), then the canonical\n"
+	  "fields of a column map.  --json: {\"main\", \"adapters\", \"fields\"}.\n" },
 	{ "adapter",
 	  "usage: hisgate [-c FILE] adapter list [--json]\n"
 	  "       hisgate [-c FILE] adapter test NAME [--json]\n\n"

@@ -22,7 +22,7 @@ static const struct command {
 	{ "check-config", cmd_check_config,
 	  "check-config [--json]     exit 0, or print FILE:LINE: problems" },
 	{ "config-keys", cmd_config_keys,
-	  "config-keys               every configuration key with its default" },
+	  "config-keys [--json]      every configuration key with its default" },
 	{ "adapter", cmd_adapter,
 	  "adapter list [--json] | test NAME [--json]\n"
 	  "                            list adapters; dry-run one (commits "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libconfig.h>
 
 #include "lib/conftab.h"
@@ -435,14 +436,46 @@ hg_kv_line(const struct hg_kvlist *map, const char *key, int fallback)
 	return fallback;
 }
 
+static const char *const tn[] = { "string", "integer", "boolean",
+    "choice", "group", "list" };
+
+void
+hg_conf_json(const struct hg_conf_key *table, const char *section,
+    struct json_object *arr)
+{
+	const struct hg_conf_key *k;
+	struct json_object *o;
+	char name[128];
+
+	for (k = table; k->name != NULL; k++) {
+		snprintf(name, sizeof name, "%s%s%s", section ? section : "",
+		    section ? "." : "", k->name);
+		o = json_object_new_object();
+		json_object_object_add(o, "key", json_object_new_string(name));
+		json_object_object_add(o, "type",
+		    json_object_new_string(tn[k->type]));
+		json_object_object_add(o, "required",
+		    json_object_new_boolean(k->required));
+		json_object_object_add(o, "default", !k->required &&
+		    k->def != NULL ? json_object_new_string(k->def) : NULL);
+		if (k->type == HG_CT_INT) {
+			json_object_object_add(o, "min",
+			    json_object_new_int64(k->min));
+			json_object_object_add(o, "max",
+			    json_object_new_int64(k->max));
+		}
+		json_object_object_add(o, "help",
+		    json_object_new_string(k->help));
+		json_object_array_add(arr, o);
+	}
+}
+
 void
 hg_conf_print(const struct hg_conf_key *table, const char *section,
     void *vfp)
 {
 	const struct hg_conf_key *k;
 	FILE *fp = vfp;
-	static const char *const tn[] = { "string", "integer", "boolean",
-	    "choice", "group", "list" };
 
 	for (k = table; k->name != NULL; k++) {
 		fprintf(fp, "%s%s%s (%s", section ? section : "",

@@ -84,6 +84,11 @@ int	hg_kv_line(const struct hg_kvlist *map, const char *key, int fallback);
 void	hg_conf_lines(const struct config_setting_t *group,
 	    struct hg_kvlist *out);
 
+/* The same as JSON objects {"key", "type", "required", "default" (or
+ * null), "min" and "max" (integers), "help"} added to arr. */
+struct json_object;
+void	hg_conf_json(const struct hg_conf_key *table, const char *section,
+	    struct json_object *arr);
 /* Print the table as reference text (for man pages and --help). */
 void	hg_conf_print(const struct hg_conf_key *table, const char *section,
 	    void *fp);

@@ -22,6 +22,14 @@ keys=$("$HISGATE" config-keys | awk '/^# hisgate\.conf/ { p = "main"; next }
     /^# / { p = "adapters"; next }
     match($0, /^[a-z_0-9]+\.[a-z_0-9]+ \(/) { print p, substr($0, 1, RLENGTH - 2) }')
 check "config-keys lists keys of the main file" grep -q '^main ' <<<"$keys"
+# --json: the same facts: each key's line of the text made from its object
+line='k["key"] + " (" + k["type"] + (", required" if k["required"] else "" if k["default"] is None else ", default \"%s\"" % k["default"]) + (", %d..%d" % (k["min"], k["max"]) if "min" in k else "") + "): " + k["help"]'
+is "config-keys --json: each key with its type, default, bounds and help, as the text" \
+    "$("$HISGATE" config-keys --json | py '"\n".join(['"$line"' for k in d["main"] + [k for a in d["adapters"] for k in a["keys"]]])')" \
+    "$("$HISGATE" config-keys | grep -E '^[a-z_0-9]+\.[a-z_0-9]+ \(' | grep -v '^columns\.')"
+is "config-keys --json: the canonical fields" \
+    "$("$HISGATE" config-keys --json | py '" ".join(f["field"] for f in d["fields"])')" \
+    "$(sed -n 's/^adapters columns\.//p' <<<"$keys" | tr '\n' ' ' | sed 's/ $//')"
 check "config-keys lists adapter keys" grep -q '^adapters csvdrop\.' <<<"$keys"
 missing="" amissing=""
 while read -r where key; do
