@@ -323,7 +323,6 @@ surge_copy(const struct hg_audit_surge_on *a, void *arg)
 	*o = *a;
 	o->dept = hg_xstrdup(a->dept);
 	o->region = hg_xstrdup(a->region);
-	o->top_code = hg_xstrdup(a->top_code);
 }
 
 static void
@@ -331,9 +330,8 @@ surge(struct hg_alerter *al)
 {
 	struct surges s = { al, NULL, 0 };
 	struct env e = { { NULL }, 0 };
-	char key[400], text[800], p[HG_DECBUF], c[HG_DECBUF], r[HG_DECBUF];
-	char bill[32];
-	size_t i;
+	char key[400], text[800], bill[32], bills[3 * 24];
+	size_t i, k, len;
 
 	hg_audit_surge_each(surge_copy, &s);
 	for (i = 0; i < s.n; i++) {
@@ -342,24 +340,21 @@ surge(struct hg_alerter *al)
 		snprintf(key, sizeof key, "surge:%s|%s", a->dept, a->region);
 		if (hg_alert_note(&al->memo, key, hg_wall_ms(),
 		    al->cfg->alert.repeat_seconds * 1000)) {
-			snprintf(text, sizeof text, "cost surge: department "
-			    "%s, insured region %s: average per cross-province "
-			    "discharge %s -> %s yuan (+%s %%) over %d days; "
-			    "dearest bill %lld; item %s rose most (hisgate "
-			    "audit)", a->dept, a->region,
-			    hg_dec_format(a->prev_avg, 2, p),
-			    hg_dec_format(a->cur_avg, 2, c),
-			    hg_dec_format(a->pct_x10, 1, r), a->window,
-			    a->top_bill, a->top_code[0] ? a->top_code : "-");
-			snprintf(bill, sizeof bill, "%lld", a->top_bill);
+			hg_audit_surge_text(a, text, sizeof text);
+			snprintf(bill, sizeof bill, "%lld", a->ntop ?
+			    a->top_bills[0] : 0LL);
+			for (k = len = 0, bills[0] = '\0'; k < a->ntop; k++)
+				len += (size_t)snprintf(bills + len,
+				    sizeof bills - len, "%s%lld", k ? " " : "",
+				    a->top_bills[k]);
 			env_add(&e, "DEPT", a->dept);
 			env_add(&e, "REGION", a->region);
 			env_add(&e, "BILL", bill);
+			env_add(&e, "BILLS", bills);
 			fire(al, "surge", text, a->since_ms, &e);
 		}
 		free((char *)a->dept);
 		free((char *)a->region);
-		free((char *)a->top_code);
 	}
 	free(s.v);
 }

@@ -52,10 +52,17 @@ struct hg_audit_surge_on {
 	int64_t	 prev_avg, cur_avg;	/* fen per discharge */
 	int64_t	 pct_x10;		/* rise in 0.1 % */
 	int	 window;		/* days */
-	long long top_bill;		/* the dearest bill, 0 none */
-	const char *top_code;		/* the item that rose most, "" none */
+	/* what drives it: the dearest bills of the window, and the items
+	 * whose cost per discharge rose most, first the most */
+	long long top_bills[3];
+	size_t	 ntop;
+	char	 top_codes[3][48];
+	size_t	 ncodes;
 	int64_t	 since_ms;		/* wall ms this daemon first saw it */
 };
+/* Its one-line text, as logged and given to the alert hook. */
+void	hg_audit_surge_text(const struct hg_audit_surge_on *a, char *buf,
+	    size_t size);
 /* Calls cb (may be NULL) for each alarm on, under a lock (cb must be
  * short; the watch's look never holds it while it reads the outbox);
  * returns how many are on.  None in a process without a watch (the

@@ -63,7 +63,6 @@ on_free(struct surge_on *v, size_t n)
 		free(v[i].key);
 		free((char *)v[i].a.dept);
 		free((char *)v[i].a.region);
-		free((char *)v[i].a.top_code);
 	}
 	free(v);
 }
@@ -98,18 +97,41 @@ hg_audit_surge_each(void (*cb)(const struct hg_audit_surge_on *, void *),
 	return n;
 }
 
+/* "12, 40 and 7" */
 static void
-log_fired(const struct hg_surge_alarm *a, int window)
+list_add(char *buf, size_t size, size_t *len, size_t i, size_t n,
+    const char *item)
 {
-	char p[HG_DECBUF], c[HG_DECBUF], r[HG_DECBUF];
+	if (*len < size)
+		*len += (size_t)snprintf(buf + *len, size - *len, "%s%s",
+		    i == 0 ? "" : i + 1 == n ? " and " : ", ", item);
+}
 
-	log_warn(COMP, "cost surge: department %s, insured region %s: "
-	    "average per cross-province discharge %s -> %s yuan (+%s %%) over "
-	    "%d days; dearest bill %lld; item %s rose most (hisgate audit)",
-	    a->dept, a->region, hg_dec_format(a->prev_avg, 2, p),
-	    hg_dec_format(a->cur_avg, 2, c), hg_dec_format(a->pct_x10, 1, r),
-	    window, a->ntop ? a->top_bills[0] : 0LL,
-	    a->ncodes ? a->top_codes[0] : "-");
+void
+hg_audit_surge_text(const struct hg_audit_surge_on *a, char *buf,
+    size_t size)
+{
+	char p[HG_DECBUF], c[HG_DECBUF], r[HG_DECBUF], id[24];
+	size_t i, len;
+
+	len = (size_t)snprintf(buf, size, "cost surge: department %s, insured "
+	    "region %s: average per cross-province discharge %s -> %s yuan "
+	    "(+%s %%) over %d days; dearest bill%s ", a->dept, a->region,
+	    hg_dec_format(a->prev_avg, 2, p), hg_dec_format(a->cur_avg, 2, c),
+	    hg_dec_format(a->pct_x10, 1, r), a->window, a->ntop == 1 ? "" :
+	    "s");
+	for (i = 0; i < a->ntop; i++) {
+		snprintf(id, sizeof id, "%lld", a->top_bills[i]);
+		list_add(buf, size, &len, i, a->ntop, id);
+	}
+	if (a->ntop == 0)
+		list_add(buf, size, &len, 0, 1, "-");
+	list_add(buf, size, &len, 0, 1, a->ncodes == 1 ? "; item " :
+	    "; items ");
+	for (i = 0; i < a->ncodes; i++)
+		list_add(buf, size, &len, i, a->ncodes, a->top_codes[i]);
+	list_add(buf, size, &len, 0, 1, a->ncodes == 0 ? "- rose most "
+	    "(hisgate audit)" : " rose most (hisgate audit)");
 }
 
 /* An alarm of this look, keeping since when it is on when the last
@@ -118,6 +140,8 @@ static void
 keep(struct surge_on *o, const struct hg_surge_alarm *a, int window)
 {
 	const struct surge_on *was;
+	char text[800];
+	size_t k;
 
 	o->key = hg_xasprintf("%s|%s", a->dept, a->region);
 	o->a.dept = hg_xstrdup(a->dept);
@@ -126,13 +150,19 @@ keep(struct surge_on *o, const struct hg_surge_alarm *a, int window)
 	o->a.cur_avg = a->cur_avg;
 	o->a.pct_x10 = a->pct_x10;
 	o->a.window = window;
-	o->a.top_bill = a->ntop ? a->top_bills[0] : 0;
-	o->a.top_code = hg_xstrdup(a->ncodes ? a->top_codes[0] : "");
+	for (k = 0; k < a->ntop && k < 3; k++)
+		o->a.top_bills[k] = a->top_bills[k];
+	o->a.ntop = k;
+	for (k = 0; k < a->ncodes && k < 3; k++)
+		snprintf(o->a.top_codes[k], sizeof o->a.top_codes[k], "%s",
+		    a->top_codes[k]);
+	o->a.ncodes = k;
 	if ((was = key_in(on, non, o->key)) != NULL)
 		o->a.since_ms = was->a.since_ms;
 	else {
 		o->a.since_ms = hg_wall_ms();
-		log_fired(a, window);
+		hg_audit_surge_text(&o->a, text, sizeof text);
+		log_warn(COMP, "%s", text);
 	}
 }
 

@@ -14,7 +14,8 @@ static void
 row(const struct hg_audit_surge_on *a, void *arg)
 {
 	struct hg_buf *b = arg;
-	char num[64], r[HG_DECBUF];
+	char num[96], r[HG_DECBUF];
+	size_t i;
 
 	hg_buf_adds(b, "<tr><td>");
 	hg_html_esc(b, a->dept);
@@ -27,13 +28,17 @@ row(const struct hg_audit_surge_on *a, void *arg)
 	snprintf(num, sizeof num, "</td><td class=\"amt\">+%s %%</td><td>%d "
 	    "days</td><td>", hg_dec_format(a->pct_x10, 1, r), a->window);
 	hg_buf_adds(b, num);
-	if (a->top_bill > 0) {
-		snprintf(num, sizeof num, "<a href=\"/bill/%lld/history\">%lld"
-		    "</a>", a->top_bill, a->top_bill);
+	for (i = 0; i < a->ntop; i++) {
+		snprintf(num, sizeof num, "%s<a href=\"/bill/%lld/history\">"
+		    "%lld</a>", i ? " " : "", a->top_bills[i], a->top_bills[i]);
 		hg_buf_adds(b, num);
 	}
 	hg_buf_adds(b, "</td><td>");
-	hg_html_esc(b, a->top_code);
+	for (i = 0; i < a->ncodes; i++) {
+		if (i > 0)
+			hg_buf_adds(b, " ");
+		hg_html_esc(b, a->top_codes[i]);
+	}
 	hg_buf_adds(b, "</td><td>");
 	hg_html_time(b, a->since_ms);
 	hg_buf_adds(b, "</td></tr>\n");
@@ -50,8 +55,8 @@ hg_web_surges(struct hg_buf *b)
 	    "supervision may start a joint inspection.</p>\n<table><thead><tr>"
 	    "<th>department</th><th>insured region</th>"
 	    "<th class=\"amt\">before</th><th class=\"amt\">now</th>"
-	    "<th class=\"amt\">rise</th><th>window</th><th>dearest bill</th>"
-	    "<th>item that rose most</th><th>seen since</th></tr></thead>"
+	    "<th class=\"amt\">rise</th><th>window</th><th>dearest bills</th>"
+	    "<th>items that rose most</th><th>seen since</th></tr></thead>"
 	    "<tbody>\n");
 	hg_audit_surge_each(row, b);
 	hg_buf_adds(b, "</tbody></table></section>\n");

@@ -103,7 +103,16 @@ env=$(cat "$D"/alerts/surge.*)
 check "naming the department" grep -q "^HISGATE_DEPT=0312 呼吸内科$" <<<"$env"
 check "and the insured region" grep -q "^HISGATE_REGION=110105$" <<<"$env"
 check "with the rise in its text" grep -q \
-    "^HISGATE_TEXT=cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days; dearest bill [0-9]*; item 002701000070000 rose most" <<<"$env"
+    "^HISGATE_TEXT=cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days; dearest bills [0-9]*, [0-9]* and [0-9]*; items 002701000070000, [0-9A-Z]* and [0-9A-Z]* rose most (hisgate audit)$" <<<"$env"
+bills=$(sed -n 's/^HISGATE_BILLS=//p' <<<"$env")
+is "HISGATE_BILLS: the three dearest bills" "$(wc -w <<<"$bills")" 3
+check "the first is HISGATE_BILL" grep -q "^HISGATE_BILL=${bills%% *}$" <<<"$env"
+js=$("$HISGATE" audit --json --since 2024-04-01 -c "$D/hisgate.conf")
+is "the same bills as hisgate audit" "$bills" \
+    "$(py '" ".join(str(b["bill"]) for b in d["surge"][0]["top_bills"])' <<<"$js")"
+read -r b1 b2 b3 <<<"$bills"
+check "the log names them too" grep -q "dearest bills $b1, $b2 and $b3; items 002701000070000, " \
+    "$D/agent.log"
 sleep 2
 is "the hook ran once (repeat_seconds)" "$(count_files "$D/alerts" 'surge.*')" 1
 # May at April's usual costs: the alarm stays on while the dearer days are
