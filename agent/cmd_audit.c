@@ -162,16 +162,21 @@ alarm_print(const struct hg_surge_alarm *a)
 		    a->top_codes[i], hg_dec_format(a->code_rise[i], 2, p));
 }
 
-/* Midnight of a date, local time, as wall-clock ms. */
+/* A canonical time ("yyyy-MM-dd HH:mm:ss", hg_time_parse's; a bare date
+ * is its midnight there), local time, as wall-clock ms.  The time of day
+ * counts: `--since "2024-03-05 14:00:00"` leaves the morning out. */
 static int64_t
-local_ms(const char *date)
+local_ms(const char *t)
 {
 	struct tm tm;
 
 	memset(&tm, 0, sizeof tm);
-	tm.tm_year = atoi(date) - 1900;
-	tm.tm_mon = atoi(date + 5) - 1;
-	tm.tm_mday = atoi(date + 8);
+	tm.tm_year = atoi(t) - 1900;
+	tm.tm_mon = atoi(t + 5) - 1;
+	tm.tm_mday = atoi(t + 8);
+	tm.tm_hour = atoi(t + 11);
+	tm.tm_min = atoi(t + 14);
+	tm.tm_sec = atoi(t + 17);
 	tm.tm_isdst = -1;
 	return (int64_t)mktime(&tm) * 1000;
 }
@@ -218,10 +223,12 @@ cmd_audit(struct hg_cli *cli)
 		top = json_object_new_object();
 		g.arr = json_object_new_array();
 	} else {
+		/* the date alone when it is from midnight */
 		memcpy(d, since, 10);
 		d[10] = '\0';
 		printf("audit %s (%s)\nfindings since %s:\n", on ? "on" : "off: "
-		    "no audit_dir", cfg->agent.audit_dir, d);
+		    "no audit_dir", cfg->agent.audit_dir,
+		    strcmp(since + 10, " 00:00:00") == 0 ? d : since);
 	}
 	if (hg_audit_store_list(ob, since_ms, print_finding, &g, &err) == -1 ||
 	    hg_audit_surge_gather(ob, cfg, &g.in, &err) == -1) {

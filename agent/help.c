@@ -90,8 +90,9 @@ static const struct help {
 	  "cancel --json needs --yes.\n" },
 	{ "audit",
 	  "usage: hisgate [-c FILE] audit [--since DATE] [--json]\n\n"
-	  "The pre-settlement audit's findings recorded since DATE (yyyy-MM-dd,\n"
-	  "default 30 days ago), the bills it holds, and the cost-surge alarms\n"
+	  "The pre-settlement audit's findings recorded since DATE (yyyy-MM-dd\n"
+	  "from midnight, or \"yyyy-MM-dd HH:mm:ss\"; default 30 days ago), the\n"
+	  "bills it holds, and the cost-surge alarms\n"
 	  "of cross-province discharges from DATE on: per department and\n"
 	  "insured region, when the average cost rose past the threshold, when\n"
 	  "it fell back, and the bills and items that drive it\n"

@@ -2,7 +2,9 @@
  * 医保办 wants it printed, from the same loader as `hisgate slip`
  * (agent/slip.h), with a print stylesheet for A4 and, with ?paper=80,
  * an 80 mm receipt printer.  A bill without a settlement shows its state,
- * the platform's reason and what to do next instead. */
+ * the platform's reason and what to do next instead; a bill held by the
+ * audit, what holds it and who releases it.  The audit's findings follow
+ * on the screen, not on paper. */
 #include "config.h"
 
 #include <stdio.h>
@@ -202,12 +204,14 @@ settlement(struct hg_buf *b, const struct hg_slip *s)
 
 /* A bill with no settlement in force: its state and what to do. */
 static void
-no_settlement(struct hg_buf *b, const struct hg_slip *s)
+no_settlement(struct hg_buf *b, const struct hg_slip *s,
+    const struct hg_web_audit *a)
 {
 	const struct hg_row *r = &s->row;
 	const char *cls, *word = hg_web_state_word(r, &cls);
 	char *why = hg_web_reason(r->err_msg != NULL ? r->err_msg : r->reasons,
 	    r);
+	int held = strcmp(r->state, HG_S_HELD) == 0;
 
 	hg_buf_adds(b, "<div class=\"banner\" id=\"state\"><p><span "
 	    "class=\"st ");
@@ -215,6 +219,17 @@ no_settlement(struct hg_buf *b, const struct hg_slip *s)
 	hg_buf_adds(b, "\">");
 	hg_buf_adds(b, word);
 	hg_buf_adds(b, "</span></p>");
+	if (held) {
+		/* the hold is in the findings, not in err_msg or reasons */
+		hg_buf_adds(b, "<p>原因：<span id=\"reason\">结算前审核暂停结算：");
+		hg_web_audit_held(b, a);
+		hg_buf_adds(b, "（详见下面的审核发现）。这张账单还没有发往医保平台。"
+		    "</span></p><p>下一步：");
+		hg_web_audit_next(b, r->id);
+		hg_buf_adds(b, "</p></div>\n");
+		free(why);
+		return;
+	}
 	if (why != NULL) {
 		hg_buf_adds(b, "<p>原因：<span id=\"reason\">");
 		hg_html_esc(b, why);
@@ -245,12 +260,14 @@ hg_web_bill(struct hg_web *w, const struct hg_web_req *rq, long long id,
 {
 	struct hg_buf *b = &resp->body;
 	struct hg_outbox *ob;
+	struct hg_web_audit a;
 	struct hg_slip s;
 	struct hg_err err;
 	int r80 = 0;
 	const char *cls;
 
 	memset(&s, 0, sizeof s);
+	memset(&a, 0, sizeof a);
 	if ((ob = hg_web_outbox(w, &err)) == NULL) {
 		log_warn("web", "%s", err.msg);
 		hg_html_error(resp, 503, "暂时读不到结算队列，请稍后刷新");
@@ -265,6 +282,8 @@ hg_web_bill(struct hg_web *w, const struct hg_web_req *rq, long long id,
 		hg_html_error(resp, 403, "这张账单不属于您的病区");
 		goto out;
 	}
+	if (hg_web_audit_load(ob, id, &a, &err) == -1)
+		log_warn("web", "bill %lld: %s", id, err.msg);
 	r80 = strcmp(rq->paper, "80") == 0;
 	hg_html_head(b, "一单式结算单", slip_css);
 	if (r80) {
@@ -286,8 +305,11 @@ hg_web_bill(struct hg_web *w, const struct hg_web_req *rq, long long id,
 		settlement(b, &s);
 	(void)hg_web_state_word(&s.row, &cls);
 	if (!s.has_setl || strcmp(cls, "ok") != 0)
-		no_settlement(b, &s);
-	hg_buf_adds(b, "</div>\n");
+		no_settlement(b, &s, &a);
+	/* for the ward and 医保办, not for the patient's copy */
+	hg_buf_adds(b, "<div class=\"noprint\" id=\"audit\">");
+	hg_web_audit_section(b, &a, &s.row);
+	hg_buf_adds(b, "</div></div>\n");
 	if (!s.has_setl) {	/* a nurse waits at the desk: look again */
 		char js[128];
 
@@ -298,5 +320,6 @@ hg_web_bill(struct hg_web *w, const struct hg_web_req *rq, long long id,
 	}
 	hg_html_foot(b);
 out:
+	hg_web_audit_free(&a);
 	hg_slip_free(&s);
 }

@@ -70,6 +70,9 @@ static const char base_css[] =
 	".wait::before{content:'\\2026  '}.bad::before{content:'\\2716  '}"
 	".person::before{content:'\\25b2  '}.off::before{content:'\\2014  '}"
 	".note{color:#333;font-size:14px}"
+	/* a mark beside the state, in words: the audit's warnings */
+	".flag{border:1px solid #8a5a00;color:#8a5a00;border-radius:3px;"
+	"padding:0 4px;font-size:14px;white-space:nowrap}"
 	"form{margin:6px 0}select,input,button{font-size:16px}";
 
 void
@@ -205,6 +208,8 @@ hg_web_state_word(const struct hg_row *r, const char **cls)
 			return *cls = "wait", "等待医保平台";
 		return *cls = "busy", "结算中";
 	}
+	if (strcmp(s, HG_S_HELD) == 0)
+		return *cls = "person", "审核暂停";
 	/* invalid, amended, needs_person */
 	return *cls = "person", "需人工处理";
 }

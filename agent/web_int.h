@@ -152,6 +152,34 @@ void	hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp);
 void	hg_web_surges(struct hg_buf *b);
 void	hg_web_healthz(struct hg_web *w, struct hg_web_resp *resp);
 
+/* web_audit.c: a bill's audit findings (audit_findings), for its pages. */
+struct hg_web_finding {
+	int64_t	 at_ms;
+	char	*rule, *sev, *text;	/* "duplicate_charge", "block" */
+	int	 line;
+};
+struct hg_web_audit {
+	struct hg_web_finding *v;	/* every audit's, oldest first */
+	size_t	 n;
+	/* the latest audit: v[last..n-1] (all at its time), and how many
+	 * of them are at warn and at block */
+	size_t	 last, nwarn, nblock;
+};
+int	hg_web_audit_load(struct hg_outbox *ob, long long id,
+	    struct hg_web_audit *a, struct hg_err *err);
+void	hg_web_audit_free(struct hg_web_audit *a);
+/* What holds it, for a nurse: the latest audit's rules at block in
+ * Chinese ("重复收费、超限价收费"). */
+void	hg_web_audit_held(struct hg_buf *b, const struct hg_web_audit *a);
+/* " 审核提示 N 项": the latest audit's warnings (nothing when none). */
+void	hg_web_audit_marker(struct hg_buf *b, const struct hg_web_audit *a);
+/* What to do with a held bill: 医保办 checks, IT releases it. */
+void	hg_web_audit_next(struct hg_buf *b, long long id);
+/* <h2>结算前审核</h2> and the table of findings (id "findings"), texts
+ * masked as reasons are; nothing when there is none. */
+void	hg_web_audit_section(struct hg_buf *b, const struct hg_web_audit *a,
+	    const struct hg_row *r);
+
 /* web_html.c: the pieces every page is made of. */
 void	hg_html_esc(struct hg_buf *b, const char *s);	/* NULL: "" */
 void	hg_html_money(struct hg_buf *b, int64_t fen);	/* 1234.50 */

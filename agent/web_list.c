@@ -46,7 +46,8 @@ note_dept(struct list_ctx *c, const char *dept)
 
 /* The state cell: the word, then what a nurse needs to know about it. */
 static void
-state_cell(struct hg_buf *b, const struct hg_slip *s)
+state_cell(struct hg_buf *b, const struct hg_slip *s,
+    const struct hg_web_audit *a)
 {
 	const struct hg_row *r = &s->row;
 	const char *cls, *word = hg_web_state_word(r, &cls);
@@ -63,7 +64,18 @@ state_cell(struct hg_buf *b, const struct hg_slip *s)
 		free(why);
 	}
 	hg_buf_adds(b, "</span>");
-	if (strcmp(cls, "wait") == 0) {
+	if (strcmp(r->state, HG_S_HELD) == 0) {
+		/* outside the unbreakable span: several rules wrap */
+		hg_buf_adds(b, "：<span class=\"hold\">");
+		hg_web_audit_held(b, a);
+		hg_buf_adds(b, "</span>");
+	}
+	hg_web_audit_marker(b, a);
+	if (strcmp(r->state, HG_S_HELD) == 0) {
+		hg_buf_adds(b, "<div class=\"note\">结算前审核暂不结算；"
+		    "请医保办核对，由信息科放行（hisgate queue release）"
+		    "</div>");
+	} else if (strcmp(cls, "wait") == 0) {
 		/* since the bill came in; the last try is its updated time */
 		hg_buf_adds(b, "<div class=\"note\">自 ");
 		hg_html_time(b, r->created_ms);
@@ -104,6 +116,7 @@ one_bill(long long id, const char *dept, void *arg)
 {
 	struct list_ctx *c = arg;
 	struct hg_buf *b = c->rows;
+	struct hg_web_audit a;
 	struct hg_slip s;
 	struct hg_err err;
 	char idbuf[32];
@@ -116,6 +129,9 @@ one_bill(long long id, const char *dept, void *arg)
 		hg_slip_free(&s);
 		return 0;
 	}
+	/* without its findings the row still says its state */
+	if (hg_web_audit_load(c->ob, id, &a, &err) == -1)
+		log_warn("web", "bill %lld: %s", id, err.msg);
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
 	hg_buf_adds(b, "<tr data-id=\"");
 	hg_buf_adds(b, idbuf);
@@ -134,7 +150,8 @@ one_bill(long long id, const char *dept, void *arg)
 	hg_buf_adds(b, "</td><td>");
 	hg_html_esc(b, dept);
 	hg_buf_adds(b, "</td>");
-	state_cell(b, &s);
+	state_cell(b, &s, &a);
+	hg_web_audit_free(&a);
 	hg_buf_adds(b, "<td class=\"amt\">");
 	hg_html_money(b, s.has_setl ? s.setl.medfee_sumamt : s.row.total);
 	hg_buf_adds(b, "</td><td class=\"amt\">");

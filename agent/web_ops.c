@@ -3,7 +3,9 @@
  *   /queue?state=S&q=TEXT   the queue by state, searched by 住院号 or name
  *   /bill/ID/history        every state change and every platform call of
  *                           one bill (infno, msgid, times, answer)
- * The queue page opens with the cost-surge alarms on (web_surge.c);
+ * The queue page opens with the cost-surge alarms on (web_surge.c); its
+ * why column gives a held bill's hold and counts a bill's findings, and
+ * a bill's history lists them (web_audit.c).
  * web_json.c serves the same as /queue.json and /bill/ID/history.json.
  * The pages only read; a bill's history offers retry (rejected,
  * cancelled, needs_person) or replay (invalid), which web_act.c confirms
@@ -21,18 +23,73 @@
 #include "agent/web_int.h"
 #include "lib/jsonx.h"
 #include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "queue/steps.h"
 
 static const char *const states[] = {
 	HG_S_READY, HG_S_PROGRESS, HG_S_INDOUBT, HG_S_PERSON, HG_S_INVALID,
-	HG_S_AMENDED, HG_S_REJECTED, HG_S_SETTLED, HG_S_CANCELLED, NULL,
+	HG_S_AMENDED, HG_S_HELD, HG_S_REJECTED, HG_S_SETTLED, HG_S_CANCELLED,
+	NULL,
 };
 
 struct q_ctx {
 	struct hg_buf *b;
+	struct hg_outbox *ob;
 	const char *q;
 	size_t	 shown, matched;
 };
+
+/* The reason of the bill's latest move to held_by_audit (the gate's
+ * "held by the audit: ...; ... queue release N"): history keeps it, the
+ * row does not (hg_audit_store_record). */
+static int
+hold_row(int64_t at_ms, const char *from, const char *to, const char *reason,
+    void *arg)
+{
+	char **why = arg;
+
+	(void)at_ms;
+	(void)from;
+	if (strcmp(to, HG_S_HELD) == 0 && reason != NULL) {
+		free(*why);
+		*why = hg_xstrdup(reason);
+	}
+	return 0;
+}
+
+/* The why cell of the queue: the hold's reason for a held bill, the
+ * stored reason otherwise, then the latest audit's findings counted. */
+static void
+why_cell(struct q_ctx *c, const struct hg_row *r)
+{
+	struct hg_buf *b = c->b;
+	struct hg_web_audit a;
+	struct hg_err err;
+	char *held = NULL, *why, num[96];
+
+	if (strcmp(r->state, HG_S_HELD) == 0 &&
+	    hg_outbox_history(c->ob, r->id, hold_row, &held, &err) == -1)
+		log_warn("web", "bill %lld: %s", r->id, err.msg);
+	why = hg_web_reason(held != NULL ? held : r->err_msg != NULL ?
+	    r->err_msg : r->reasons, r);
+	hg_buf_adds(b, "<td class=\"note\">");
+	hg_html_esc(b, why);
+	if (hg_web_audit_load(c->ob, r->id, &a, &err) == -1)
+		log_warn("web", "bill %lld: %s", r->id, err.msg);
+	if (a.nblock + a.nwarn > 0) {
+		snprintf(num, sizeof num, "audit: %zu block, %zu warn",
+		    a.nblock, a.nwarn);
+		if (why != NULL)
+			hg_buf_addc(b, ' ');
+		hg_buf_adds(b, "<span class=\"flag\">");
+		hg_buf_adds(b, num);
+		hg_buf_adds(b, "</span>");
+	}
+	hg_buf_adds(b, "</td>");
+	hg_web_audit_free(&a);
+	free(why);
+	free(held);
+}
 
 int
 hg_web_q_take(const struct hg_row *r, const char *name, const char *q,
@@ -56,7 +113,6 @@ q_row(const struct hg_row *r, void *arg)
 	struct json_object *o = json_tokener_parse(r->bill_json);
 	const char *name = hg_json_get_str(o, "psn_name"), *cls, *word;
 	char mask[64], id[32];
-	char *why;
 
 	if (!hg_web_q_take(r, name, c->q, &c->shown, &c->matched))
 		goto out;
@@ -85,11 +141,9 @@ q_row(const struct hg_row *r, void *arg)
 	hg_html_money(b, r->total);
 	hg_buf_adds(b, "</td><td>");
 	hg_html_time(b, r->updated_ms);
-	hg_buf_adds(b, "</td><td class=\"note\">");
-	why = hg_web_reason(r->err_msg != NULL ? r->err_msg : r->reasons, r);
-	hg_html_esc(b, why);
-	free(why);
-	hg_buf_adds(b, "</td></tr>\n");
+	hg_buf_adds(b, "</td>");
+	why_cell(c, r);
+	hg_buf_adds(b, "</tr>\n");
 out:
 	json_object_put(o);
 	return 0;
@@ -124,7 +178,7 @@ hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
 	struct hg_buf *b = &resp->body;
 	struct hg_outbox *ob;
 	struct hg_err err;
-	struct q_ctx c = { NULL, rq->q, 0, 0 };
+	struct q_ctx c = { NULL, NULL, rq->q, 0, 0 };
 	long long n[sizeof states / sizeof states[0]];
 	const char *state = NULL;
 	char num[64];
@@ -168,6 +222,7 @@ hg_web_queue(struct hg_web *w, const struct hg_web_req *rq,
 	    "<th class=\"amt\">total</th><th>updated</th><th>why</th></tr>"
 	    "</thead><tbody id=\"rows\">\n");
 	c.b = b;
+	c.ob = ob;
 	if (hg_outbox_list(ob, state, q_row, &c, &err) == -1)
 		log_warn("web", "%s", err.msg);
 	hg_buf_adds(b, "</tbody></table>\n<p class=\"note\">");
@@ -233,6 +288,7 @@ hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
 	struct hg_outbox *ob;
 	struct hg_row row;
 	struct hg_step *st = NULL;
+	struct hg_web_audit audit;
 	struct hg_err err;
 	void *ctx[2];
 	size_t i, n = 0;
@@ -257,7 +313,18 @@ hg_web_history(struct hg_web *w, const struct hg_web_req *rq, long long id,
 	ctx[1] = &row;
 	if (hg_outbox_history(ob, id, hist_row, ctx, &err) == -1)
 		log_warn("web", "%s", err.msg);
-	hg_buf_adds(b, "</tbody></table>\n<h2>Platform calls</h2>"
+	hg_buf_adds(b, "</tbody></table>\n");
+	if (strcmp(row.state, HG_S_HELD) == 0) {
+		hg_buf_adds(b, "<p id=\"held\"><span class=\"st person\">"
+		    "审核暂停</span> ");
+		hg_web_audit_next(b, id);
+		hg_buf_adds(b, "</p>\n");
+	}
+	if (hg_web_audit_load(ob, id, &audit, &err) == -1)
+		log_warn("web", "%s", err.msg);
+	hg_web_audit_section(b, &audit, &row);
+	hg_web_audit_free(&audit);
+	hg_buf_adds(b, "<h2>Platform calls</h2>"
 	    "<table id=\"calls\"><thead><tr><th>infno</th><th>msgid</th>"
 	    "<th>sent</th><th>answered</th><th>answer</th></tr></thead>"
 	    "<tbody>\n");

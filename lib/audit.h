@@ -89,6 +89,9 @@ struct hg_audit_tables {
 /* Rule names ("duplicate_charge"), for files and output. */
 const char *hg_audit_rule_name(int rule);
 int	hg_audit_rule_parse(const char *name);	/* -1 when unknown */
+/* The rule in Chinese for the pages ("重复收费"), by its name; an
+ * unknown name is itself. */
+const char *hg_audit_rule_zh(const char *name);
 const char *hg_audit_sev_name(int sev);
 
 /* Built-in defaults: every rule warn, tolerance 1, phantom 3 days,

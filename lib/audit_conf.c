@@ -27,6 +27,18 @@ static const char *const rule_names[HG_AR_N + 1] = {	/* NULL-ended */
 	[HG_AR_SURGE] = "cost_surge",
 };
 
+/* What a nurse or 医保办 reads for each rule (the pages): the words of
+ * the supervision's own lists, beside the names so none is missed. */
+static const char *const rule_zh[HG_AR_N] = {
+	[HG_AR_DUPLICATE] = "重复收费",
+	[HG_AR_SPLIT] = "分解收费",
+	[HG_AR_STAY] = "超住院天数计费",
+	[HG_AR_PRICE] = "超限价收费",
+	[HG_AR_PHANTOM] = "挂床住院",
+	[HG_AR_RESTRICTED] = "超限定性别年龄",
+	[HG_AR_SURGE] = "费用异常增长",
+};
+
 static const char *const sev_names[] = { "off", "warn", "block", NULL };
 static const char *const kind_names[] = { "unknown", "bed", "nursing", "med",
 	"exam", "treat", "other", NULL };
@@ -35,6 +47,14 @@ const char *
 hg_audit_rule_name(int rule)
 {
 	return rule >= 0 && rule < HG_AR_N ? rule_names[rule] : "?";
+}
+
+const char *
+hg_audit_rule_zh(const char *name)
+{
+	int r = name != NULL ? hg_audit_rule_parse(name) : -1;
+
+	return r >= 0 ? rule_zh[r] : name != NULL ? name : "?";
 }
 
 int

@@ -171,19 +171,21 @@ fail:
 	return -1;
 }
 
-int
-hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
-    int (*cb)(long long, int64_t, const char *, const char *, int,
-    const char *, void *), void *arg, struct hg_err *err)
+typedef int (*finding_cb)(long long, int64_t, const char *, const char *,
+    int, const char *, void *);
+
+/* The rows of sql (bill_id, at_ms, rule, severity, line, text; its one
+ * parameter ?1 is v) to cb. */
+static int
+findings(struct hg_outbox *ob, const char *sql, int64_t v, finding_cb cb,
+    void *arg, struct hg_err *err)
 {
 	sqlite3_stmt *s;
 	int r;
 
-	if (prepare(ob, "SELECT bill_id, at_ms, rule, severity, line, text "
-	    "FROM audit_findings WHERE at_ms >= ?1 ORDER BY id", &s,
-	    err) == -1)
+	if (prepare(ob, sql, &s, err) == -1)
 		return -1;
-	sqlite3_bind_int64(s, 1, since_ms);
+	sqlite3_bind_int64(s, 1, v);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
 		if (cb(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
 		    (const char *)sqlite3_column_text(s, 2),
@@ -195,6 +197,26 @@ hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
 		}
 	sj_finish(s);
 	return r == SQLITE_DONE ? 0 : db_fail(ob, r, "read", err);
+}
+
+#define FINDINGS "SELECT bill_id, at_ms, rule, severity, line, text " \
+	"FROM audit_findings "
+
+int
+hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms, finding_cb cb,
+    void *arg, struct hg_err *err)
+{
+	return findings(ob, FINDINGS "WHERE at_ms >= ?1 ORDER BY id", since_ms,
+	    cb, arg, err);
+}
+
+int
+hg_audit_store_bill(struct hg_outbox *ob, long long id, finding_cb cb,
+    void *arg, struct hg_err *err)
+{
+	/* audit_findings_bill (schema 7): the pages ask this per bill */
+	return findings(ob, FINDINGS "WHERE bill_id = ?1 ORDER BY id", id, cb,
+	    arg, err);
 }
 
 int

@@ -57,6 +57,13 @@ int	hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
 	    const char *sev, int line, const char *text, void *arg),
 	    void *arg, struct hg_err *err);
 
+/* Bill id's findings, oldest first (every audit of it: at_ms tells
+ * one audit's from another's). */
+int	hg_audit_store_bill(struct hg_outbox *ob, long long id,
+	    int (*cb)(long long id, int64_t at_ms, const char *rule,
+	    const char *sev, int line, const char *text, void *arg),
+	    void *arg, struct hg_err *err);
+
 /* What the gate reads before the rules, in one read transaction: the
  * earlier audits of bill id (into *runs, which the caller frees), and
  * the other bills of its patient (bill_json, to cb). */

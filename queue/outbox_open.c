@@ -181,6 +181,10 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" run_ms INTEGER NOT NULL,"
 	" bills INTEGER NOT NULL);",
+	/* 6 -> 7: a bill's findings for its pages (the nurse list, the
+	 * slip, /queue), which ask by bill (queue/audit_store.c) */
+	"CREATE INDEX IF NOT EXISTS audit_findings_bill ON audit_findings "
+	"(bill_id, id);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,

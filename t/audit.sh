@@ -21,6 +21,7 @@ start_sim --seed 3
 cat >>"$D/hisgate.conf" <<EOC
 platform: { url = "http://127.0.0.1:$port/"; };
 settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; rate_per_sec = 100; };
+web: { enabled = true; listen = "127.0.0.1:0"; refresh_seconds = 1; };
 EOC
 out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
 is "check-config accepts the rules" "$?" 0
@@ -87,6 +88,87 @@ check "the hold is logged" grep -q "audit: bill $B: held by the audit" "$D/agent
 sleep 1
 is "still held a moment later" "$(state_of ZY2024000124)" held_by_audit
 
+# --- the audit never changes a bill ------------------------------------------
+# The same two exports through an agent whose rules are all off (and whose
+# platform is not there): what intake stored, before any audit.
+P=$T/plain
+mkconf "$P"
+mkdir -p "$P/audit.d"
+for r in duplicate_charge split_charging stay_quantity price_cap \
+    phantom_stay restricted_item cost_surge; do
+	echo "rule $r off"
+done >"$P/audit.d/rules.conf"
+sed -i "s|^  poll_ms = 200;|  poll_ms = 200;\n  audit_dir = \"$P/audit.d\";|" \
+    "$P/hisgate.conf"
+printf 'platform: { url = "http://127.0.0.1:9/"; };\n' >>"$P/hisgate.conf"
+saved=$agent_pid
+start_agent "$P"
+drop "$T/bills-0301.csv" "$P/in"
+drop "$T/bills-0302.csv" "$P/in"
+json_of() { sqlite3 "$1/outbox.db" "SELECT bill_json FROM bills WHERE ipt_no = '$2'"; }
+check "the plain agent stored both bills" wait_until 30 bash -c \
+    "[ \"\$(sqlite3 '$P/outbox.db' 'SELECT count(*) FROM bills' 2>/dev/null)\" = 2 ]"
+stop_agent "$P"
+agent_pid=$saved
+check "the held bill's stored JSON is byte for byte what intake stored" \
+    cmp -s <(json_of "$D" ZY2024000124) <(json_of "$P" ZY2024000124)
+check "... and the warned, settled bill's" \
+    cmp -s <(json_of "$D" ZY2024000123) <(json_of "$P" ZY2024000123)
+is "no bill_versions row for either (the audit wrote no new version)" \
+    "$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM bill_versions WHERE bill_id IN ($A, $B)")" 0
+is "both still at version 1" \
+    "$(sqlite3 "$D/outbox.db" "SELECT group_concat(version) FROM bills WHERE id IN ($A, $B)")" "1,1"
+
+# --- the pages: the nurse list, the slip, the IT queue -----------------------
+WPORT=$(listen_port "$D" web)
+U=http://127.0.0.1:$WPORT
+curl -s "$U/?day=2024-03-05" >"$T/list.html"
+row_of() { grep "<tr data-id=\"$1\">" "$T/list.html"; }
+check "nurse list: the held bill says the audit holds it, with the rule in Chinese" \
+    grep -q 'class="st person">审核暂停</span>：<span class="hold">重复收费</span>' <(row_of "$B")
+check "... and who releases it" grep -q "请医保办核对，由信息科放行（hisgate queue release）" <(row_of "$B")
+check "nurse list: the warned bill is marked, with the count in words" \
+    grep -q '已结算</span> <span class="flag"[^>]*>审核提示 1 项</span>' <(row_of "$A")
+check "nurse list: the held bill's own warning is counted too" \
+    grep -q '审核提示 1 项' <(row_of "$B")
+check "nurse list: no bill without findings is marked" bash -c \
+    "! grep -v -e 'data-id=\"$A\"' -e 'data-id=\"$B\"' '$T/list.html' | grep -q 审核提示"
+curl -s "$U/?day=2024-03-05&part=rows" >"$T/rows.html"
+check "the list's refresh carries them too" grep -q "审核暂停.*重复收费" "$T/rows.html"
+curl -s "$U/bill/$B" >"$T/slipB.html"
+check "slip of the held bill: the hold's reason" grep -q \
+    'id="reason">结算前审核暂停结算：重复收费' "$T/slipB.html"
+check "... and the next step, with the command" grep -q \
+    "下一步：请医保办核对审核发现的问题.*hisgate queue release $B --reason" "$T/slipB.html"
+check "... its findings: severity, rule in Chinese, text, line" grep -q \
+    '<tr data-sev="block">.*暂停结算</span> (block)</td><td>重复收费 <span class="note">duplicate_charge</span></td><td>lines 2 and 5: XJ01DCA040B002010100001 charged 2 times at 2024-03-01 09:10:00[^<]*</td><td>2</td>' \
+    "$T/slipB.html"
+check "... and the warning" grep -q \
+    '<tr data-sev="warn">.*提示 (warn)</td><td>挂床住院 <span class="note">phantom_stay</span></td><td>no medication' \
+    "$T/slipB.html"
+check "... on the screen only, not on the printed slip" grep -q \
+    '<div class="noprint" id="audit"><h2>结算前审核</h2>' "$T/slipB.html"
+curl -s "$U/bill/$A" >"$T/slipA.html"
+check "slip of the settled bill: its warning listed" grep -q \
+    '<tr data-sev="warn">.*挂床住院' "$T/slipA.html"
+check "... beside the settlement" grep -q 'id="check"' "$T/slipA.html"
+curl -s "$U/queue" >"$T/queue.html"
+check "/queue: why gives the held bill's hold" grep -q \
+    "/bill/$B/history\">$B<.*held by the audit: 1 finding at block (duplicate_charge); settled once released: hisgate queue release $B" \
+    "$T/queue.html"
+check "... and counts its findings" grep -q \
+    "/bill/$B/history\">$B<.*audit: 1 block, 1 warn" "$T/queue.html"
+check "... and the settled bill's" grep -q \
+    "/bill/$A/history\">$A<.*<td class=\"note\"><span class=\"flag\">audit: 0 block, 1 warn" "$T/queue.html"
+is "/queue?state=held_by_audit is a state of the page" \
+    "$(curl -s -o "$T/held.html" -w '%{http_code}' "$U/queue?state=held_by_audit")" 200
+check "... listing the held bill" grep -q "/bill/$B/history" "$T/held.html"
+curl -s "$U/bill/$B/history" >"$T/histB.html"
+check "the held bill's history page: the next step and the findings" bash -c \
+    "grep -q 'id=\"held\".*hisgate queue release $B' '$T/histB.html' && grep -q 'id=\"findings\".*' '$T/histB.html' && grep -q '重复收费' '$T/histB.html'"
+check "no name or ID number on them" bash -c \
+    "! cat '$T/list.html' '$T/slipB.html' '$T/queue.html' '$T/histB.html' | grep -q -e 张伟 -e 41010219650312231X"
+
 out=$("$HISGATE" audit -c "$D/hisgate.conf" --since 2000-01-01)
 check "hisgate audit lists the block finding" grep -q "bill $B .*block duplicate_charge" <<<"$out"
 check "and the warning" grep -q "bill $A .*warn  phantom_stay" <<<"$out"
@@ -128,6 +210,27 @@ check "SIGHUP: the rules are read again" wait_until 20 grep -q \
 drop "$T/bills-0303.csv" "$D/in"
 check "SIGHUP: a rule raised to block holds the next such bill" \
     wait_until 60 is_state ZY2024000125 held_by_audit
+# --since: tomorrow lists none; a time between the first bills' findings
+# and this one's leaves the earlier out
+C=$(id_of ZY2024000125)
+js=$("$HISGATE" audit --json -c "$D/hisgate.conf" --since "$(date -d tomorrow +%F)")
+is "audit --since tomorrow: no finding" "$(py 'len(d["findings"])' <<<"$js")" 0
+first=$(sqlite3 "$D/outbox.db" "SELECT max(at_ms) FROM audit_findings WHERE bill_id IN ($A, $B)")
+last=$(sqlite3 "$D/outbox.db" "SELECT min(at_ms) FROM audit_findings WHERE bill_id = $C")
+is "the later finding is a second or more after the first ones" \
+    "$([ $((last / 1000)) -gt $((first / 1000)) ] && echo yes)" yes
+between=$(date -d "@$((first / 1000 + 1))" '+%F %T')
+js=$("$HISGATE" audit --json -c "$D/hisgate.conf" --since "$between")
+is "audit --since $between: only the later bill's findings, its phantom_stay among them" \
+    "$(py 'sorted(set(f["bill"] for f in d["findings"])), "phantom_stay" in [f["rule"] for f in d["findings"]]' <<<"$js")" \
+    "[$C] True"
+"$HISGATE" audit -c "$D/hisgate.conf" --since "$between" >"$T/since.out"
+check "... said with its time" grep -q "^findings since $between:" "$T/since.out"
+check "... the earlier bills left out" bash -c \
+    "grep -q 'bill $C ' '$T/since.out' && ! grep -q -e 'bill $A ' -e 'bill $B ' '$T/since.out'"
+all=$(sqlite3 "$D/outbox.db" "SELECT count(*) FROM audit_findings")
+js=$("$HISGATE" audit --json -c "$D/hisgate.conf" --since "$(date -d yesterday +%F)")
+is "audit --since yesterday: all $all" "$(py 'len(d["findings"])' <<<"$js")" "$all"
 cp "$D/audit.d/rules.conf" "$T/rules.good"
 printf 'rule price_cap stop\n' >>"$D/audit.d/rules.conf"
 kill -HUP "$agent_pid"
@@ -182,7 +285,7 @@ stop_agent
 is "the outbox is at schema $schema" "$(sqlite3 "$db" 'PRAGMA user_version')" "$schema"
 is "with the audit's two tables and their indexes" \
     "$(sqlite3 "$db" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'audit%' ORDER BY name)")" \
-    "audit_findings audit_findings_at audit_runs audit_runs_bill"
+    "audit_findings audit_findings_at audit_findings_bill audit_runs audit_runs_bill"
 out=$("$HISGATE" audit -c "$D/hisgate.conf" --since 2000-01-01)
 check "hisgate audit lists its finding" grep -q "bill $(id_of ZY2024000126) .*block duplicate_charge" <<<"$out"
 done_testing

@@ -88,7 +88,7 @@ check "... and says how to" grep -q 'start the daemon once to migrate it' "$T/dr
 
 out=$("$HISGATE" queue scrub --json -c "$conf" 2>&1)
 is "queue scrub: exit 0" "$?" 0
-is "... migrated the outbox to schema 6" "$(sqlite3 "$db" 'PRAGMA user_version')" 6
+is "... migrated the outbox to schema 7" "$(sqlite3 "$db" 'PRAGMA user_version')" 7
 is "... took bill A only (not the invalid one, not the recent one)" \
     "$(py '"%d %s %s" % (d["count"], d["bills"], d["dry_run"])' <<<"$out")" "1 [$A] False"
 out=$("$HISGATE" queue scrub --dry-run --json -c "$conf")

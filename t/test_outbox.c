@@ -300,13 +300,14 @@ START_TEST(test_newer_schema)
 	struct hg_err err;
 	char *want;
 
-	make_newer(7);
+	make_newer(HG_OUTBOX_SCHEMA + 1);
 	ck_assert_int_eq(hg_outbox_open(dbpath, open_flags[_i], &ob, &err),
 	    -1);
 	ck_assert_ptr_null(ob);
 	ck_assert_int_eq(err.kind, HG_EPERM);
-	want = hg_xasprintf("outbox %s has schema version 7, this hisgate "
-	    "knows up to %d: upgrade hisgate", dbpath, HG_OUTBOX_SCHEMA);
+	want = hg_xasprintf("outbox %s has schema version %d, this hisgate "
+	    "knows up to %d: upgrade hisgate", dbpath, HG_OUTBOX_SCHEMA + 1,
+	    HG_OUTBOX_SCHEMA);
 	ck_assert_str_eq(err.msg, want);
 	free(want);
 }
@@ -1859,7 +1860,7 @@ seen(struct hg_outbox *ob, long long id, const char *hash, int *held)
 /* The audit's tables and indexes, as the migration makes them. */
 #define AUDIT_OBJECTS	"SELECT count(*) FROM sqlite_master WHERE name IN " \
 	"('audit_runs', 'audit_runs_bill', 'audit_findings', " \
-	"'audit_findings_at')"
+	"'audit_findings_at', 'audit_findings_bill')"
 
 /* An outbox of schema 4, before the audit's tables were a migration of
  * their own: one whose agent never audited has none.  A reader waits for
@@ -1876,13 +1877,13 @@ START_TEST(test_migrate_5)
 	long long id;
 	int held, n;
 
-	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
+	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
 	exec_ok(ob, "DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
-	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
+	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
 	ck_assert_int_eq(seen(ob, id, "h1", &held), 0);
 	ck_assert_msg(hg_audit_store_record(ob, id, "h1", HG_S_READY, &rec, 1,
@@ -1906,12 +1907,53 @@ START_TEST(test_migrate_5)
 	/* schema 4 with the tables the old audit store made: kept */
 	exec_ok(ob, "DROP TABLE retention_run; PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
-	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 4);
+	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_findings"), 1);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_runs"), 1);
 	n = 0;
 	ck_assert_int_eq(hg_audit_store_list(ob, 0, count_finding, &n, &err),
 	    0);
+	ck_assert_int_eq(n, 1);
+	finish(ob);
+}
+END_TEST
+
+/* An outbox of schema 6 has no index of findings by bill: the
+ * migration adds it, and the pages' question (one bill's findings,
+ * oldest first) uses it. */
+START_TEST(test_migrate_7)
+{
+	const struct hg_audit_rec rec[2] = {
+		{ "duplicate_charge", "block", 2, "charged 2 times" },
+		{ "phantom_stay", "warn", 1, "no care from 03-03" },
+	};
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_err err;
+	long long id, other;
+	char *plan;
+	int n;
+
+	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
+	put_ok(ob, "k2", "h2", HG_S_READY, "p2", &other);
+	ck_assert_msg(hg_audit_store_record(ob, other, "h2", HG_S_READY,
+	    &rec[1], 1, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hg_audit_store_record(ob, id, "h1", HG_S_READY, rec, 2,
+	    NULL, &err) == 0, "%s", err.msg);
+	exec_ok(ob, "DROP INDEX audit_findings_bill; PRAGMA user_version = 6");
+	ob = migrated(ob, 6);
+	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
+	plan = qs(ob, "SELECT sql FROM sqlite_master WHERE name = "
+	    "'audit_findings_bill'");
+	ck_assert_str_eq(plan, "CREATE INDEX audit_findings_bill ON "
+	    "audit_findings (bill_id, id)");
+	free(plan);
+	n = 0;
+	ck_assert_int_eq(hg_audit_store_bill(ob, id, count_finding, &n, &err),
+	    0);
+	ck_assert_int_eq(n, 2);
+	n = 0;
+	ck_assert_int_eq(hg_audit_store_bill(ob, other, count_finding, &n,
+	    &err), 0);
 	ck_assert_int_eq(n, 1);
 	finish(ob);
 }
@@ -1967,6 +2009,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_recon);
 	tcase_add_test(tc, test_migrate_4);
 	tcase_add_test(tc, test_migrate_5);
+	tcase_add_test(tc, test_migrate_7);
 
 	tc = hg_tcase(s, "failure", 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
