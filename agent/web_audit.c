@@ -10,6 +10,7 @@
 
 #include "agent/web_int.h"
 #include "lib/audit.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/audit_store.h"
 
@@ -163,4 +164,35 @@ hg_web_audit_section(struct hg_buf *b, const struct hg_web_audit *a,
 	if (a->last > 0)
 		hg_buf_adds(b, "<p class=\"note\">上面较早的几行是账单更改前"
 		    "那次审核的发现。</p>\n");
+}
+
+/* The reason of the bill's latest move to held_by_audit. */
+static int
+hold_row(int64_t at_ms, const char *from, const char *to, const char *reason,
+    void *arg)
+{
+	char **why = arg;
+
+	(void)at_ms;
+	(void)from;
+	if (strcmp(to, HG_S_HELD) == 0 && reason != NULL) {
+		free(*why);
+		*why = hg_xstrdup(reason);
+	}
+	return 0;
+}
+
+char *
+hg_web_why(struct hg_outbox *ob, const struct hg_row *r)
+{
+	struct hg_err err;
+	char *held = NULL, *why;
+
+	if (strcmp(r->state, HG_S_HELD) == 0 &&
+	    hg_outbox_history(ob, r->id, hold_row, &held, &err) == -1)
+		log_warn("web", "bill %lld: %s", r->id, err.msg);
+	why = hg_web_reason(held != NULL ? held : r->err_msg != NULL ?
+	    r->err_msg : r->reasons, r);
+	free(held);
+	return why;
 }

@@ -175,6 +175,11 @@ void	hg_web_audit_held(struct hg_buf *b, const struct hg_web_audit *a);
 void	hg_web_audit_marker(struct hg_buf *b, const struct hg_web_audit *a);
 /* What to do with a held bill: 医保办 checks, IT releases it. */
 void	hg_web_audit_next(struct hg_buf *b, long long id);
+/* The why of a bill for the IT pages, masked (allocated, or NULL): a
+ * held bill's hold as the gate wrote it into its history ("held by the
+ * audit: ...; ... queue release N"; the row keeps no reason for it),
+ * else err_msg, else the validation reasons. */
+char	*hg_web_why(struct hg_outbox *ob, const struct hg_row *r);
 /* <h2>结算前审核</h2> and the table of findings (id "findings"), texts
  * masked as reasons are; nothing when there is none. */
 void	hg_web_audit_section(struct hg_buf *b, const struct hg_web_audit *a,

@@ -55,6 +55,7 @@ reason(const char *msg, const struct hg_row *r)
 }
 
 struct jq_ctx {
+	struct hg_outbox *ob;
 	struct json_object *arr;
 	const char *q;
 	size_t	 shown, matched;
@@ -66,7 +67,7 @@ jq_row(const struct hg_row *r, void *arg)
 	struct jq_ctx *c = arg;
 	struct json_object *bill = json_tokener_parse(r->bill_json), *o;
 	const char *name = hg_json_get_str(bill, "psn_name"), *cls;
-	char mask[64];
+	char mask[64], *why;
 
 	if (!hg_web_q_take(r, name, c->q, &c->shown, &c->matched))
 		goto out;
@@ -83,8 +84,9 @@ jq_row(const struct hg_row *r, void *arg)
 	json_object_object_add(o, "total", hg_json_dec(r->total, 2));
 	json_object_object_add(o, "updated_ms",
 	    json_object_new_int64(r->updated_ms));
-	json_object_object_add(o, "reason", reason(r->err_msg != NULL ?
-	    r->err_msg : r->reasons, r));
+	why = hg_web_why(c->ob, r);	/* a held bill's: its hold */
+	json_object_object_add(o, "reason", hg_json_str_new(why));
+	free(why);
 	json_object_array_add(c->arr, o);
 out:
 	json_object_put(bill);
@@ -101,7 +103,7 @@ void
 hg_web_queue_json(struct hg_web *w, const struct hg_web_req *rq,
     struct hg_web_resp *resp)
 {
-	struct jq_ctx c = { NULL, rq->q, 0, 0 };
+	struct jq_ctx c = { NULL, NULL, rq->q, 0, 0 };
 	struct json_object *o, *counts;
 	struct hg_outbox *ob;
 	struct hg_err err;
@@ -120,6 +122,7 @@ hg_web_queue_json(struct hg_web *w, const struct hg_web_req *rq,
 		return;
 	}
 	c.arr = json_object_new_array();
+	c.ob = ob;
 	if (hg_outbox_list(ob, state, jq_row, &c, &err) == -1) {
 		log_warn("web", "%s", err.msg);
 		json_object_put(counts);

@@ -23,7 +23,6 @@
 #include "agent/web_int.h"
 #include "lib/jsonx.h"
 #include "lib/log.h"
-#include "lib/xmalloc.h"
 #include "queue/steps.h"
 
 static const char *const states[] = {
@@ -39,24 +38,6 @@ struct q_ctx {
 	size_t	 shown, matched;
 };
 
-/* The reason of the bill's latest move to held_by_audit (the gate's
- * "held by the audit: ...; ... queue release N"): history keeps it, the
- * row does not (hg_audit_store_record). */
-static int
-hold_row(int64_t at_ms, const char *from, const char *to, const char *reason,
-    void *arg)
-{
-	char **why = arg;
-
-	(void)at_ms;
-	(void)from;
-	if (strcmp(to, HG_S_HELD) == 0 && reason != NULL) {
-		free(*why);
-		*why = hg_xstrdup(reason);
-	}
-	return 0;
-}
-
 /* The why cell of the queue: the hold's reason for a held bill, the
  * stored reason otherwise, then the latest audit's findings counted. */
 static void
@@ -65,13 +46,8 @@ why_cell(struct q_ctx *c, const struct hg_row *r)
 	struct hg_buf *b = c->b;
 	struct hg_web_audit a;
 	struct hg_err err;
-	char *held = NULL, *why, num[96];
+	char *why = hg_web_why(c->ob, r), num[96];
 
-	if (strcmp(r->state, HG_S_HELD) == 0 &&
-	    hg_outbox_history(c->ob, r->id, hold_row, &held, &err) == -1)
-		log_warn("web", "bill %lld: %s", r->id, err.msg);
-	why = hg_web_reason(held != NULL ? held : r->err_msg != NULL ?
-	    r->err_msg : r->reasons, r);
 	hg_buf_adds(b, "<td class=\"note\">");
 	hg_html_esc(b, why);
 	if (hg_web_audit_load(c->ob, r->id, &a, &err) == -1)
@@ -88,7 +64,6 @@ why_cell(struct q_ctx *c, const struct hg_row *r)
 	hg_buf_adds(b, "</td>");
 	hg_web_audit_free(&a);
 	free(why);
-	free(held);
 }
 
 int

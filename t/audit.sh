@@ -160,6 +160,9 @@ check "... and counts its findings" grep -q \
     "/bill/$B/history\">$B<.*audit: 1 block, 1 warn" "$T/queue.html"
 check "... and the settled bill's" grep -q \
     "/bill/$A/history\">$A<.*<td class=\"note\"><span class=\"flag\">audit: 0 block, 1 warn" "$T/queue.html"
+is "/queue.json: the held bill's reason is its hold" \
+    "$(curl -s "$U/queue.json?state=held_by_audit" | py '[b["reason"] for b in d["bills"]]')" \
+    "['held by the audit: 1 finding at block (duplicate_charge); settled once released: hisgate queue release $B --reason \"...\"']"
 is "/queue?state=held_by_audit is a state of the page" \
     "$(curl -s -o "$T/held.html" -w '%{http_code}' "$U/queue?state=held_by_audit")" 200
 check "... listing the held bill" grep -q "/bill/$B/history" "$T/held.html"
