@@ -80,6 +80,10 @@ struct hg_audit_tables {
 	size_t	 nitems, items_cap;
 	uint32_t *hidx;		/* items by hash of code: index + 1, 0 free */
 	size_t	 hmask;		/* hidx has hmask + 1 slots */
+	/* "allow KIND TIMES": the allowance a day of every code of that
+	 * kind (enum hg_item_kind) without an allow line of its own */
+	int	 kind_per_day[HG_IK_OTHER + 1];
+	const char *kind_where[HG_IK_OTHER + 1];
 	struct hg_audit_package *pkgs;
 	size_t	 npkgs;
 	char	**wheres;		/* owned "FILE:LINE" strings */

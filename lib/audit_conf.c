@@ -390,6 +390,14 @@ d_item(struct ctx *c, char **f, int n)
 
 	if (n < 3)
 		goto usage;
+	/* allow KIND TIMES: every code of a kind (bed days once a day) */
+	if (strcmp(d, "allow") == 0 && (k = word_index(kind_names, f[1])) > 0) {
+		if (n != 3 || num(f[2], 1, 1000, &a) == -1)
+			goto usage;
+		c->t->kind_per_day[k] = (int)a;
+		c->t->kind_where[k] = where_of(c->t, c->file, c->line);
+		return 0;
+	}
 	if (!code_ok(f[1]))
 		return bad(c, "%s: \"%s\" is not a national code (letters, "
 		    "digits, '.', '-')", d, f[1]);
@@ -436,8 +444,10 @@ d_item(struct ctx *c, char **f, int n)
 	return 0;
 usage:
 	if (strcmp(d, "allow") == 0)
-		return bad(c, "allow: expected \"allow CODE TIMES\" (times a "
-		    "day the code may be charged, 1 to 1000)");
+		return bad(c, "allow: expected \"allow CODE|KIND TIMES\" "
+		    "(times a day the code, or each code of the kind bed, "
+		    "nursing, med, exam, treat or other, may be charged, 1 to "
+		    "1000)");
 	if (strcmp(d, "daily") == 0)
 		return bad(c, "daily: expected \"daily CODE QUANTITY\" (most "
 		    "quantity a day, a positive decimal)");

@@ -27,6 +27,7 @@ struct eff {
 	int64_t	 secs;		/* of f->time, -1 not canonical */
 	uint32_t ch;		/* hash of the code */
 	int	 kind;
+	int	 per_day;	/* its allowance a day (code's, else kind's) */
 	int	 mine;		/* of the bill being audited */
 };
 
@@ -152,6 +153,8 @@ standing(const struct hg_audit_tables *t, const struct hg_bill *b, int mine,
 		x->qty = f->qty;
 		x->day = hg_time_day_secs(f->time, &x->secs);
 		x->kind = hg_audit_item_kind(x->it, f->nat_code);
+		x->per_day = x->it != NULL && x->it->per_day > 0 ?
+		    x->it->per_day : t->kind_per_day[x->kind];
 		x->mine = mine;
 	}
 	/* a refund takes from the line it names, else from the latest
@@ -264,7 +267,7 @@ any_repeat(const struct effs *all)
 	memset(slot, 0, sizeof slot);
 	for (i = 0; i < all->n; i++) {
 		x = &all->v[i];
-		per_day = x->it != NULL && x->it->per_day > 0;
+		per_day = x->per_day > 0;
 		h = x->ch ^ (uint32_t)(per_day ? x->day :
 		    x->secs * 31 + x->qty) * 2654435761u;
 		for (k = h % REPEAT_SLOTS; slot[k] != 0;
@@ -277,7 +280,7 @@ any_repeat(const struct effs *all)
 		if (slot[k] == 0) {
 			slot[k] = (uint16_t)(i + 1);
 			cnt[k] = 1;
-		} else if (++cnt[k] > (per_day ? x->it->per_day : 1)) {
+		} else if (++cnt[k] > (per_day ? x->per_day : 1)) {
 			return 1;
 		}
 	}
@@ -303,7 +306,7 @@ rule_duplicate(const struct hg_audit_tables *t, const struct effs *all,
 	v = ve.v;
 	w = we.v;
 	for (i = 0; i < all->n; i++) {
-		if (all->v[i].it != NULL && all->v[i].it->per_day > 0)
+		if (all->v[i].per_day > 0)
 			w[m++] = all->v[i];
 		else
 			v[n++] = all->v[i];
@@ -330,13 +333,15 @@ rule_duplicate(const struct hg_audit_tables *t, const struct effs *all,
 		    by_code_day(&w[i], &w[j]) == 0; j++)
 			mine |= w[j].mine;
 		k = j - i;
-		if (k <= (size_t)w[i].it->per_day || !mine)
+		if (k <= (size_t)w[i].per_day || !mine)
 			continue;
 		line = run_lines(w + i, k, lines, sizeof lines);
 		hg_day_text(w[i].day, d);
 		add(t, out, HG_AR_DUPLICATE, line, "lines %s: %s charged %zu "
 		    "times on %s, allowed %d a day (%s)", lines,
-		    w[i].f->nat_code, k, d, w[i].it->per_day, w[i].it->where);
+		    w[i].f->nat_code, k, d, w[i].per_day, w[i].it != NULL &&
+		    w[i].it->per_day > 0 ? w[i].it->where :
+		    t->kind_where[w[i].kind]);
 	}
 	effs_free(&ve);
 	effs_free(&we);

@@ -171,6 +171,12 @@ m_bed_twice_a_day(struct hg_bill *b)
 	fee(b, BED, "1", 25000000, "2024-03-02 12:00:00");
 }
 static void
+m_nursing_twice_a_day(struct hg_bill *b)
+{
+	/* nursing has no allow line of its own: its kind's counts */
+	fee(b, NURSE, "1", 1000000, "2024-03-02 13:00:00");
+}
+static void
 m_bed_moved(struct hg_bill *b)
 {
 	/* same count, another day: not a duplicate, not over the stay */
@@ -285,6 +291,8 @@ static const struct {
 	{ "same time, other quantity", m_same_other_qty, { -1 } },
 	{ "bed twice a day", m_bed_twice_a_day,
 	  { HG_AR_DUPLICATE, HG_AR_STAY, -1 } },
+	{ "nursing twice a day, no allowance for it", m_nursing_twice_a_day,
+	  { HG_AR_STAY, -1 } },
 	{ "bed days moved", m_bed_moved, { -1 } },
 	{ "daily limit passed", m_blood_3, { HG_AR_SPLIT, -1 } },
 	{ "daily limit, refunded", m_blood_3_refunded, { -1 } },
@@ -344,6 +352,32 @@ START_TEST(test_texts)
 	    "days (tolerance 0)");
 	ck_assert_int_eq(out.v[2].sev, HG_AUDIT_WARN);
 	ck_assert_uint_eq(hg_audit_blocks(&out), 2);
+	hg_audit_findings_free(&out);
+	hg_bill_free(b);
+}
+END_TEST
+
+/* allow KIND TIMES: every code of the kind without its own allow line */
+START_TEST(test_allow_kind)
+{
+	static const char more[] = "allow nursing 1   # once a day\n"
+	    "allow " BED " 2\n";
+	struct hg_audit_findings out = HG_AUDIT_FINDINGS_INIT;
+	struct hg_conf_errs errs = { NULL, 0 };
+	struct hg_bill *b = stay();
+	size_t i, dups;
+
+	hg_audit_load_text(&T, "more.conf", more, sizeof more - 1, 0, &errs);
+	ck_assert_uint_eq(errs.n, 0);
+	m_nursing_twice_a_day(b);
+	m_bed_twice_a_day(b);	/* its own line allows two */
+	hg_audit_bill(&T, b, NULL, 0, &out);
+	ck_assert_uint_ge(out.n, 1);
+	ck_assert_str_eq(out.v[0].text, "lines 6 and 15: " NURSE " charged 2 "
+	    "times on 2024-03-02, allowed 1 a day (more.conf:1)");
+	for (i = dups = 0; i < out.n; i++)
+		dups += out.v[i].rule == HG_AR_DUPLICATE;
+	ck_assert_uint_eq(dups, 1);
 	hg_audit_findings_free(&out);
 	hg_bill_free(b);
 }
@@ -456,7 +490,7 @@ static const struct {
 	  "threshold: \"0\" is not a whole number from 1 to 1000" },
 	{ "alow X 1\n", 0, "t.conf:1: \"alow\": no such directive; did you "
 	  "mean \"allow\"?" },
-	{ "allow " BED "\n", 0, "t.conf:1: allow: expected \"allow CODE "
+	{ "allow " BED "\n", 0, "t.conf:1: allow: expected \"allow CODE|KIND "
 	  "TIMES\"" },
 	{ "gender " PREG " W\n", 0, "t.conf:1: gender: expected" },
 	{ "age " CHILD " 14 2\n", 0, "t.conf:1: age: expected" },
@@ -640,6 +674,7 @@ hg_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_rule, 0, sizeof cases / sizeof cases[0]);
 	tcase_add_test(tc, test_texts);
+	tcase_add_test(tc, test_allow_kind);
 	tcase_add_test(tc, test_long_bill);
 	tcase_add_test(tc, test_others);
 	tcase_add_test(tc, test_off);
