@@ -17,6 +17,7 @@
 
 #include "agent/alert.h"
 #include "agent/cli.h"
+#include "agent/health.h"
 #include "agent/intake.h"
 #include "agent/writeback.h"
 #include "agent/notify.h"
@@ -108,7 +109,7 @@ adapter_main(void *arg)
 				    "cannot start: %s", err.msg);
 				/* counted like a failed poll: /healthz and
 				 * /metrics show a source nobody reads */
-				hg_web_adapter_poll(a->name, 1);
+				hg_web_adapter_poll(a->name, &err);
 				goto wait;
 			}
 			inited = 1;
@@ -116,7 +117,7 @@ adapter_main(void *arg)
 			    a->ops->name, a->conf_file);
 		}
 		rc = a->ops->poll(a, &err);
-		hg_web_adapter_poll(a->name, rc < 0);
+		hg_web_adapter_poll(a->name, rc < 0 ? &err : NULL);
 		if (rc < 0) {
 			backoff = backoff ? backoff * 2 : r->cfg->agent.poll_ms;
 			if (backoff > BACKOFF_MAX_MS)
@@ -324,6 +325,7 @@ cmd_run(struct hg_cli *cli)
 	struct hg_alerter *alerter = NULL;
 	struct hg_outbox *ob = NULL;
 	struct hg_pidfile *pf = NULL;
+	struct hg_health_writer *hw = NULL;
 	struct hg_runinfo ri;
 	struct reload rl = { NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER };
 	struct hg_web_hooks hooks;
@@ -331,7 +333,7 @@ cmd_run(struct hg_cli *cli)
 	char *outcome = NULL;
 	sigset_t set;
 	size_t i;
-	int64_t scrub_at = 0, wait_ms;
+	int64_t scrub_at = 0, health_at = 0, wait_ms, now;
 	int sig, fatal, rc = HG_EXIT_FAIL;
 
 	if (cli->nargs != 0)
@@ -430,16 +432,26 @@ cmd_run(struct hg_cli *cli)
 	    cfg->nadapters, cfg->nadapters == 1 ? "" : "s",
 	    cfg->agent.outbox);
 	hg_notify("READY=1\nSTATUS=running");
+	/* for hisgate status: only a daemon with a pid file is seen */
+	if (pf != NULL)
+		hw = hg_health_writer_new(cfg, &ri);
 
 	for (;;) {
-		wait_ms = -1;	/* signals only */
-		if (cfg->retention.personal_days > 0)
-			wait_ms = scrub_at > hg_now_ms() ? scrub_at -
-			    hg_now_ms() : 0;
+		now = hg_now_ms();
+		if (hw != NULL && now >= health_at) {
+			hg_health_update(hw);
+			health_at = now + hg_health_every_ms(cfg);
+		}
+		wait_ms = hw != NULL ? health_at - now : -1;	/* -1: signals */
+		if (cfg->retention.personal_days > 0 &&
+		    (wait_ms < 0 || scrub_at - now < wait_ms))
+			wait_ms = scrub_at > now ? scrub_at - now : 0;
 		if (hg_watchdog_sigtimedwait(&set, &sig, wait_ms) != 0)
 			continue;
 		if (sig == 0) {
-			scrub_at = retention_pass(cfg);
+			if (cfg->retention.personal_days > 0 &&
+			    hg_now_ms() >= scrub_at)
+				scrub_at = retention_pass(cfg);
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -480,6 +492,7 @@ cmd_run(struct hg_cli *cli)
 		rc = HG_EXIT_OK;
 	}
 out:
+	hg_health_writer_free(hw);
 	if (outcome != NULL)
 		unlink(outcome);
 	free(outcome);

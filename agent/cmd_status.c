@@ -1,7 +1,9 @@
 /* hisgate status: one screen for the IT engineer on call.  Everything
- * comes from files (the configuration, the daemon's pid file, the outbox
- * read-only): it works with the daemon stopped and never calls the
- * platform (hisgate doctor does: sign-in, TLS, clock). */
+ * comes from files (the configuration, the daemon's pid file and health
+ * file, the outbox read-only): it works with the daemon stopped and never
+ * calls the platform (hisgate doctor does: sign-in, TLS, clock).  What
+ * each adapter does now and how the sign-in went are the running
+ * daemon's (agent/health.h); with the daemon stopped they are unknown. */
 #include "config.h"
 
 #include <libgen.h>
@@ -13,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "agent/cli.h"
+#include "agent/health.h"
 #include "agent/pidfile.h"
 #include "lib/jsonx.h"
 #include "lib/log.h"
@@ -31,7 +34,37 @@ struct status {
 	int64_t	 ok_ms, noanswer_ms;
 	struct hg_row oldest;	/* id 0: none */
 	long long free_bytes;	/* -1 unknown */
+	struct hg_health_file hf;
+	int	 have_hf;	/* the running daemon's own */
+	int64_t	*last_bill;	/* per cfg adapter, wall ms; 0 none */
+	const struct hg_config *cfg;
 };
+
+static int
+last_cb(const char *adapter, int64_t ms, void *arg)
+{
+	struct status *st = arg;
+	size_t i;
+
+	for (i = 0; i < st->cfg->nadapters; i++)
+		if (strcmp(st->cfg->adapters[i]->name, adapter) == 0)
+			st->last_bill[i] = ms;
+	return 0;
+}
+
+/* The daemon's word on adapter i, or NULL when there is none. */
+static const struct hg_health_ad *
+health_of(const struct status *st, size_t i)
+{
+	size_t j;
+
+	if (!st->have_hf)
+		return NULL;
+	for (j = 0; j < st->hf.nads; j++)
+		if (strcmp(st->hf.ads[j].name, st->cfg->adapters[i]->name) == 0)
+			return &st->hf.ads[j];
+	return NULL;
+}
 
 static void
 count_cb(const char *state, long long n, void *arg)
@@ -56,6 +89,13 @@ gather(const struct hg_config *cfg, struct hg_outbox *ob, struct status *st,
 	path = hg_pidfile_path(cfg->agent.outbox);
 	st->running = hg_pidfile_read(path, &st->ri);
 	free(path);
+	/* a file of this daemon's, not one a killed one left */
+	path = hg_health_path(cfg->agent.outbox);
+	st->have_hf = st->running == 1 && hg_health_read(path, &st->hf) == 0 &&
+	    st->hf.pid == st->ri.pid && st->hf.started_ms == st->ri.started_ms;
+	free(path);
+	st->cfg = cfg;
+	st->last_bill = hg_xcalloc(cfg->nadapters + 1, sizeof *st->last_bill);
 	copy = hg_xstrdup(cfg->agent.outbox);
 	st->free_bytes = statvfs(dirname(copy), &sv) == 0 ?
 	    (long long)sv.f_bavail * (long long)sv.f_frsize : -1;
@@ -63,7 +103,8 @@ gather(const struct hg_config *cfg, struct hg_outbox *ob, struct status *st,
 	if (hg_outbox_counts(ob, count_cb, st, err) == -1 ||
 	    hg_stats_last_answers(ob, &st->ok_ms, &st->noanswer_ms,
 	    err) == -1 ||
-	    hg_stats_oldest_id(ob, &id, err) == -1)
+	    hg_stats_oldest_id(ob, &id, err) == -1 ||
+	    hg_stats_adapters_last(ob, last_cb, st, err) == -1)
 		return -1;
 	if (id > 0 && hg_outbox_get(ob, id, &st->oldest, err) == -1)
 		return -1;
@@ -85,6 +126,52 @@ when(int64_t ms, char *buf, size_t len)
 }
 
 static void
+print_adapter(const struct status *st, size_t i)
+{
+	const struct hg_adapter *ad = st->cfg->adapters[i];
+	const struct hg_health_ad *h = health_of(st, i);
+	char a[64], b[64];
+
+	when(st->last_bill[i], b, sizeof b);
+	if (h == NULL)
+		snprintf(a, sizeof a, "%s", st->running == 1 ?
+		    "state unknown (the daemon has not said yet)" :
+		    "not running");
+	else if (h->state == HG_AD_FAILING || h->state == HG_AD_STUCK)
+		when(h->since_ms, a, sizeof a);
+	printf("  %s (%s)\n", ad->name, ad->ops->name);
+	if (h == NULL)
+		printf("          %s\n", a);
+	else if (h->state == HG_AD_STUCK)
+		printf("          STUCK in one poll since %s (limit "
+		    "web.health_stuck_s %lld)\n", a,
+		    (long long)st->cfg->web.health_stuck_s);
+	else if (h->state == HG_AD_FAILING)
+		printf("          FAILING since %s: %s\n", a, h->text);
+	else
+		printf("          %s\n", hg_health_state_name(h->state));
+	printf("          last bill taken in %s\n", b);
+}
+
+static void
+print_signin(const struct status *st)
+{
+	char a[64];
+
+	when(st->hf.signin_ms, a, sizeof a);
+	if (!st->have_hf)
+		printf("          sign-in unknown (the daemon's)\n");
+	else if (st->hf.signin == 1)
+		printf("          signed in at %s\n", a);
+	else if (st->hf.signin == 2)
+		printf("          SIGN-IN FAILED at %s: %s\n", a,
+		    st->hf.signin_why);
+	else
+		printf("          not signed in yet (the first call signs "
+		    "in)\n");
+}
+
+static void
 print_text(const struct hg_config *cfg, const struct status *st)
 {
 	char a[64], b[64];
@@ -97,16 +184,15 @@ print_text(const struct hg_config *cfg, const struct status *st)
 	} else {
 		printf("daemon    NOT RUNNING (systemctl start hisgate)\n");
 	}
-	printf("adapters ");
+	printf("adapters%s\n", cfg->nadapters ? "" : "  none");
 	for (i = 0; i < cfg->nadapters; i++)
-		printf(" %s (%s)", cfg->adapters[i]->name,
-		    cfg->adapters[i]->ops->name);
-	printf("%s\n", cfg->nadapters ? "" : " none");
+		print_adapter(st, i);
 	when(st->ok_ms, a, sizeof a);
 	when(st->noanswer_ms, b, sizeof b);
 	printf("platform  %s\n          last answer %s\n          last "
 	    "attempt without an answer %s\n", cfg->platform.url[0] ?
 	    cfg->platform.url : "(no url)", a, b);
+	print_signin(st);
 	if (st->noanswer_ms > st->ok_ms)
 		printf("          FAILING: attempts fail since the platform's "
 		    "last answer (hisgate doctor tests the link)\n");
@@ -133,6 +219,44 @@ print_text(const struct hg_config *cfg, const struct status *st)
 		    st->free_bytes / (1024 * 1024));
 	else
 		printf("disk      unknown\n");
+}
+
+/* state (starting, running, failing, stuck; unknown without the
+ * daemon's word), since_ms (failing, stuck), error (failing) and
+ * last_bill_ms (0: none). */
+static void
+json_adapter(struct json_object *x, const struct status *st, size_t i)
+{
+	const struct hg_health_ad *h = health_of(st, i);
+
+	json_object_object_add(x, "state", hg_json_str_new(h == NULL ?
+	    "unknown" : hg_health_state_name(h->state)));
+	if (h != NULL && (h->state == HG_AD_FAILING ||
+	    h->state == HG_AD_STUCK))
+		json_object_object_add(x, "since_ms",
+		    json_object_new_int64(h->since_ms));
+	if (h != NULL && h->state == HG_AD_FAILING)
+		json_object_object_add(x, "error", hg_json_str_new(h->text));
+	json_object_object_add(x, "last_bill_ms",
+	    json_object_new_int64(st->last_bill[i]));
+}
+
+/* signin: {state: ok, failed, none or unknown; at_ms; error (failed)} */
+static void
+json_signin(struct json_object *x, const struct status *st)
+{
+	struct json_object *s = json_object_new_object();
+	static const char *const names[] = { "none", "ok", "failed" };
+
+	json_object_object_add(s, "state", hg_json_str_new(!st->have_hf ?
+	    "unknown" : names[st->hf.signin]));
+	if (st->have_hf && st->hf.signin != 0)
+		json_object_object_add(s, "at_ms",
+		    json_object_new_int64(st->hf.signin_ms));
+	if (st->have_hf && st->hf.signin == 2)
+		json_object_object_add(s, "error",
+		    hg_json_str_new(st->hf.signin_why));
+	json_object_object_add(x, "signin", s);
 }
 
 static void
@@ -166,6 +290,7 @@ print_json(const struct hg_config *cfg, const struct status *st)
 		    hg_json_str_new(cfg->adapters[i]->name));
 		json_object_object_add(x, "type",
 		    hg_json_str_new(cfg->adapters[i]->ops->name));
+		json_adapter(x, st, i);
 		json_object_array_add(a, x);
 	}
 	json_object_object_add(o, "adapters", a);
@@ -177,6 +302,7 @@ print_json(const struct hg_config *cfg, const struct status *st)
 	    json_object_new_int64(st->noanswer_ms));
 	json_object_object_add(x, "reachable", json_object_new_boolean(
 	    st->noanswer_ms <= st->ok_ms));
+	json_signin(x, st);
 	json_object_object_add(o, "platform", x);
 	if (st->oldest.id > 0) {
 		x = json_object_new_object();
@@ -223,6 +349,8 @@ cmd_status(struct hg_cli *cli)
 		rc = HG_EXIT_OK;
 	}
 	hg_row_free(&st.oldest);
+	hg_health_file_free(&st.hf);
+	free(st.last_bill);
 	hg_outbox_close(ob);
 out:
 	hg_config_free(cfg);

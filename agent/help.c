@@ -105,9 +105,12 @@ static const struct help {
 	  "become ready.  --json: {\"bill\", \"ready\", \"invalid\"}.\n" },
 	{ "status",
 	  "usage: hisgate [-c FILE] status [--json]\n\n"
-	  "One screen: the daemon (running?), the adapters, the platform (last\n"
-	  "answer, last attempt without one), bills per state, the oldest bill\n"
-	  "waiting, free disk.  Reads files only; never calls the platform.\n" },
+	  "One screen: the daemon (running?), each adapter (running, failing\n"
+	  "with its last error, stuck in one poll since, last bill taken in),\n"
+	  "the platform (last answer, last attempt without one, the daemon's\n"
+	  "sign-in), bills per state, the oldest bill waiting, free disk.\n"
+	  "Reads files only (the daemon's OUTBOX.health for what the adapters\n"
+	  "do now); never calls the platform.\n" },
 	{ "doctor",
 	  "usage: hisgate [-c FILE] doctor [--json]\n\n"
 	  "One line per check (ok, warn, fail): the configuration, whether the\n"

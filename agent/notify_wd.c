@@ -20,6 +20,11 @@
 struct slot {
 	atomic_int	 used;
 	atomic_llong	 due_ms;	/* monotonic: beat + allowed idle */
+	atomic_llong	 beat_ms;	/* monotonic: the last beat */
+	atomic_llong	 beat_wall;	/* the same, wall ms, to be shown */
+	atomic_llong	 rest_wall;	/* wall ms of the last beat with an
+					 * idle time: a turn ended; 0 none */
+	atomic_llong	 born_wall;	/* wall ms of the first beat */
 	char		 who[64];
 };
 
@@ -80,6 +85,10 @@ slot_get(const char *who)
 		s = &slots[i];
 		snprintf(s->who, sizeof s->who, "%s", who);
 		atomic_store(&s->due_ms, hg_now_ms());
+		atomic_store(&s->beat_ms, hg_now_ms());
+		atomic_store(&s->beat_wall, hg_wall_ms());
+		atomic_store(&s->born_wall, hg_wall_ms());
+		atomic_store(&s->rest_wall, 0);
 		atomic_store(&s->used, 1);
 		break;
 	}
@@ -93,6 +102,7 @@ void
 hg_beat(const char *who, int64_t idle_ms)
 {
 	struct slot *s;
+	int64_t now;
 
 	pthread_once(&once, setup);
 	if ((s = slot_get(who)) == NULL)
@@ -102,7 +112,40 @@ hg_beat(const char *who, int64_t idle_ms)
 		for (;;)
 			sleep(60);
 	}
-	atomic_store(&s->due_ms, hg_now_ms() + (idle_ms > 0 ? idle_ms : 0));
+	now = hg_now_ms();
+	atomic_store(&s->beat_ms, now);
+	atomic_store(&s->beat_wall, hg_wall_ms());
+	if (idle_ms > 0)
+		atomic_store(&s->rest_wall, hg_wall_ms());
+	atomic_store(&s->due_ms, now + (idle_ms > 0 ? idle_ms : 0));
+}
+
+int64_t
+hg_watchdog_ms(void)
+{
+	pthread_once(&once, setup);
+	return wd_ms;
+}
+
+void
+hg_beat_each(void (*cb)(const struct hg_beat_info *, void *), void *arg)
+{
+	struct hg_beat_info bi;
+	int64_t now = hg_now_ms();
+	size_t i;
+
+	pthread_mutex_lock(&slots_lock);
+	for (i = 0; i < NSLOTS; i++) {
+		if (!atomic_load(&slots[i].used))
+			continue;
+		bi.who = slots[i].who;
+		bi.late_ms = now - (int64_t)atomic_load(&slots[i].due_ms);
+		bi.beat_wall = atomic_load(&slots[i].beat_wall);
+		bi.rest_wall = atomic_load(&slots[i].rest_wall);
+		bi.born_wall = atomic_load(&slots[i].born_wall);
+		cb(&bi, arg);
+	}
+	pthread_mutex_unlock(&slots_lock);
 }
 
 /* The loop furthest past its due time by more than WatchdogSec, or -1. */

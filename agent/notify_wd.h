@@ -21,6 +21,24 @@
  * call would. */
 void	hg_beat(const char *who, int64_t idle_ms);
 
+/* What /healthz, /metrics and the daemon's health file (agent/health.h)
+ * see of each loop: the watchdog's own notion, so that they call stuck
+ * what it would.  late_ms: how far past the time its last beat said it
+ * would beat again (negative: not due yet); the watchdog gives up when
+ * that passes WatchdogSec, /healthz when it passes web.health_stuck_s. */
+struct hg_beat_info {
+	const char *who;
+	int64_t	 late_ms;
+	int64_t	 beat_wall;	/* wall ms: the last beat (a turn began) */
+	int64_t	 rest_wall;	/* wall ms: the last turn ended; 0 never */
+	int64_t	 born_wall;	/* wall ms: the first beat */
+};
+/* cb for each loop that beat (under a lock: cb must be short). */
+void	hg_beat_each(void (*cb)(const struct hg_beat_info *, void *),
+	    void *arg);
+/* WatchdogSec in ms, 0 when systemd does not watch this process. */
+int64_t	hg_watchdog_ms(void);
+
 /* sigwait(3) for the main thread, pinging the watchdog meanwhile (every
  * quarter of WatchdogSec) while every loop is on time; logs the loop that
  * is late once, and when it moves again. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/pidfile.h"
+#include "lib/buf.h"
 #include "lib/xmalloc.h"
 
 struct hg_pidfile {
@@ -110,6 +111,41 @@ hg_kv_each(FILE *fp, void (*cb)(const char *key, char *val, void *arg),
 		*eq++ = '\0';
 		cb(line, eq, arg);
 	}
+}
+
+int
+hg_kv_replace(const char *path, const struct hg_buf *text, const char *what,
+    struct hg_err *err)
+{
+	char *tmp = hg_xasprintf("%s.tmp", path);
+	FILE *fp = NULL;
+	int fd, rc = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		hg_failt(err, "%s %s: %s", what, tmp, strerror(errno));
+		if (fd != -1) {
+			close(fd);
+			unlink(tmp);
+		}
+		goto out;
+	}
+	if (text->len > 0)
+		(void)fwrite(text->data, 1, text->len, fp);
+	if (ferror(fp) | (fclose(fp) != 0)) {
+		hg_failt(err, "%s %s: %s", what, tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) == -1) {
+		hg_failt(err, "%s %s: %s", what, path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
 }
 
 static void

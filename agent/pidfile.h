@@ -47,5 +47,12 @@ int	hg_pidfile_read(const char *path, struct hg_runinfo *ri);
  * are passed over. */
 void	hg_kv_each(FILE *fp, void (*cb)(const char *key, char *val,
 	    void *arg), void *arg);
+/* Replace path whole with text: written aside (path.tmp), then renamed,
+ * so that a reader never sees half; no fsync (what these files say is
+ * for now, not to survive a crash).  -1 with err naming what and the
+ * file. */
+struct hg_buf;
+int	hg_kv_replace(const char *path, const struct hg_buf *text,
+	    const char *what, struct hg_err *err);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "agent/platform.h"
 #include "agent/platform_int.h"
+#include "agent/web.h"
 #include "lib/access.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -142,6 +143,7 @@ do_signin(struct hg_platform *p, struct hg_err *err)
 	log_info(COMP, "signed in as %s (9001)", p->sh->conf->opter);
 	rc = 0;
 out:
+	hg_web_platform_signin(rc == 0 ? NULL : err);
 	hg_call_free(&c);
 	return rc;
 }

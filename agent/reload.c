@@ -12,6 +12,7 @@
 
 #include "agent/pidfile.h"
 #include "agent/reload.h"
+#include "lib/buf.h"
 #include "lib/xmalloc.h"
 
 static const char *const states[] = { "reloaded", "kept", "off" };
@@ -64,40 +65,23 @@ int
 hg_reload_write(const char *path, const struct hg_reload_outcome *o,
     struct hg_err *err)
 {
-	char *tmp = hg_xasprintf("%s.tmp", path);
-	FILE *fp = NULL;
+	struct hg_buf b = { NULL, 0, 0 };
+	char line[64 + HG_ERRLEN];
 	size_t i;
-	int fd, rc = -1;
+	int rc;
 
-	/* no fsync: it is an answer for a command waiting now, not data
-	 * to survive a crash; the rename only keeps readers off a half */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		hg_failt(err, "reload outcome %s: %s", tmp, strerror(errno));
-		if (fd != -1) {
-			close(fd);
-			unlink(tmp);
-		}
-		goto out;
-	}
-	fprintf(fp, "pid=%ld\nstarted_ms=%" PRId64 "\nbegun_ns=%" PRId64 "\n",
-	    o->pid, o->started_ms, o->begun_ns);
-	for (i = 0; i < o->nparts; i++)
-		fprintf(fp, "part=%s %s %s\n", o->part[i].name,
+	snprintf(line, sizeof line, "pid=%ld\nstarted_ms=%" PRId64
+	    "\nbegun_ns=%" PRId64 "\n", o->pid, o->started_ms, o->begun_ns);
+	hg_buf_adds(&b, line);
+	for (i = 0; i < o->nparts; i++) {
+		snprintf(line, sizeof line, "part=%s %s %s\n", o->part[i].name,
 		    hg_reload_state_name(o->part[i].state), o->part[i].text);
-	if (fclose(fp) != 0) {
-		hg_failt(err, "reload outcome %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
+		hg_buf_adds(&b, line);
 	}
-	if (rename(tmp, path) == -1) {
-		hg_failt(err, "reload outcome %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
+	/* an answer for a command waiting now, not data to survive a
+	 * crash: no fsync */
+	rc = hg_kv_replace(path, &b, "reload outcome", err);
+	hg_buf_free(&b);
 	return rc;
 }
 

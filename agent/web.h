@@ -24,6 +24,7 @@ struct hg_web_conf {
 	int64_t	 refresh_seconds;	/* the nurse page's polling period */
 	int64_t	 health_errors;		/* /healthz: this many errors ... */
 	int64_t	 health_window_s;	/* ... within this window: unhealthy */
+	int64_t	 health_stuck_s;	/* a loop this long in one turn: stuck */
 	int64_t	 disk_min_mb;		/* free space below this: alarm */
 };
 
@@ -61,13 +62,23 @@ void	hg_web_stop(struct hg_web *w);	/* NULL is fine */
 int	hg_web_reload(struct hg_web *w, char *done, size_t donesz,
 	    struct hg_err *err);
 
-/* The run loop reports each adapter poll (failed: 1 when it failed), for
- * /metrics and /healthz.  Cheap, thread-safe, callable with no server. */
-void	hg_web_adapter_poll(const char *adapter, int failed);
+/* The run loop reports each adapter poll (failed: why it failed, NULL
+ * when it worked), for /metrics, /healthz and the health file.  Cheap,
+ * thread-safe, callable with no server. */
+void	hg_web_adapter_poll(const char *adapter, const struct hg_err *failed);
 /* The platform transport reports each HTTP exchange (failed: 1 when no
  * answer came back: not connected, timed out, HTTP error), sign-ins
  * included, which the journal does not hold. */
 void	hg_web_platform_call(int failed);
+/* The platform reports each sign-in (9001) of this process: err NULL
+ * when it worked, else why not.  For the health file (hisgate status). */
+struct hg_web_signin {
+	int64_t	 ok_ms;		/* wall ms of the last that worked; 0 none */
+	int64_t	 failed_ms;	/* wall ms of the last that failed; 0 none */
+	char	 why[HG_ERRLEN];	/* of that failure */
+};
+void	hg_web_platform_signin(const struct hg_err *err);
+void	hg_web_platform_signin_get(struct hg_web_signin *out);
 /* Since when (wall ms) every exchange with the platform failed: the first
  * failure after its last answer; 0 while it answers (or before any
  * exchange).  For the alert hook's "unreachable". */

@@ -228,6 +228,9 @@ struct hg_web_adapter_stat {
 	const char *name;
 	long long polls, errors;
 	int64_t	 last_error_ms;
+	int64_t	 failing_ms;	/* first failure since the last poll that
+				 * worked, wall ms; 0 while it works */
+	const char *last_error;	/* "" before any */
 };
 /* Calls cb for each adapter seen so far (under a lock: cb must be short). */
 void	hg_web_adapter_each(void (*cb)(const struct hg_web_adapter_stat *,

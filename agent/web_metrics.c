@@ -6,7 +6,9 @@
  * /healthz follows Fluent Bit's rule: unhealthy once web.health_errors
  * errors happened within web.health_window_s in this process: exchanges
  * with the platform that got no answer (unreachable, timed out, HTTP
- * error; sign-ins included) plus failed adapter polls.  The outbox unreadable or the disk alarm is unhealthy
+ * error; sign-ins included) plus failed adapter polls.  The outbox
+ * unreadable, the disk alarm, or a loop stuck in one turn longer than
+ * web.health_stuck_s (agent/health.h: the watchdog's notion) is unhealthy
  * at once. */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 
 #include "agent/audit.h"
 #include "agent/confcheck.h"
+#include "agent/health.h"
 #include "agent/web_int.h"
 #include "lib/log.h"
 #include "lib/money.h"
@@ -262,6 +265,39 @@ retention(struct hg_buf *b, const struct hg_config *cfg,
 		}
 }
 
+/* Whether each adapter's loop is stuck, and how long since it last
+ * finished a turn (agent/health.h). */
+static void
+stuck(struct hg_buf *b, const struct hg_config *cfg)
+{
+	struct hg_health_ad *ads = hg_xcalloc(cfg->nadapters + 1,
+	    sizeof *ads);
+	int64_t now = hg_wall_ms();
+	size_t i;
+	int fam;
+
+	hg_health_adapters(cfg, ads);
+	for (fam = 0; fam < 2; fam++) {
+		help(b, fam == 0 ? "hisgate_adapter_stuck" :
+		    "hisgate_adapter_last_turn_seconds", "gauge", fam == 0 ?
+		    "1 while the adapter has been inside one turn (poll) "
+		    "longer than web.health_stuck_s." :
+		    "Seconds since the adapter last finished a turn (before "
+		    "its first: since its thread began; -1: no thread).");
+		for (i = 0; i < cfg->nadapters; i++) {
+			hg_buf_adds(b, fam == 0 ? "hisgate_adapter_stuck"
+			    "{adapter=\"" : "hisgate_adapter_last_turn_seconds"
+			    "{adapter=\"");
+			label(b, ads[i].name);
+			addf(b, "\"} %lld\n", fam == 0 ?
+			    (long long)(ads[i].state == HG_AD_STUCK) :
+			    ads[i].rest_ms > 0 ?
+			    (long long)((now - ads[i].rest_ms) / 1000) : -1LL);
+		}
+	}
+	free(ads);
+}
+
 void
 hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 {
@@ -364,6 +400,7 @@ hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 	help(b, "hisgate_adapter_poll_errors_total", "counter",
 	    "Polls that failed (source unreadable, outbox busy ...).");
 	hg_web_adapter_each(adapter_errors_cb, b);
+	stuck(b, w->cfg);
 	i = (size_t)disk_alarm(w->cfg, &dfree);
 	help(b, "hisgate_disk_free_bytes", "gauge",
 	    "Free space on the outbox's file system (-1: unknown).");
@@ -376,6 +413,35 @@ hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 	    "(platform.insecure).");
 	addf(b, "hisgate_tls_insecure %d\n", !w->cfg->platform.verify);
 	retention(b, w->cfg, ok ? ob : NULL);
+}
+
+/* "unhealthy: ..." for each stuck loop into b; 1 when there was one. */
+static int
+healthz_stuck(const struct hg_config *cfg, struct hg_buf *b)
+{
+	struct hg_health_ad *ads = hg_xcalloc(cfg->nadapters + 1,
+	    sizeof *ads);
+	char who[64], t[32];
+	int64_t since;
+	size_t i;
+	int n = 0;
+
+	hg_health_adapters(cfg, ads);
+	for (i = 0; i < cfg->nadapters; i++)
+		if (ads[i].state == HG_AD_STUCK) {
+			addf(b, "unhealthy: adapter %s: %s\n", ads[i].name,
+			    ads[i].text);
+			n++;
+		}
+	free(ads);
+	if (hg_health_other_stuck(cfg, who, sizeof who, &since)) {
+		hg_fmt_time(since, t, sizeof t);
+		addf(b, "unhealthy: %s: stuck in one turn since %s (limit "
+		    "web.health_stuck_s %lld)\n", who, t,
+		    (long long)cfg->web.health_stuck_s);
+		n++;
+	}
+	return n > 0;
 }
 
 void
@@ -400,6 +466,10 @@ hg_web_healthz(struct hg_web *w, struct hg_web_resp *resp)
 		addf(b, "unhealthy: %lld MB free under the outbox, below "
 		    "web.disk_min_mb %lld\n", dfree / (1024 * 1024),
 		    (long long)wc->disk_min_mb);
+		return;
+	}
+	if (healthz_stuck(w->cfg, b)) {
+		resp->status = 503;
 		return;
 	}
 	if (link + ad >= wc->health_errors) {

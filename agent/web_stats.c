@@ -1,6 +1,7 @@
 /* What this process saw of its adapters and of the platform's transport,
  * for /metrics and /healthz: how often each adapter polled its source,
- * how many HTTP exchanges the platform had, and how often they failed.  The run loop
+ * how many HTTP exchanges the platform had, and how often they failed,
+ * and how the daemon's last sign-in went.  The run loop
  * reports every poll (hg_web_adapter_poll); a mutex per report is cheap
  * next to a poll, which reads a directory or a database. */
 #include "config.h"
@@ -20,6 +21,9 @@ static struct {
 	char	 name[64];
 	long long polls, errors;
 	int64_t	 last_error_ms;
+	int64_t	 failing_ms;	/* wall ms of the first failure since the
+				 * last poll that worked; 0 while it works */
+	char	 last_error[HG_ERRLEN];
 } ads[MAX_ADAPTERS];
 static size_t nads;
 static int64_t ring[RING];	/* CLOCK_MONOTONIC ms of failures */
@@ -29,6 +33,28 @@ static int64_t pring[RING];	/* the same for platform exchanges */
 static size_t pring_next;
 static int64_t down_since;	/* wall ms of the first failure since the
 				 * last answer; 0 while it answers */
+static struct hg_web_signin signin;	/* the daemon's last sign-in */
+
+void
+hg_web_platform_signin(const struct hg_err *err)
+{
+	pthread_mutex_lock(&lock);
+	if (err == NULL) {
+		signin.ok_ms = hg_wall_ms();
+	} else {
+		signin.failed_ms = hg_wall_ms();
+		snprintf(signin.why, sizeof signin.why, "%s", err->msg);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+hg_web_platform_signin_get(struct hg_web_signin *out)
+{
+	pthread_mutex_lock(&lock);
+	*out = signin;
+	pthread_mutex_unlock(&lock);
+}
 
 void
 hg_web_platform_call(int failed)
@@ -90,7 +116,7 @@ hg_web_platform_errors_since(int64_t since_mono_ms)
 }
 
 void
-hg_web_adapter_poll(const char *adapter, int failed)
+hg_web_adapter_poll(const char *adapter, const struct hg_err *failed)
 {
 	size_t i;
 
@@ -107,7 +133,12 @@ hg_web_adapter_poll(const char *adapter, int failed)
 		if (failed) {
 			ads[i].errors++;
 			ads[i].last_error_ms = hg_wall_ms();
-		}
+			if (ads[i].failing_ms == 0)
+				ads[i].failing_ms = ads[i].last_error_ms;
+			snprintf(ads[i].last_error, sizeof ads[i].last_error,
+			    "%s", failed->msg);
+		} else
+			ads[i].failing_ms = 0;
 	}
 	if (failed) {
 		ring[ring_next % RING] = hg_now_ms();
@@ -129,6 +160,8 @@ hg_web_adapter_each(void (*cb)(const struct hg_web_adapter_stat *, void *),
 		s.polls = ads[i].polls;
 		s.errors = ads[i].errors;
 		s.last_error_ms = ads[i].last_error_ms;
+		s.failing_ms = ads[i].failing_ms;
+		s.last_error = ads[i].last_error;
 		cb(&s, arg);
 	}
 	pthread_mutex_unlock(&lock);

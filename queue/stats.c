@@ -138,6 +138,36 @@ hg_stats_adapters(struct hg_outbox *ob,
 	return drain(db, s, ad_row, &c, err);
 }
 
+struct last_ctx {
+	int	(*cb)(const char *, int64_t, void *);
+	void	*arg;
+};
+
+static int
+last_row(sqlite3_stmt *s, void *arg)
+{
+	struct last_ctx *c = arg;
+
+	return c->cb((const char *)sqlite3_column_text(s, 0),
+	    sqlite3_column_int64(s, 1), c->arg);
+}
+
+int
+hg_stats_adapters_last(struct hg_outbox *ob,
+    int (*cb)(const char *adapter, int64_t created_ms, void *arg), void *arg,
+    struct hg_err *err)
+{
+	sqlite3 *db = hg_outbox_db(ob);
+	struct last_ctx c = { cb, arg };
+	sqlite3_stmt *s;
+
+	s = prep(db, "SELECT adapter, max(created_ms) FROM bills"
+	    " GROUP BY adapter", err);
+	if (s == NULL)
+		return -1;
+	return drain(db, s, last_row, &c, err);
+}
+
 static int
 one_int(sqlite3_stmt *s, void *arg)
 {

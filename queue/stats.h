@@ -36,6 +36,11 @@ int	hg_stats_adapters(struct hg_outbox *ob,
 	    int (*cb)(const char *adapter, const char *state, long long n,
 	    void *arg), void *arg, struct hg_err *err);
 
+/* When each adapter's last bill was taken in (created_ms, wall ms). */
+int	hg_stats_adapters_last(struct hg_outbox *ob,
+	    int (*cb)(const char *adapter, int64_t created_ms, void *arg),
+	    void *arg, struct hg_err *err);
+
 /* created_ms of the oldest bill not finished (ready, in_progress,
  * in_doubt, needs_person); 0 when there is none. */
 int	hg_stats_oldest_unsettled(struct hg_outbox *ob, int64_t *created_ms,
