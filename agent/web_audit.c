@@ -161,9 +161,6 @@ hg_web_audit_section(struct hg_buf *b, const struct hg_web_audit *a,
 		free(why);
 	}
 	hg_buf_adds(b, "</tbody></table>\n");
-	if (a->last > 0)
-		hg_buf_adds(b, "<p class=\"note\">上面较早的几行是账单更改前"
-		    "那次审核的发现。</p>\n");
 }
 
 /* The reason of the bill's latest move to held_by_audit. */

@@ -159,7 +159,8 @@ struct hg_web_finding {
 	int	 line;
 };
 struct hg_web_audit {
-	struct hg_web_finding *v;	/* every audit's, oldest first */
+	/* of the current content (hg_audit_store_bill), oldest first */
+	struct hg_web_finding *v;
 	size_t	 n;
 	/* the latest audit: v[last..n-1] (all at its time), and how many
 	 * of them are at warn and at block */

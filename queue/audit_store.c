@@ -214,9 +214,15 @@ int
 hg_audit_store_bill(struct hg_outbox *ob, long long id, finding_cb cb,
     void *arg, struct hg_err *err)
 {
-	/* audit_findings_bill (schema 7): the pages ask this per bill */
-	return findings(ob, FINDINGS "WHERE bill_id = ?1 ORDER BY id", id, cb,
-	    arg, err);
+	/* audit_findings_bill (schema 7): the pages ask this per bill.
+	 * Not before the bill's content last changed: a version kept with
+	 * another hash than the bill's now (a replacement, an amendment
+	 * applied; not a retry after a cancellation, which keeps the
+	 * content) ended the content those findings were about. */
+	return findings(ob, FINDINGS "WHERE bill_id = ?1 AND at_ms >= "
+	    "(SELECT coalesce(max(v.replaced_ms), 0) FROM bill_versions v "
+	    "JOIN bills b ON b.id = v.bill_id WHERE v.bill_id = ?1 AND "
+	    "v.hash <> b.hash) ORDER BY id", id, cb, arg, err);
 }
 
 int

@@ -57,8 +57,9 @@ int	hg_audit_store_list(struct hg_outbox *ob, int64_t since_ms,
 	    const char *sev, int line, const char *text, void *arg),
 	    void *arg, struct hg_err *err);
 
-/* Bill id's findings, oldest first (every audit of it: at_ms tells
- * one audit's from another's). */
+/* The findings about bill id's current content, oldest first: those
+ * recorded since a version of other content was last kept
+ * (bill_versions), for its pages.  Older ones stay in the history. */
 int	hg_audit_store_bill(struct hg_outbox *ob, long long id,
 	    int (*cb)(long long id, int64_t at_ms, const char *rule,
 	    const char *sev, int line, const char *text, void *arg),

@@ -1955,6 +1955,26 @@ START_TEST(test_migrate_7)
 	ck_assert_int_eq(hg_audit_store_bill(ob, other, count_finding, &n,
 	    &err), 0);
 	ck_assert_int_eq(n, 1);
+
+	/* a replaced bill: its findings were about the old content */
+	put_ok(ob, "k1", "h1b", HG_S_READY, "p1", &id);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bill_versions"), 1);
+	n = 0;
+	ck_assert_int_eq(hg_audit_store_bill(ob, id, count_finding, &n, &err),
+	    0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_findings WHERE "
+	    "rule = 'duplicate_charge'"), 1);
+	/* a version of the same content (a retry after a cancellation)
+	 * keeps them */
+	exec_ok(ob, "INSERT INTO bill_versions (bill_id, version, hash, "
+	    "state, bill_json, total, replaced_ms) SELECT id, 1, hash, "
+	    "'cancelled', '{}', 0, 9999999999999 FROM bills WHERE hash = "
+	    "'h2'");
+	n = 0;
+	ck_assert_int_eq(hg_audit_store_bill(ob, other, count_finding, &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 1);
 	finish(ob);
 }
 END_TEST
