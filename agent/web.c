@@ -41,7 +41,7 @@ const struct hg_conf_key hg_web_keys[] = {
 	  "/healthz is unhealthy after this many errors ...", NULL, 0 },
 	{ "health_window_s", HG_CT_INT, "300", 10, 86400, W(health_window_s),
 	  "... within this many seconds", NULL, 0 },
-	{ "health_stuck_s", HG_CT_INT, "60", 1, 86400, W(health_stuck_s),
+	{ "health_stuck_s", HG_CT_INT, "120", 1, 86400, W(health_stuck_s),
 	  "/healthz is unhealthy while a loop is stuck this long in one turn",
 	  NULL, 0 },
 	{ "disk_min_mb", HG_CT_INT, "200", 0, 1000000, W(disk_min_mb),

@@ -27,6 +27,10 @@ check "... naming the adapters' errors" bash -c \
     "curl -s http://127.0.0.1:$WPORT/healthz | grep -q '^unhealthy: [0-9]* errors'"
 check "/metrics counts the failed starts" bash -c \
     "curl -s http://127.0.0.1:$WPORT/metrics | grep -qE '^hisgate_adapter_poll_errors_total\\{adapter=\"ward3\"\\} [1-9]'"
+check "status: ward3 FAILING since, with its last error" wait_until 20 bash -c \
+    "'$HISGATE' status -c '$D/hisgate.conf' | grep -A1 '^  ward3 (csvdrop)' | grep -q '^ *FAILING since 20.*: cannot create $T/notadir/ward3'"
+check "status --json: ward3 failing, since and error" bash -c \
+    "'$HISGATE' status --json -c '$D/hisgate.conf' | grep -q '\"name\":\"ward3\",\"type\":\"csvdrop\",\"state\":\"failing\",\"since_ms\":[1-9][0-9]*,\"error\":\"cannot create'"
 stop_agent
 
 # --- a loop that stopped, not failed ----------------------------------------
