@@ -26,7 +26,7 @@
 #include "lib/bill.h"
 #include "lib/err.h"
 
-#define HG_OUTBOX_SCHEMA	7	/* PRAGMA user_version this binary writes */
+#define HG_OUTBOX_SCHEMA	8	/* PRAGMA user_version this binary writes */
 
 /* Bill states, stored as these exact strings. */
 #define HG_S_INVALID	"invalid"	/* failed validation; waits for a fix */
@@ -268,9 +268,11 @@ int	hg_outbox_key_put(struct hg_outbox *ob, const char *adapter,
 
 /* Delete bills that are finished for good (settled or cancelled, no
  * amendment waiting) and last changed before before_ms, with their
- * history, versions, journal, write-back records and httppush keys.
- * *n gets how many; with dry, only counts.  For `hisgate queue purge`: reconcile first, the platform's
- * totals are then the only record of those days. */
+ * history, versions, journal, write-back records and httppush keys;
+ * what their journal and history counted stays in the counters
+ * (hg_stats_carry).  *n gets how many; with dry, only counts.  For
+ * `hisgate queue purge`: reconcile first, the platform's totals are then
+ * the only record of those days. */
 int	hg_outbox_purge(struct hg_outbox *ob, int64_t before_ms, int dry,
 	    long long *n, struct hg_err *err);
 

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "queue/outbox_int.h"
+#include "queue/stats.h"
 
 void
 hg_row_free(struct hg_row *row)
@@ -179,6 +180,9 @@ hg_outbox_purge(struct hg_outbox *ob, int64_t before_ms, int dry,
 		goto out;
 	}
 	*n = sqlite3_changes(ob->db);
+	if (!dry && *n > 0 && hg_stats_carry(ob, "SELECT id FROM purge_ids",
+	    err) == -1)
+		goto out;
 	for (d = del; !dry && *d != NULL; d++)
 		if (ob_exec(ob, *d, err) == -1)
 			goto out;

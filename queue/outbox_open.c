@@ -185,6 +185,14 @@ static const char *const migrations[] = {
 	 * slip, /queue), which ask by bill (queue/audit_store.c) */
 	"CREATE INDEX IF NOT EXISTS audit_findings_bill ON audit_findings "
 	"(bill_id, id);",
+	/* 7 -> 8: what purged bills' journal and history counted, kept
+	 * for /metrics, whose counters must not go down (queue/stats.c:
+	 * name "family.column", labels the infno or state) */
+	"CREATE TABLE metric_carry ("
+	" name TEXT NOT NULL,"
+	" labels TEXT NOT NULL,"
+	" value INTEGER NOT NULL,"
+	" PRIMARY KEY (name, labels));",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,

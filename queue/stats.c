@@ -1,4 +1,4 @@
-/* Read-only aggregates (queue/stats.h). */
+/* Aggregates of the outbox, and the totals purge carries (queue/stats.h). */
 #include "config.h"
 
 #include <stdio.h>
@@ -53,6 +53,169 @@ drain(sqlite3 *db, sqlite3_stmt *s, int (*each)(sqlite3_stmt *, void *),
 	return 0;
 }
 
+/*
+ * The counters.  Each family is counted from one journal table, grouped
+ * by one key (the label); queue purge deletes rows of those tables, so
+ * before it does, hg_stats_carry adds what they counted to metric_carry
+ * (name "family.column", labels the key), and every read adds
+ * metric_carry back: a counter never goes down when bills are purged.
+ * The SQL of both comes from these tables alone.
+ */
+struct fam {
+	const char *name, *table, *key, *where;
+	int	 ncols;		/* with the latency buckets for steps */
+};
+
+static const struct fam steps_fam = { "steps", "steps", "infno", "1",
+	6 + HG_STATS_NBUCKETS };
+static const struct fam hist_fam = { "history", "history", "to_state",
+	"from_state IS NOT to_state", 1 };
+
+/* Column i of f: its name (in metric_carry) and how a row counts. */
+static void
+fam_col(const struct fam *f, int i, char name[32], char expr[96])
+{
+	static const char *const steps[][2] = {
+		{ "calls", "count(*)" },
+		{ "bills", "count(DISTINCT bill_id)" },
+		{ "lost", "total(state = 'unknown')" },
+		{ "failed", "total(state = 'failed')" },
+		{ "answered", "total(answered_ms IS NOT NULL AND sent_ms IS "
+		    "NOT NULL)" },
+		{ "sum_ms", "total(answered_ms - sent_ms)" },
+	};
+	long long le;
+
+	if (f == &hist_fam) {
+		snprintf(name, 32, "changes");
+		snprintf(expr, 96, "count(*)");
+	} else if (i < 6) {
+		snprintf(name, 32, "%s", steps[i][0]);
+		snprintf(expr, 96, "%s", steps[i][1]);
+	} else {
+		le = (long long)hg_stats_bucket_ms[i - 6];
+		snprintf(name, 32, "le_%lld", le);
+		snprintf(expr, 96, "total(answered_ms - sent_ms <= %lld)", le);
+	}
+}
+
+/* The rows of f, key first, then its columns, grouped by key: with
+ * carried totals added unless bills is given, else only over the rows
+ * of bills (an SQL query of bill ids). */
+static void
+fam_sql(const struct fam *f, const char *bills, struct hg_buf *q)
+{
+	char name[32], expr[96], part[256];
+	int i;
+
+	if (bills == NULL)
+		hg_buf_adds(q, "SELECT k");
+	for (i = 0; bills == NULL && i < f->ncols; i++) {
+		snprintf(part, sizeof part, ", sum(c%d)", i);
+		hg_buf_adds(q, part);
+	}
+	if (bills == NULL)
+		hg_buf_adds(q, " FROM (");
+	snprintf(part, sizeof part, "SELECT %s AS k", f->key);
+	hg_buf_adds(q, part);
+	for (i = 0; i < f->ncols; i++) {
+		fam_col(f, i, name, expr);
+		snprintf(part, sizeof part, ", %s AS c%d", expr, i);
+		hg_buf_adds(q, part);
+	}
+	snprintf(part, sizeof part, " FROM %s WHERE (%s)", f->table, f->where);
+	hg_buf_adds(q, part);
+	if (bills != NULL) {
+		hg_buf_adds(q, " AND bill_id IN (");
+		hg_buf_adds(q, bills);
+		hg_buf_adds(q, ")");
+	}
+	snprintf(part, sizeof part, " GROUP BY %s", f->key);
+	hg_buf_adds(q, part);
+	if (bills != NULL)
+		return;
+	hg_buf_adds(q, " UNION ALL SELECT labels");
+	for (i = 0; i < f->ncols; i++) {
+		fam_col(f, i, name, expr);
+		snprintf(part, sizeof part, ", sum(CASE WHEN name = '%s.%s' "
+		    "THEN value ELSE 0 END)", f->name, name);
+		hg_buf_adds(q, part);
+	}
+	snprintf(part, sizeof part, " FROM metric_carry WHERE name LIKE "
+	    "'%s.%%' GROUP BY labels) GROUP BY k ORDER BY k", f->name);
+	hg_buf_adds(q, part);
+}
+
+/* Run f's query (fam_sql with bills NULL); rows go to each(). */
+static int
+fam_read(sqlite3 *db, const struct fam *f,
+    int (*each)(sqlite3_stmt *, void *), void *arg, struct hg_err *err)
+{
+	struct hg_buf q = { NULL, 0, 0 };
+	sqlite3_stmt *s;
+
+	fam_sql(f, NULL, &q);
+	s = prep(db, q.data, err);
+	hg_buf_free(&q);
+	if (s == NULL)
+		return -1;
+	return drain(db, s, each, arg, err);
+}
+
+/* Add what f's rows of bills count to metric_carry: one upsert per
+ * key and column. */
+static int
+fam_carry(sqlite3 *db, const struct fam *f, const char *bills,
+    struct hg_err *err)
+{
+	struct hg_buf q = { NULL, 0, 0 };
+	char name[32], expr[96], full[64];
+	sqlite3_stmt *s, *up;
+	int i, rc = SQLITE_DONE, ret = 0;
+
+	fam_sql(f, bills, &q);
+	s = prep(db, q.data, err);
+	hg_buf_free(&q);
+	if (s == NULL)
+		return -1;
+	up = prep(db, "INSERT INTO metric_carry (name, labels, value)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (name, labels) DO UPDATE SET"
+	    " value = value + excluded.value", err);
+	if (up == NULL) {
+		sqlite3_finalize(s);
+		return -1;
+	}
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		for (i = 0; ret == 0 && i < f->ncols; i++) {
+			fam_col(f, i, name, expr);
+			snprintf(full, sizeof full, "%s.%s", f->name, name);
+			sqlite3_bind_text(up, 1, full, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_value(up, 2, sqlite3_column_value(s, 0));
+			sqlite3_bind_int64(up, 3, sqlite3_column_int64(s,
+			    1 + i));
+			if (sqlite3_step(up) != SQLITE_DONE)
+				ret = sql_fail(db, "carrying the counters",
+				    err);
+			sqlite3_reset(up);
+		}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sql_fail(db, "carrying the counters", err);
+	sqlite3_finalize(up);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+hg_stats_carry(struct hg_outbox *ob, const char *bills, struct hg_err *err)
+{
+	sqlite3 *db = hg_outbox_db(ob);
+
+	if (fam_carry(db, &steps_fam, bills, err) == -1 ||
+	    fam_carry(db, &hist_fam, bills, err) == -1)
+		return -1;
+	return 0;
+}
+
 struct steps_ctx {
 	int	(*cb)(const struct hg_stats_infno *, void *);
 	void	*arg;
@@ -83,28 +246,9 @@ hg_stats_steps(struct hg_outbox *ob,
     int (*cb)(const struct hg_stats_infno *s, void *arg), void *arg,
     struct hg_err *err)
 {
-	sqlite3 *db = hg_outbox_db(ob);
 	struct steps_ctx c = { cb, arg };
-	struct hg_buf q = { NULL, 0, 0 };
-	sqlite3_stmt *s;
-	char part[96];
-	int i;
 
-	hg_buf_adds(&q, "SELECT infno, count(*), count(DISTINCT bill_id),"
-	    " total(state = 'unknown'), total(state = 'failed'),"
-	    " total(answered_ms IS NOT NULL AND sent_ms IS NOT NULL),"
-	    " total(answered_ms - sent_ms)");
-	for (i = 0; i < HG_STATS_NBUCKETS; i++) {
-		snprintf(part, sizeof part, ", total(answered_ms - sent_ms"
-		    " <= %lld)", (long long)hg_stats_bucket_ms[i]);
-		hg_buf_adds(&q, part);
-	}
-	hg_buf_adds(&q, " FROM steps GROUP BY infno ORDER BY infno");
-	s = prep(db, q.data, err);
-	hg_buf_free(&q);
-	if (s == NULL)
-		return -1;
-	return drain(db, s, steps_row, &c, err);
+	return fam_read(hg_outbox_db(ob), &steps_fam, steps_row, &c, err);
 }
 
 struct ad_ctx {
@@ -284,16 +428,9 @@ hg_stats_transitions(struct hg_outbox *ob,
     int (*cb)(const char *state, long long n, void *arg), void *arg,
     struct hg_err *err)
 {
-	sqlite3 *db = hg_outbox_db(ob);
 	struct tr_ctx c = { cb, arg };
-	sqlite3_stmt *s;
 
-	s = prep(db, "SELECT to_state, count(*) FROM history"
-	    " WHERE from_state IS NOT to_state GROUP BY to_state"
-	    " ORDER BY to_state", err);
-	if (s == NULL)
-		return -1;
-	return drain(db, s, tr_row, &c, err);
+	return fam_read(hg_outbox_db(ob), &hist_fam, tr_row, &c, err);
 }
 
 struct stuck_ctx {

@@ -1,9 +1,11 @@
-/* Read-only aggregates of the outbox for /metrics, /healthz and the
- * status page: counted by SQLite from the bills and the journal, so they
- * survive restarts and agree with `hisgate queue list`.  Each call scans
- * its table once; a county hospital's outbox (thousands of bills, a few
- * calls each) answers in milliseconds.  Functions return 0 or -1 with
- * err, as queue/outbox.h. */
+/* Aggregates of the outbox for /metrics, /healthz and the status page:
+ * counted by SQLite from the bills and the journal, so they survive
+ * restarts and agree with `hisgate queue list`.  The counters (calls,
+ * state changes) add what purged bills counted (hg_stats_carry), so they
+ * never go down: Prometheus would take that for a reset.  Each call
+ * scans its table once; a county hospital's outbox (thousands of bills,
+ * a few calls each) answers in milliseconds.  Functions return 0 or -1
+ * with err, as queue/outbox.h. */
 #ifndef HG_QUEUE_STATS_H
 #define HG_QUEUE_STATS_H
 
@@ -16,7 +18,7 @@
 #define HG_STATS_NBUCKETS	9
 extern const int64_t hg_stats_bucket_ms[HG_STATS_NBUCKETS];
 
-/* The journal of one infno. */
+/* The journal of one infno, purged bills' calls included. */
 struct hg_stats_infno {
 	const char *infno;
 	long long calls;	/* journal rows */
@@ -56,10 +58,19 @@ int	hg_stats_oldest_id(struct hg_outbox *ob, long long *id,
 int	hg_stats_last_answers(struct hg_outbox *ob, int64_t *ok_ms,
 	    int64_t *noanswer_ms, struct hg_err *err);
 
-/* State changes into each state ever recorded (history): how many
- * times bills were settled, rejected, went in doubt ... */
+/* State changes into each state ever recorded (history, purged bills'
+ * included): how many times bills were settled, rejected, went in
+ * doubt ... */
 int	hg_stats_transitions(struct hg_outbox *ob,
 	    int (*cb)(const char *state, long long n, void *arg), void *arg,
+	    struct hg_err *err);
+
+/* Inside the caller's transaction, before it deletes the journal and
+ * history of the bills whose ids the SQL query bills selects: add what
+ * those rows count for hg_stats_steps and hg_stats_transitions to the
+ * carried totals (table metric_carry).  Every path that deletes such
+ * rows calls this (hg_outbox_purge). */
+int	hg_stats_carry(struct hg_outbox *ob, const char *bills,
 	    struct hg_err *err);
 
 /* Bills discharged on day ("YYYY-MM-DD", the bill's endtime), in id

@@ -17,6 +17,7 @@ start_sim --fault 'infno=2304,kind=reset-after-commit,nth=1' --seed 7
 cat >>"$D/hisgate.conf" <<EOC
 platform: { url = "http://127.0.0.1:$port/"; timeouts = { t2304 = 3000; }; gzip = true; };
 settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; rate_per_sec = 100; };
+web: { enabled = true; listen = "127.0.0.1:0"; };
 EOC
 out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
 check "check-config accepts the platform and settle sections" [ $? -eq 0 ]
@@ -263,6 +264,56 @@ is "the platform's split of the refund is its original's, negated" \
 setl=$(sqlite3 "$D/outbox.db" "SELECT setl_json FROM bills WHERE id = $RF")
 is "the settlement adds up: fund + patient + hospital = total" \
     "$(py 'round(sum(float(d["setlinfo"].get(k, 0)) for k in ("fund_pay_sumamt", "psn_part_amt", "hosp_part_amt")), 2)' <<<"$setl")" 107.2
+
+# --- the counters on /metrics survive queue purge ------------------------------
+# The worked example's lost 2304 went in doubt and was sent again; then
+# every finished bill is purged with its journal and history.  Prometheus
+# takes a counter that goes down for a restart (rate() and increase()
+# would be wrong): every counter and histogram series must still be there,
+# none lower.
+MU=http://127.0.0.1:$(listen_port "$D" web)/metrics
+curl -s "$MU" >"$T/m1"
+check "metrics: the lost 2304 answer counts in doubt" grep -qx 'hisgate_in_doubt_total [1-9][0-9]*' "$T/m1"
+check "metrics: the 2304 sent again counts as a retry" \
+    grep -qx 'hisgate_platform_call_retries_total{infno="2304"} [1-9][0-9]*' "$T/m1"
+check "metrics: settlements counted" grep -qx 'hisgate_settlements_total [1-9][0-9]*' "$T/m1"
+nsteps=$(sqlite3 "$D/outbox.db" 'SELECT count(*) FROM steps')
+out=$("$HISGATE" queue purge --settled-before "$(date -d tomorrow +%F)" --yes --json -c "$D/hisgate.conf" 2>&1)
+is "queue purge of every finished bill: exit 0" "$?" 0
+is "... which took bills" "$(py 'd["count"] > 0' <<<"$out")" True
+check "... and their journal" [ "$(sqlite3 "$D/outbox.db" 'SELECT count(*) FROM steps')" -lt "$nsteps" ]
+curl -s "$MU" >"$T/m2"
+cmp_counters() {
+	"$PY" - "$T/m1" "$T/m2" <<'EOP'
+import re, sys
+def series(path):
+    types, out = {}, {}
+    for l in open(path):
+        m = re.match(r"# TYPE (\S+) (\S+)", l)
+        if m:
+            types[m.group(1)] = m.group(2)
+        elif l.strip() and not l.startswith("#"):
+            name, value = l.rsplit(None, 1)
+            out[name] = float(value)
+    return types, out
+types, a = series(sys.argv[1])
+_, b = series(sys.argv[2])
+def counter(s):
+    fam = s.split("{")[0]
+    base = re.sub(r"_(bucket|sum|count)$", "", fam)
+    return types.get(fam) == "counter" or types.get(base) == "histogram"
+bad = ["%s: %s then %s" % (s, a[s], b.get(s, "gone")) for s in a
+       if counter(s) and (s not in b or b[s] < a[s])]
+n = sum(1 for s in a if counter(s))
+print("# %d counter series compared" % n)
+for l in bad:
+    print("# " + l)
+sys.exit(1 if bad or n < 20 else 0)
+EOP
+}
+check "metrics: after the purge no counter went down or disappeared" cmp_counters
+check "... the settlements among them" bash -c \
+    "[ \"\$(grep '^hisgate_settlements_total ' '$T/m2')\" = \"\$(grep '^hisgate_settlements_total ' '$T/m1')\" ]"
 
 stop_agent
 check "SIGTERM stops the agent and its workers" grep -q 'stopped' "$D/agent.log"

@@ -14,12 +14,14 @@
 
 #include <sqlite3.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/xmalloc.h"
 #include "queue/audit_store.h"
 #include "queue/group.h"
 #include "queue/outbox.h"
 #include "queue/recon.h"
+#include "queue/stats.h"
 #include "t/check_main.h"
 
 static char *tmp;
@@ -1562,7 +1564,7 @@ START_TEST(test_migrate_4)
 	long long id;
 
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
-	exec_ok(ob, "DROP TABLE retention_run; "
+	exec_ok(ob, "DROP TABLE metric_carry; DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 3");
@@ -1794,6 +1796,115 @@ START_TEST(test_scrub)
 }
 END_TEST
 
+static int
+dump_infno(const struct hg_stats_infno *v, void *arg)
+{
+	char line[256];
+	int i, n;
+
+	n = snprintf(line, sizeof line, "%s %lld %lld %lld %lld %lld %lld",
+	    v->infno, v->calls, v->retries, v->lost, v->failed, v->answered,
+	    (long long)v->sum_ms);
+	for (i = 0; i < HG_STATS_NBUCKETS; i++)
+		n += snprintf(line + n, sizeof line - n, " %lld", v->le[i]);
+	hg_buf_adds(arg, line);
+	hg_buf_adds(arg, "\n");
+	return 0;
+}
+
+static int
+dump_state(const char *state, long long n, void *arg)
+{
+	char line[64];
+
+	snprintf(line, sizeof line, "%s %lld\n", state, n);
+	hg_buf_adds(arg, line);
+	return 0;
+}
+
+/* What /metrics counts: the journal by infno, the state changes. */
+static char *
+counters(struct hg_outbox *ob)
+{
+	struct hg_buf b = { NULL, 0, 0 };
+	struct hg_err err;
+
+	ck_assert_msg(hg_stats_steps(ob, dump_infno, &b, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_msg(hg_stats_transitions(ob, dump_state, &b, &err) == 0,
+	    "%s", err.msg);
+	hg_buf_adds(&b, "");
+	return b.data;
+}
+
+/* Purged bills' calls and state changes stay counted: the counters of
+ * /metrics never go down. */
+START_TEST(test_purge_carry)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_err err;
+	long long a, c, n;
+	char *before, *after, *want;
+
+	a = personal_bill(ob, "a", HG_S_SETTLED);
+	ck_assert_int_eq(a, 1);	/* the SQL below names it */
+	personal_bill(ob, "b", HG_S_REJECTED);	/* stays */
+	exec_ok(ob, "INSERT INTO steps (bill_id, infno, msgid, state, "
+	    "sent_ms, answered_ms) VALUES (1, '2304', 'a-3', 'unknown', 100, "
+	    "3100), (1, '2304', 'a-4', 'ok', 4000, 4040), (1, '2601', 'a-5', "
+	    "'failed', 5000, 5200); INSERT INTO history (bill_id, at_ms, "
+	    "from_state, to_state) VALUES (1, 3, 'in_progress', 'in_doubt'), "
+	    "(1, 4, 'in_doubt', 'in_progress'), (1, 5, 'in_progress', "
+	    "'settled'), (1, 6, 'settled', 'settled')");
+	before = counters(ob);
+	ck_assert_msg(strstr(before, "2304 4 2 1 0 2 3040 1 1 1 1 1 1 2 2 2\n")
+	    != NULL, "%s", before);
+	ck_assert_msg(strstr(before, "in_doubt 1\n") != NULL, "%s", before);
+
+	/* dry: nothing carried */
+	ck_assert_int_eq(hg_outbox_purge(ob, 2000, 1, &n, &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM metric_carry"), 0);
+	ck_assert_msg(hg_outbox_purge(ob, 2000, 0, &n, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM steps WHERE bill_id = "
+	    "1"), 0);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM history WHERE "
+	    "bill_id = 1"), 0);
+	after = counters(ob);
+	ck_assert_str_eq(after, before);
+	free(after);
+
+	/* a second purge adds to what the first carried */
+	c = personal_bill(ob, "c", HG_S_CANCELLED);
+	want = counters(ob);
+	ck_assert_msg(hg_outbox_purge(ob, 2000, 0, &n, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM bills"), 1);
+	after = counters(ob);
+	ck_assert_str_eq(after, want);
+	ck_assert_int_ne(c, a);
+	free(after);
+	free(want);
+	free(before);
+	finish(ob);
+}
+END_TEST
+
+/* A schema-7 outbox gets metric_carry on open. */
+START_TEST(test_migrate_8)
+{
+	struct hg_outbox *ob = open_ok(0);
+
+	exec_ok(ob, "DROP TABLE metric_carry; PRAGMA user_version = 7");
+	ob = migrated(ob, 7);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM metric_carry"), 0);
+	finish(ob);
+}
+END_TEST
+
 /* An outbox of schema 2 (before retention) is migrated on open, its
  * bills kept. */
 START_TEST(test_migrate_2)
@@ -1805,7 +1916,7 @@ START_TEST(test_migrate_2)
 
 	id = personal_bill(ob, "a", HG_S_SETTLED);
 	exec_ok(ob, "ALTER TABLE bills DROP COLUMN scrubbed_ms; "
-	    "DROP TABLE retention_run; "
+	    "DROP TABLE metric_carry; DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 2");
@@ -1879,7 +1990,7 @@ START_TEST(test_migrate_5)
 
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
-	exec_ok(ob, "DROP TABLE retention_run; "
+	exec_ok(ob, "DROP TABLE metric_carry; DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
@@ -1905,7 +2016,8 @@ START_TEST(test_migrate_5)
 	    "released_why LIKE '%order 4711'"), 1);
 
 	/* schema 4 with the tables the old audit store made: kept */
-	exec_ok(ob, "DROP TABLE retention_run; PRAGMA user_version = 4");
+	exec_ok(ob, "DROP TABLE metric_carry; DROP TABLE retention_run; "
+	    "PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM audit_findings"), 1);
@@ -1939,7 +2051,8 @@ START_TEST(test_migrate_7)
 	    &rec[1], 1, NULL, &err) == 0, "%s", err.msg);
 	ck_assert_msg(hg_audit_store_record(ob, id, "h1", HG_S_READY, rec, 2,
 	    NULL, &err) == 0, "%s", err.msg);
-	exec_ok(ob, "DROP INDEX audit_findings_bill; PRAGMA user_version = 6");
+	exec_ok(ob, "DROP TABLE metric_carry; DROP INDEX audit_findings_bill; "
+	    "PRAGMA user_version = 6");
 	ob = migrated(ob, 6);
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
 	plan = qs(ob, "SELECT sql FROM sqlite_master WHERE name = "
@@ -2041,5 +2154,7 @@ hg_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_scrub);
 	tcase_add_test(tc, test_migrate_2);
+	tcase_add_test(tc, test_purge_carry);
+	tcase_add_test(tc, test_migrate_8);
 	return s;
 }

@@ -240,10 +240,19 @@ waiting_counted() {
 }
 check "metrics: the waiting bill counts as unsettled" wait_until 30 waiting_counted
 check "metrics: failed calls counted" grep -q '^hisgate_platform_calls_failed_total{infno="1101"} [1-9]' "$T/metrics2"
+oldest_aged() {
+	curl -s "$U/metrics" | grep -qx 'hisgate_oldest_unsettled_seconds [1-9][0-9]*'
+}
+check "metrics: the waiting bill's age, in seconds" wait_until 10 oldest_aged
 stop_agent "$D"
 
 # --- login -------------------------------------------------------------------------
-sed -i "s|health_window_s = 600; };|health_window_s = 600; users_file = \"$T/users\"; };|" "$D/hisgate.conf"
+# and web.disk_min_mb above what the disk has free (its highest value:
+# 1000000 MB), when it has less: the disk alarm
+free_mb=$(df -Pm "$D" | awk 'NR == 2 { print $4 }')
+disk=""
+[ "$free_mb" -lt 1000000 ] && disk=" disk_min_mb = 1000000;"
+sed -i "s|health_window_s = 600; };|health_window_s = 600; users_file = \"$T/users\";$disk };|" "$D/hisgate.conf"
 mv "$D/agent.log" "$D/agent-1.log"	# listen_port reads the new one
 start_agent "$D"
 WPORT=$(listen_port "$D" "web")
@@ -254,6 +263,16 @@ is "a wrong password, 401" "$(get -u nurse3:wrong "$U/?day=$DAY")" 401
 is "an unknown user, 401" "$(get -u nobody:ward-pass "$U/?day=$DAY")" 401
 check "/healthz needs no login" bash -c "case \$(curl -s -o /dev/null -w %{http_code} $U/healthz) in 200|503) true;; *) false;; esac"
 is "/metrics does" "$(get "$U/metrics")" 401
+if [ -n "$disk" ]; then
+	get -u it:it-pass "$U/metrics" >/dev/null
+	check "metrics: the disk alarm, free space below web.disk_min_mb" grep -qx 'hisgate_disk_alarm 1' "$T/body"
+	is "/healthz: unhealthy with it" "$(get "$U/healthz")" 503
+	check "saying why" grep -qx "unhealthy: [0-9]* MB free under the outbox, below web.disk_min_mb 1000000" "$T/body"
+else
+	for w in metrics healthz why; do
+		tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP disk alarm: $w: $free_mb MB free, above web.disk_min_mb's highest value"
+	done
+fi
 is "the IT user sees the page" "$(get -u it:it-pass "$U/?day=$DAY")" 200
 check "every ward" grep -q '呼吸内科' "$T/body"
 is "the ward nurse sees the page" "$(get -u nurse3:ward-pass "$U/?day=$DAY")" 200
