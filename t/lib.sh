@@ -188,6 +188,25 @@ listen_port() {
 	    "$1/agent.log" | tail -1
 }
 
+# start_browser: Debian's Chromium, headless at a ward PC's 1366x768,
+# driven over the DevTools protocol (t/webcdp.py); user data in
+# $T/chromium (CHR).  have_browser=1 once it listens (chr_pid), with
+# cdp ARGS... to drive it; 0 when it is not installed or cannot start
+# ($T/chromium.log says why).
+start_browser() {
+	CHR=$T/chromium
+	have_browser=0
+	command -v chromium >/dev/null 2>&1 || return 0
+	chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+	    --no-first-run --user-data-dir="$CHR" --remote-debugging-port=0 \
+	    --window-size=1366,768 about:blank >"$T/chromium.log" 2>&1 &
+	chr_pid=$!
+	bg_pids="$bg_pids $chr_pid"
+	wait_until 60 test -s "$CHR/DevToolsActivePort" && have_browser=1
+	return 0
+}
+cdp() { $PY "$top_srcdir/t/webcdp.py" "$CHR" "$@"; }
+
 # queue_of DIR: `queue list --json` of the agent config in DIR;
 # bills_of DIR IPT_NO: how many bills have that ipt_no
 queue_of() { "$HISGATE" queue list --json -c "$1/hisgate.conf" 2>/dev/null; }

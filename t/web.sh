@@ -10,7 +10,6 @@
 
 ETC=$top_srcdir/etc/sim
 ART=$top_builddir/t/web-artefacts
-CDP="$PY $top_srcdir/t/webcdp.py"
 rm -rf "$ART"
 mkdir -p "$ART"
 D=$T/agent
@@ -136,22 +135,13 @@ check "metrics: every line is a comment or a sample" bash -c \
 is "/healthz: healthy" "$(get "$U/healthz")" 200
 
 # --- the browser -----------------------------------------------------------------
-CHR=$T/chromium
-have_browser=0
-if command -v chromium >/dev/null 2>&1; then
-	chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
-	    --no-first-run --user-data-dir="$CHR" --remote-debugging-port=0 \
-	    --window-size=1366,768 about:blank >"$T/chromium.log" 2>&1 &
-	bg_pids="$bg_pids $!"
-	wait_until 60 test -s "$CHR/DevToolsActivePort" && have_browser=1
-fi
+start_browser
 if [ $have_browser = 0 ]; then
 	why="chromium cannot start: $(command -v chromium >/dev/null || echo 'not installed (script/bootstrap installs it)'; tail -2 "$T/chromium.log" 2>/dev/null | tr '\n' ' ')"
 	for w in list filter slip print live; do
 		tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP browser: $w: $why"
 	done
 else
-	cdp() { $CDP "$CHR" "$@"; }
 	cdp open "$U/?day=$DAY" >/dev/null
 	check "browser: the list shows both bills" cdp wait 20 "document.querySelectorAll('#rows tr[data-id]').length == 2"
 	is "browser: and a shape besides its colour" \
