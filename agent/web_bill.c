@@ -34,7 +34,10 @@ static const char slip_css[] =
 	"body.r80 .slip{max-width:76mm}"
 	"@media print{body.r80{font-size:9pt}}";
 
-static const char r80_page[] = "<style>@page{size:80mm auto;margin:3mm}"
+/* A receipt roll has no page height, but CSS has no "auto" for one
+ * ("80mm auto" is dropped whole, and the A4 rule won): a long page,
+ * which a receipt printer cuts where the slip ends. */
+static const char r80_page[] = "<style>@page{size:80mm 297mm;margin:3mm}"
 	"</style>";
 
 static const struct {

@@ -94,6 +94,23 @@ check "the slip: 个人现金支付" grep -q 'data-k="psn_cash_pay">12747.20<' "
 check "the slip: the sums are checked and agree" grep -q '核对：医疗费总额 51423.22 = 基金支付 38676.02 + 个人负担 12747.20 + 医院负担 0.00 <span class="st ok">相符' "$T/body"
 check "the slip carries 结算编号, 就诊ID, 医保类型, 参保地, 人员类别, 结算时间" bash -c \
     "for k in 结算编号 就诊ID 医保类型 参保地 人员类别 结算时间 基金支付明细; do grep -q \"\$k\" '$T/body' || exit 1; done"
+# ... with their values: the slip as a reader sees it, tags taken out
+txt=$(sed -e 's/<[^>]*>/ /g' "$T/body" | tr -s ' \n' '  ')
+row=$(sqlite3 "$D/outbox.db" "SELECT setl_id || ' ' || mdtrt_id FROM bills WHERE id = $W")
+slip_has() { grep -qF -- "$1" <<<"$txt"; }
+check "the slip: hospital" slip_has "医疗机构 示例市第一人民医院 H32010000001"
+check "the slip: the stay" slip_has "住院号 ZY2024000777 科室 胸外科 入院时间 2024-03-01 08:00:00 出院时间 2024-03-05 10:00:00 住院天数 4 天"
+check "the slip: the diagnosis" slip_has "诊断 C34.100 肺恶性肿瘤（主要诊断）"
+check "the slip: 结算编号 is the bill's setl_id" slip_has "结算编号 ${row% *} "
+check "the slip: 就诊ID is its mdtrt_id" slip_has "就诊ID ${row#* } "
+check "the slip: 医保类型, 参保地, 人员类别" slip_has "医保类型 390 城乡居民基本医疗保险 参保地 410100 人员类别 1501"
+check "the slip: 全自费, 超限价, 先行自付, 政策范围内" slip_has \
+    "全自费 2979.00 超限价 0.00 先行自付 1377.26 政策范围内 47066.96 基金支付合计 38676.02"
+check "the slip: 医疗救助 and other funds" slip_has "医疗救助 0.00 其他基金 0.00 个人负担 12747.20"
+check "the slip: the platform's fund rows (setldetail)" slip_has \
+    "390100 城乡居民基本医疗保险基金 47066.96 — 34550.22"
+check "the slip: and the critical-illness row" slip_has \
+    "390200 城乡居民大病医疗保险基金 47066.96 — 4125.80"
 # the same bill's slip in the terminal: the name and the certificate
 # number masked as on the page, in the text and in --json
 web_name=$(sed -n 's|.*<dt>姓名</dt><dd>\([^<]*\)</dd>.*|\1|p' "$T/body")
@@ -177,6 +194,11 @@ else
 	    "$(cdp eval "document.querySelector('.slip').getBoundingClientRect().width <= 80 / 25.4 * 96 + 1")" true
 	cdp pdf "$ART/slip-80mm.pdf" 80
 	check "80 mm receipt: a PDF" grep -aq '%PDF' "$ART/slip-80mm.pdf"
+	# 80 mm is 226.77 points wide (Chromium rounds to 227.04); A4 is 595
+	check "80 mm receipt: its page is 80 mm wide" grep -aq \
+	    'MediaBox \[0 0 22[67]\.[0-9]* ' "$ART/slip-80mm.pdf"
+	check "A4: its page is A4" grep -aq 'MediaBox \[0 0 59[45]\.[0-9]* 84[12]\.' \
+	    "$ART/slip-a4.pdf"
 	cdp shot "$ART/slip-80mm.png"
 
 	# live: the platform goes away, a bill arrives and waits; the open
