@@ -93,12 +93,37 @@ run_sim --profile sm4sm2 --profile-opt "secret_file=$T/good" \
     --profile-opt signtype=sm2 --profile-opt user_id=H32010000001
 conf "profile = \"sm4sm2\"; key_id = \"$APP\"; secret_file = \"$T/good\"; sm2_key_file = \"$T/sm2.key\"; signtype = \"sm2\"; sm2_user_id = \"H32010000001\"; gzip = true;"
 gbk "$DATA/sample-6a.csv" "$T/bills.csv"
+# at debug level, with the pages on: no secret may show anywhere
+sed -i 's/log_level = "info";/log_level = "debug";/' "$D/hisgate.conf"
+echo 'web: { enabled = true; listen = "127.0.0.1:0"; };' >>"$D/hisgate.conf"
 start_agent "$D"
 drop "$T/bills.csv" "$D/in"
 state() { queue_of "$D" 2>/dev/null | py "[b['state'] for b in d if b['ipt_no'] == 'ZY2024000123'] or ['']" 2>/dev/null | tr -d "[]'"; }
 settled() { [ "$(state)" = settled ]; }
 check "sm4sm2 + signtype sm2: the sample bill is settled" wait_until 90 settled ||
     tail -5 "$T/sim.log" | sed 's/^/#   /'
+U=http://127.0.0.1:$(listen_port "$D" web)
+id=$(queue_of "$D" | py "[b['id'] for b in d if b['ipt_no'] == 'ZY2024000123'][0]")
+for p in "/?day=2024-03-05" "/bill/$id" "/bill/$id?paper=80" "/bill/$id/history" \
+    /queue /queue.json /metrics /healthz /unmapped /unbalanced; do
+	curl -s "$U$p"
+done >"$T/pages"
+"$HISGATE" queue show "$id" -c "$D/hisgate.conf" >"$T/cli" 2>&1
+"$HISGATE" status -c "$D/hisgate.conf" >>"$T/cli" 2>&1
+# the secret, the SM2 key's PEM lines and its private scalar in hex
+key_hex=$(openssl pkey -in "$T/sm2.key" -noout -text 2>/dev/null |
+    sed -n '/^priv:/,/^pub:/p' | sed '1d;$d' | tr -d ' :\n')
+nowhere() { # WHAT: in no log line, page, metric or CLI answer
+	! grep -qF -- "$1" "$D/agent.log" "$T/pages" "$T/cli"
+}
+check "the pages were read" grep -q 'hisgate_' "$T/pages"
+check "the debug log was written" grep -q 'debug' "$D/agent.log"
+check "the platform secret is in no log line, page, metric or answer" nowhere s3cr3t-good
+check "nor the SM2 private key's scalar" nowhere "$key_hex"
+check "nor a line of its PEM file" bash -c "! grep -vh -- '-----' '$T/sm2.key' |
+    grep -qFf - '$D/agent.log' '$T/pages' '$T/cli'"
+check "the key's scalar is as long as an SM2 key's (64 hex digits)" \
+    [ "${#key_hex}" -eq 64 ]
 stop_agent "$D"
 check "no request was refused on the way" \
     bash -c "! grep -q 'gateway refused' '$T/sim.log'"
