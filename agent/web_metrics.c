@@ -314,7 +314,7 @@ hg_web_metrics(struct hg_web *w, struct hg_web_resp *resp)
 	static const char *const fam_help[] = {
 	    "Platform calls journalled, by infno.",
 	    "Calls beyond the first of their infno for one bill.",
-	    "Calls whose answer was lost (state unknown).",
+	    "Calls whose answer was lost (resolved since or not).",
 	    "Calls refused, or provably never sent." };
 	static const char *const fam_names[] = {
 	    "hisgate_platform_calls_total",

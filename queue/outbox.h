@@ -26,7 +26,7 @@
 #include "lib/bill.h"
 #include "lib/err.h"
 
-#define HG_OUTBOX_SCHEMA	8	/* PRAGMA user_version this binary writes */
+#define HG_OUTBOX_SCHEMA	9	/* PRAGMA user_version this binary writes */
 
 /* Bill states, stored as these exact strings. */
 #define HG_S_INVALID	"invalid"	/* failed validation; waits for a fix */

@@ -193,6 +193,12 @@ static const char *const migrations[] = {
 	" labels TEXT NOT NULL,"
 	" value INTEGER NOT NULL,"
 	" PRIMARY KEY (name, labels));",
+	/* 8 -> 9: a call whose answer was lost stays counted as lost
+	 * once it is resolved (state ok or failed), for the counter
+	 * hisgate_platform_answers_lost_total (queue/steps.c sets it);
+	 * the calls resolved before this migration are not known */
+	"ALTER TABLE steps ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE steps SET lost = 1 WHERE state = 'unknown';",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HG_OUTBOX_SCHEMA,

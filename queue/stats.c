@@ -78,7 +78,7 @@ fam_col(const struct fam *f, int i, char name[32], char expr[96])
 	static const char *const steps[][2] = {
 		{ "calls", "count(*)" },
 		{ "bills", "count(DISTINCT bill_id)" },
-		{ "lost", "total(state = 'unknown')" },
+		{ "lost", "total(lost)" },
 		{ "failed", "total(state = 'failed')" },
 		{ "answered", "total(answered_ms IS NOT NULL AND sent_ms IS "
 		    "NOT NULL)" },

@@ -23,7 +23,7 @@ struct hg_stats_infno {
 	const char *infno;
 	long long calls;	/* journal rows */
 	long long retries;	/* calls beyond the first per bill */
-	long long lost;		/* state unknown: the answer was lost */
+	long long lost;		/* the answer was lost (resolved since or not) */
 	long long failed;	/* refused, or provably never sent */
 	long long answered;	/* with an answer time: the histogram's count */
 	int64_t	 sum_ms;	/* of answered_ms - sent_ms */

@@ -302,9 +302,13 @@ hg_steps_answer(struct hg_outbox *ob, const char *msgid, const char *state,
 	sqlite3_stmt *s;
 	int n = 0, rc, was = -1;
 
+	/* A step answered again (a lost answer resolved, a settlement
+	 * undone by reconcile) keeps its first answer time, and stays lost
+	 * once lost: the latency histogram and the lost-answer counter of
+	 * /metrics count each call once, and never go down. */
 	s = sj_prep(db, "UPDATE steps SET state = ?1, response = coalesce(?2,"
-	    " response), err_msg = ?3, answered_ms = ?4 WHERE msgid = ?5",
-	    err);
+	    " response), err_msg = ?3, answered_ms = coalesce(answered_ms,"
+	    " ?4), lost = (lost OR ?1 = 'unknown') WHERE msgid = ?5", err);
 	if (s == NULL)
 		return -1;
 	sj_bind_text(s, 1, state);
@@ -446,7 +450,8 @@ hg_steps_orphans(struct hg_outbox *ob, long long bill_id, int *n,
 	*n = 0;
 	s = sj_prep(db, "UPDATE steps SET state = 'unknown', err_msg ="
 	    " 'no answer recorded: the worker that sent it stopped',"
-	    " answered_ms = ?2 WHERE bill_id = ?1 AND state = 'sent'", err);
+	    " answered_ms = ?2, lost = 1 WHERE bill_id = ?1 AND state ="
+	    " 'sent'", err);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, bill_id);

@@ -55,7 +55,9 @@ int	hg_steps_sent(struct hg_outbox *ob, long long bill_id,
  * wait until that record is on disk.  Nothing may be sent before this
  * returns 0.  A no-op without a group (the record was synced then). */
 int	hg_steps_durable(struct hg_outbox *ob, struct hg_err *err);
-/* Record the answer of msgid (state ok/failed/unknown). */
+/* Record the answer of msgid (state ok/failed/unknown).  Answered
+ * again (a lost answer resolved), the step keeps its first answered_ms
+ * and, once unknown, stays counted as lost (column lost). */
 int	hg_steps_answer(struct hg_outbox *ob, const char *msgid,
 	    const char *state, const char *response, const char *err_msg,
 	    struct hg_err *err);

@@ -279,7 +279,7 @@ db=$D/outbox.db
 schema=$(sqlite3 "$db" 'PRAGMA user_version')
 findings() { sqlite3 "$db" 'SELECT count(*) FROM audit_findings' 2>&1; }
 n4=$(findings)
-sqlite3 "$db" 'DROP TABLE metric_carry; DROP TABLE retention_run; PRAGMA user_version = 4'
+sqlite3 "$db" 'ALTER TABLE steps DROP COLUMN lost; DROP TABLE metric_carry; DROP TABLE retention_run; PRAGMA user_version = 4'
 out=$("$HISGATE" audit -c "$D/hisgate.conf" --since 2000-01-01 2>&1)
 is "schema 4: hisgate audit (a reader) does not migrate: exit 1" "$?" 1
 check "... and says how to" grep -q "schema version 4, this hisgate needs $schema: start the daemon once" <<<"$out"
@@ -296,7 +296,7 @@ is "none is left" "$("$HISGATE" status --json -c "$D/hisgate.conf" | py 'd["tota
 
 # One whose agent never audited, as the schema-4 DDL left it: no audit
 # tables.  The daemon makes them when it migrates, and audits on them.
-sqlite3 "$db" 'DROP TABLE metric_carry; DROP TABLE retention_run; DROP TABLE audit_findings; DROP TABLE audit_runs;
+sqlite3 "$db" 'ALTER TABLE steps DROP COLUMN lost; DROP TABLE metric_carry; DROP TABLE retention_run; DROP TABLE audit_findings; DROP TABLE audit_runs;
     PRAGMA user_version = 4'
 is "schema 4 without the audit's tables" \
     "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name LIKE 'audit%'")" 0

@@ -77,7 +77,7 @@ old=$((41 * 86400 * 1000))
 sqlite3 "$db" "UPDATE bills SET updated_ms = updated_ms - $old WHERE id IN ($A, $C);
     ALTER TABLE bills DROP COLUMN scrubbed_ms; DROP TABLE recon_rows;
     DROP TABLE recon_run; DROP TABLE IF EXISTS audit_findings;
-    DROP TABLE IF EXISTS audit_runs; DROP TABLE retention_run; DROP TABLE metric_carry;
+    DROP TABLE IF EXISTS audit_runs; DROP TABLE retention_run; ALTER TABLE steps DROP COLUMN lost; DROP TABLE metric_carry;
     PRAGMA user_version = 2"
 is "the outbox is at schema 2" "$(sqlite3 "$db" 'PRAGMA user_version')" 2
 echo 'retention: { personal_days = 40; };' >>"$conf"
@@ -88,7 +88,7 @@ check "... and says how to" grep -q 'start the daemon once to migrate it' "$T/dr
 
 out=$("$HISGATE" queue scrub --json -c "$conf" 2>&1)
 is "queue scrub: exit 0" "$?" 0
-is "... migrated the outbox to schema 8" "$(sqlite3 "$db" 'PRAGMA user_version')" 8
+is "... migrated the outbox to schema 9" "$(sqlite3 "$db" 'PRAGMA user_version')" 9
 is "... took bill A only (not the invalid one, not the recent one)" \
     "$(py '"%d %s %s" % (d["count"], d["bills"], d["dry_run"])' <<<"$out")" "1 [$A] False"
 out=$("$HISGATE" queue scrub --dry-run --json -c "$conf")

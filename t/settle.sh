@@ -276,6 +276,8 @@ curl -s "$MU" >"$T/m1"
 check "metrics: the lost 2304 answer counts in doubt" grep -qx 'hisgate_in_doubt_total [1-9][0-9]*' "$T/m1"
 check "metrics: the 2304 sent again counts as a retry" \
     grep -qx 'hisgate_platform_call_retries_total{infno="2304"} [1-9][0-9]*' "$T/m1"
+check "metrics: ... and as a lost answer, though 2601 resolved it since" \
+    grep -qx 'hisgate_platform_answers_lost_total{infno="2304"} [1-9][0-9]*' "$T/m1"
 check "metrics: settlements counted" grep -qx 'hisgate_settlements_total [1-9][0-9]*' "$T/m1"
 nsteps=$(sqlite3 "$D/outbox.db" 'SELECT count(*) FROM steps')
 out=$("$HISGATE" queue purge --settled-before "$(date -d tomorrow +%F)" --yes --json -c "$D/hisgate.conf" 2>&1)

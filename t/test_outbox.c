@@ -22,6 +22,7 @@
 #include "queue/outbox.h"
 #include "queue/recon.h"
 #include "queue/stats.h"
+#include "queue/steps.h"
 #include "t/check_main.h"
 
 static char *tmp;
@@ -1564,7 +1565,8 @@ START_TEST(test_migrate_4)
 	long long id;
 
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
-	exec_ok(ob, "DROP TABLE metric_carry; DROP TABLE retention_run; "
+	exec_ok(ob, "ALTER TABLE steps DROP COLUMN lost; "
+	    "DROP TABLE metric_carry; DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
 	    "PRAGMA user_version = 3");
@@ -1850,9 +1852,9 @@ START_TEST(test_purge_carry)
 	ck_assert_int_eq(a, 1);	/* the SQL below names it */
 	personal_bill(ob, "b", HG_S_REJECTED);	/* stays */
 	exec_ok(ob, "INSERT INTO steps (bill_id, infno, msgid, state, "
-	    "sent_ms, answered_ms) VALUES (1, '2304', 'a-3', 'unknown', 100, "
-	    "3100), (1, '2304', 'a-4', 'ok', 4000, 4040), (1, '2601', 'a-5', "
-	    "'failed', 5000, 5200); INSERT INTO history (bill_id, at_ms, "
+	    "sent_ms, answered_ms, lost) VALUES (1, '2304', 'a-3', 'unknown', "
+	    "100, 3100, 1), (1, '2304', 'a-4', 'ok', 4000, 4040, 0), (1, "
+	    "'2601', 'a-5', 'failed', 5000, 5200, 0); INSERT INTO history (bill_id, at_ms, "
 	    "from_state, to_state) VALUES (1, 3, 'in_progress', 'in_doubt'), "
 	    "(1, 4, 'in_doubt', 'in_progress'), (1, 5, 'in_progress', "
 	    "'settled'), (1, 6, 'settled', 'settled')");
@@ -1893,14 +1895,64 @@ START_TEST(test_purge_carry)
 }
 END_TEST
 
-/* A schema-7 outbox gets metric_carry on open. */
+/* A lost answer resolved later (reversed by 2601, found by 5203) stays
+ * counted as lost, and the call keeps its first answer time: neither
+ * the counter nor the latency histogram goes down. */
+START_TEST(test_lost_stays)
+{
+	struct hg_outbox *ob = open_ok(0);
+	struct hg_err err;
+	char *before, *after;
+	int n;
+
+	personal_bill(ob, "a", HG_S_INDOUBT);
+	exec_ok(ob, "INSERT INTO steps (bill_id, infno, msgid, state, "
+	    "sent_ms) VALUES (1, '2304', 'a-3', 'sent', 1000)");
+	ck_assert_msg(hg_steps_answer(ob, "a-3", HG_STEP_UNKNOWN, NULL,
+	    "timed out", &err) == 0, "%s", err.msg);
+	exec_ok(ob, "UPDATE steps SET answered_ms = 4000 WHERE msgid = "
+	    "'a-3'");
+	before = counters(ob);
+	ck_assert_msg(strstr(before, "2304 2 1 1 0 1 3000 0 0 0 0 0 0 1 1 1\n")
+	    != NULL, "%s", before);
+	ck_assert_msg(hg_steps_answer(ob, "a-3", HG_STEP_FAILED, NULL,
+	    "reversed by 2601 X: not in force", &err) == 0, "%s", err.msg);
+	/* failed now, and still lost, its 3 s where they were */
+	after = counters(ob);
+	ck_assert_msg(strstr(after, "2304 2 1 1 1 1 3000 0 0 0 0 0 0 1 1 1\n")
+	    != NULL, "%s", after);
+	ck_assert_int_eq(q1(ob, "SELECT answered_ms FROM steps WHERE msgid = "
+	    "'a-3'"), 4000);
+	free(after);
+	/* the worker that sent it stopped: lost too */
+	exec_ok(ob, "INSERT INTO steps (bill_id, infno, msgid, state, "
+	    "sent_ms) VALUES (1, '2304', 'a-4', 'sent', 5000)");
+	ck_assert_int_eq(hg_steps_orphans(ob, 1, &n, &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_msg(hg_steps_answer(ob, "a-4", HG_STEP_OK, NULL,
+	    "settled, as 5203 shows", &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM steps WHERE lost"), 2);
+	free(before);
+	finish(ob);
+}
+END_TEST
+
+/* A schema-7 outbox gets metric_carry on open, and steps.lost: the
+ * calls whose answer is lost then count as lost. */
 START_TEST(test_migrate_8)
 {
 	struct hg_outbox *ob = open_ok(0);
+	char *v;
 
-	exec_ok(ob, "DROP TABLE metric_carry; PRAGMA user_version = 7");
+	personal_bill(ob, "a", HG_S_INDOUBT);
+	exec_ok(ob, "UPDATE steps SET state = 'unknown' WHERE msgid = 'a-2';"
+	    "ALTER TABLE steps DROP COLUMN lost; DROP TABLE metric_carry; "
+	    "PRAGMA user_version = 7");
 	ob = migrated(ob, 7);
 	ck_assert_int_eq(q1(ob, "SELECT count(*) FROM metric_carry"), 0);
+	v = qs(ob, "SELECT group_concat(msgid) FROM steps WHERE lost");
+	ck_assert_str_eq(v, "a-2");
+	free(v);
 	finish(ob);
 }
 END_TEST
@@ -1916,6 +1968,7 @@ START_TEST(test_migrate_2)
 
 	id = personal_bill(ob, "a", HG_S_SETTLED);
 	exec_ok(ob, "ALTER TABLE bills DROP COLUMN scrubbed_ms; "
+	    "ALTER TABLE steps DROP COLUMN lost; "
 	    "DROP TABLE metric_carry; DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "DROP TABLE recon_rows; DROP TABLE recon_run; "
@@ -1990,7 +2043,8 @@ START_TEST(test_migrate_5)
 
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
 	put_ok(ob, "k1", "h1", HG_S_READY, "p1", &id);
-	exec_ok(ob, "DROP TABLE metric_carry; DROP TABLE retention_run; "
+	exec_ok(ob, "ALTER TABLE steps DROP COLUMN lost; "
+	    "DROP TABLE metric_carry; DROP TABLE retention_run; "
 	    "DROP TABLE audit_findings; DROP TABLE audit_runs; "
 	    "PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
@@ -2016,7 +2070,8 @@ START_TEST(test_migrate_5)
 	    "released_why LIKE '%order 4711'"), 1);
 
 	/* schema 4 with the tables the old audit store made: kept */
-	exec_ok(ob, "DROP TABLE metric_carry; DROP TABLE retention_run; "
+	exec_ok(ob, "ALTER TABLE steps DROP COLUMN lost; "
+	    "DROP TABLE metric_carry; DROP TABLE retention_run; "
 	    "PRAGMA user_version = 4");
 	ob = migrated(ob, 4);
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
@@ -2051,7 +2106,8 @@ START_TEST(test_migrate_7)
 	    &rec[1], 1, NULL, &err) == 0, "%s", err.msg);
 	ck_assert_msg(hg_audit_store_record(ob, id, "h1", HG_S_READY, rec, 2,
 	    NULL, &err) == 0, "%s", err.msg);
-	exec_ok(ob, "DROP TABLE metric_carry; DROP INDEX audit_findings_bill; "
+	exec_ok(ob, "ALTER TABLE steps DROP COLUMN lost; "
+	    "DROP TABLE metric_carry; DROP INDEX audit_findings_bill; "
 	    "PRAGMA user_version = 6");
 	ob = migrated(ob, 6);
 	ck_assert_int_eq(q1(ob, AUDIT_OBJECTS), 5);
@@ -2155,6 +2211,7 @@ hg_test_suite(void)
 	tcase_add_test(tc, test_scrub);
 	tcase_add_test(tc, test_migrate_2);
 	tcase_add_test(tc, test_purge_carry);
+	tcase_add_test(tc, test_lost_stays);
 	tcase_add_test(tc, test_migrate_8);
 	return s;
 }
