@@ -206,6 +206,21 @@ start_browser() {
 	return 0
 }
 cdp() { $PY "$top_srcdir/t/webcdp.py" "$CHR" "$@"; }
+# no_browser WHAT: the browser checks of WHAT cannot run (have_browser=0):
+# skipped, or failed under HG_REQUIRE_BROWSER=1 (script/test, which
+# installs Chromium: a browser that cannot start there is a defect)
+no_browser() {
+	local why
+	why="chromium cannot start: $(command -v chromium >/dev/null ||
+	    echo 'not installed (script/bootstrap installs it)'; tail -2 \
+	    "$T/chromium.log" 2>/dev/null | tr '\n' ' ')"
+	if [ "${HG_REQUIRE_BROWSER:-0}" = 1 ]; then
+		not_ok "browser: $1: $why"
+	else
+		tap_n=$((tap_n + 1))
+		echo "ok $tap_n # SKIP browser: $1: $why"
+	fi
+}
 
 # queue_of DIR: `queue list --json` of the agent config in DIR;
 # bills_of DIR IPT_NO: how many bills have that ipt_no
