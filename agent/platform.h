@@ -154,6 +154,11 @@ void	hg_call_free(struct hg_call *call);
 
 /* Sign in now (9001) unless a sign_no is cached. */
 int	hg_platform_signin(struct hg_platform *p, struct hg_err *err);
+/* For doctor: connect (and for https, the TLS handshake, with the
+ * calls' certificates and verification) and close, sending nothing.  0,
+ * or -1 with curl's text in err and its CURLcode in *code. */
+int	hg_platform_connect(struct hg_platform *p, int *code,
+	    struct hg_err *err);
 
 /* --- pieces exposed for unit tests -------------------------------------- */
 

@@ -264,6 +264,31 @@ easy_open(struct hg_platform *p, struct hg_err *err)
 	return 0;
 }
 
+/* CURLOPT_CONNECT_ONLY sticks to the handle and the connection sends
+ * nothing a call could reuse: the probe's handle goes, and the next call
+ * makes a fresh one with easy_open. */
+int
+hg_platform_connect(struct hg_platform *p, int *code, struct hg_err *err)
+{
+	CURLcode rc;
+
+	*code = CURLE_FAILED_INIT;
+	if (easy_open(p, err) == -1)
+		return -1;
+	p->errbuf[0] = '\0';
+	curl_easy_setopt(p->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS,
+	    (long)p->sh->conf->connect_timeout_ms);
+	rc = curl_easy_perform(p->curl);
+	curl_easy_cleanup(p->curl);
+	p->curl = NULL;
+	*code = (int)rc;
+	if (rc != CURLE_OK)
+		return hg_failt(err, "%s%s%s", curl_easy_strerror(rc),
+		    p->errbuf[0] ? ": " : "", p->errbuf);
+	return 0;
+}
+
 void
 hg_platform_free(struct hg_platform *p)
 {

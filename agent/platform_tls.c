@@ -141,8 +141,8 @@ hg_cert_expiry(const char *path, int64_t now, char *out, size_t len)
 		snprintf(out, len, "%s expired on %s", path, when);
 		rc = 2;
 	} else {
-		snprintf(out, len, "%s expires on %s (in %d days)", path, when,
-		    days);
+		snprintf(out, len, "%s expires on %s (in %d day%s)", path,
+		    when, days, days == 1 ? "" : "s");
 		rc = days < 30 ? 1 : 0;
 	}
 	return rc;

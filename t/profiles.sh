@@ -205,11 +205,55 @@ check "doctor shows the clock against respond_time" \
     grep clock <<<"$out" | sed 's/^/#   /'
 # (a certificate made for 2 days: 1 or 2 full days left, as openssl x509 -req rounds)
 check "doctor warns that the client certificate expires within 30 days" \
-    grep -Eq "^warn +tls +client certificate $T/cli.pem expires on .* \(in [012] days\)" <<<"$out"
+    grep -Eq "^warn +tls +client certificate $T/cli.pem expires on .* \(in [012] days?\)" <<<"$out"
+check "the dns line names the address" grep -q '^ok    dns        127.0.0.1 resolves to 127.0.0.1$' <<<"$out"
+check "the tls line: handshake done, verified against the CA" \
+    grep -q "^ok    tls        127.0.0.1:$port: TLS handshake done, the platform's certificate verified against platform.ca_file $T/ca.pem$" <<<"$out"
 conf ""
 out=$(doctor)
 check "without the CA the platform's certificate is refused" \
     lacks 'signed in (9001)' "$out"
+check "the tls line says the certificate does not verify, and the fix" \
+    grep -q "^fail  tls        127.0.0.1:$port: .*certificate.*: the platform's certificate does not verify against the system's CA certificates: set platform.ca_file to the CA certificate the platform operator gives$" <<<"$out" ||
+    echo "$out" | sed 's/^/#   /'
+check "sign-in is not tried without a connection" \
+    grep -q "^fail  platform   sign-in (9001) not tried: no connection (the tls line)$" <<<"$out"
+check "the clock is not checked without an answer" \
+    grep -q '^warn  clock      not checked (no answer from the platform)$' <<<"$out"
+conf "ca_file = \"$T/stranger.pem\";"
+out=$(doctor)
+check "a CA that is not the platform's: the tls line names platform.ca_file" \
+    grep -q "^fail  tls        127.0.0.1:$port: .*does not verify against platform.ca_file $T/stranger.pem: set platform.ca_file to the CA certificate the platform operator gives (or is the host in platform.url not the one in the certificate?)$" <<<"$out" ||
+    echo "$out" | sed 's/^/#   /'
+# an expired client certificate, at a platform that checks it: the
+# sign-in fails, and doctor names the certificate from the file
+openssl x509 -req -in "$T/cli.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
+    -CAcreateserial -days -1 -out "$T/old.pem" >>"$T/openssl.log" 2>&1 ||
+    bail "openssl: $(tail -3 "$T/openssl.log")"
+run_sim --tls-cert "$T/srv.pem" --tls-key "$T/srv.key" --tls-client-ca "$T/ca.pem"
+URL=https://127.0.0.1:$port/
+conf "ca_file = \"$T/ca.pem\"; cert_file = \"$T/old.pem\"; key_file = \"$T/cli.key\";"
+out=$(doctor)
+check "an expired client certificate: the sign-in fails" \
+    grep -q '^fail  platform   .*sign-in (9001) failed' <<<"$out" ||
+    echo "$out" | sed 's/^/#   /'
+check "and doctor names the certificate, its date and the fix" \
+    grep -q "^fail  tls        client certificate $T/old.pem expired on 20[0-9-]* [0-9:]* UTC: the platform refuses it; ask the platform operator for a new one and set platform.cert_file and key_file to it$" <<<"$out"
+# a host that does not resolve (.invalid never does, RFC 6761)
+URL=https://hisgate-test.invalid/
+conf "ca_file = \"$T/ca.pem\"; cert_file = \"$T/old.pem\"; key_file = \"$T/cli.key\";"
+out=$(doctor)
+check "an unresolvable host: the dns line fails with the fix" \
+    grep -q "^fail  dns        cannot resolve hisgate-test.invalid (platform.url https://hisgate-test.invalid/): .*: check /etc/resolv.conf (or /etc/hosts) and the host in platform.url$" <<<"$out" ||
+    echo "$out" | sed 's/^/#   /'
+check "the sign-in is not tried" grep -q '^fail  platform   sign-in (9001) not tried: hisgate-test.invalid does not resolve (the dns line)$' <<<"$out"
+check "the expired certificate is named all the same" grep -q "^fail  tls        client certificate $T/old.pem expired on " <<<"$out"
+check "the clock is not checked" grep -q '^warn  clock      not checked (no answer from the platform)$' <<<"$out"
+out=$("$HISGATE" doctor --json -c "$D/hisgate.conf" 2>&1)
+is "--json: the same checks" "$(py "' '.join(c['check'] + ':' + c['result'] for c in d['checks'] if c['check'] in ('dns', 'platform', 'clock'))" <<<"$out")" \
+    "dns:fail platform:fail clock:warn"
+run_sim --tls-cert "$T/srv.pem" --tls-key "$T/srv.key"
+URL=https://127.0.0.1:$port/
 conf "verify = false;"
 out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
 is "verify = false alone is refused" "$?" 1
