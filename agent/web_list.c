@@ -17,14 +17,12 @@
 #include "lib/xmalloc.h"
 #include "queue/stats.h"
 
-#define MAX_DEPTS	64
-
 struct list_ctx {
 	struct hg_web *w;
 	struct hg_outbox *ob;
 	const char *dept;	/* the filter, "" for all */
 	struct hg_buf *rows;
-	char	*depts[MAX_DEPTS];	/* seen that day, for the selector */
+	char	**depts;		/* seen that day, for the selector */
 	size_t	 ndepts;
 	size_t	 nrows;
 	int64_t	 total, cash;
@@ -40,8 +38,8 @@ note_dept(struct list_ctx *c, const char *dept)
 	for (i = 0; i < c->ndepts; i++)
 		if (strcmp(c->depts[i], dept) == 0)
 			return;
-	if (c->ndepts < MAX_DEPTS)
-		c->depts[c->ndepts++] = hg_xstrdup(dept);
+	c->depts = hg_xrealloc(c->depts, c->ndepts + 1, sizeof *c->depts);
+	c->depts[c->ndepts++] = hg_xstrdup(dept);
 }
 
 /* The state cell: the word, then what a nurse needs to know about it. */
@@ -302,4 +300,5 @@ out:
 	hg_buf_free(&rows);
 	for (i = 0; i < c.ndepts; i++)
 		free(c.depts[i]);
+	free(c.depts);
 }
