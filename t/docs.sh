@@ -160,4 +160,15 @@ check "hisgate-adapters(5) names hisgate.conf(5) and hisgate(8)" bash -c \
 out=$(grep -n 'platform.sim.(8)\|platform\\\\-sim (8)\|platform-sim\.8' "$top_srcdir/README.md" \
     "$top_srcdir"/doc/* "$top_srcdir/Makefile.am" "$top_srcdir"/debian/*.install 2>&1)
 is "nothing names hisgate-platform-sim in section 8" "$out" ""
+# the simulator's options: its --help, its man page and what it parses
+# agree (--catalog is an alias the man page names; --data-binary is
+# curl's, in an example)
+sim_help=$("$SIM" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u)
+sim_man=$(sed 's/\\-/-/g' "$sim1" | grep -o -- '--[a-z][a-z-]*' |
+    grep -vx -- '--help\|--catalog\|--data-binary' | sort -u)
+sim_parsed=$(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", [a-z_]*_argument.*/--\1/p' \
+    "$top_srcdir/sim/main.c" | grep -vx -- '--help\|--catalog' | sort -u)
+is "hisgate-platform-sim: its man page lists the options of --help" \
+    "$sim_man" "$sim_help"
+is "and it parses those options, no other" "$sim_parsed" "$sim_help"
 done_testing
