@@ -204,13 +204,29 @@ check_outbox(struct report *r, const struct hg_config *cfg)
 	slash = strrchr(dir, '/');
 	if (slash != NULL)
 		*(slash == dir ? slash + 1 : slash) = '\0';
-	if (statvfs(slash != NULL ? dir : ".", &sv) == 0) {
+	if (statvfs(slash != NULL ? dir : ".", &sv) == -1)
+		say(r, "fail", "disk", "%s: %s: free space unknown",
+		    slash != NULL ? dir : ".", strerror(errno));
+	else {
 		uint64_t mb = (uint64_t)sv.f_bavail * sv.f_frsize >> 20;
+		uint64_t min = (uint64_t)cfg->web.disk_min_mb;
 
-		say(r, mb < LOW_SPACE_MB ? "warn" : "ok", "disk",
-		    "%" PRIu64 " MB free beside the outbox%s", mb,
-		    mb < LOW_SPACE_MB ? ": when it is full, sources are not "
-		    "acknowledged until space comes back" : "");
+		/* below web.disk_min_mb the daemon raises its disk alarm
+		 * (/metrics, /healthz 503): the same limit fails here */
+		if (mb < min)
+			say(r, "fail", "disk", "%" PRIu64 " MB free beside the "
+			    "outbox, below web.disk_min_mb %" PRIu64 " (the "
+			    "daemon's disk alarm, /healthz 503): free space on "
+			    "%s (hisgate queue purge removes old bills) or "
+			    "lower web.disk_min_mb", mb, min,
+			    slash != NULL ? dir : ".");
+		else
+			say(r, mb < LOW_SPACE_MB ? "warn" : "ok", "disk",
+			    "%" PRIu64 " MB free beside the outbox (web."
+			    "disk_min_mb %" PRIu64 ")%s", mb, min,
+			    mb < LOW_SPACE_MB ? ": when it is full, sources "
+			    "are not acknowledged until space comes back" :
+			    "");
 	}
 	free(dir);
 }

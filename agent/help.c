@@ -113,13 +113,30 @@ static const struct help {
 	  "do now); never calls the platform.\n" },
 	{ "doctor",
 	  "usage: hisgate [-c FILE] doctor [--json]\n\n"
-	  "One line per check (ok, warn, fail): the configuration, whether the\n"
-	  "daemon runs (pid, uptime), the mapping and whether the daemon's copy\n"
-	  "is current, each drop directory (permissions, files waiting, stuck\n"
-	  "or quarantined, how long done/ keeps them), the outbox (integrity,\n"
-	  "free space, bills waiting for a person), retention (personal_days,\n"
-	  "the last scrub, bills due) and a sign-in (9001) at the platform.\n"
-	  "Exit 1 when a check fails.\n" },
+	  "One line per check (ok, warn, fail), each problem with its fix:\n"
+	  "  config     the configuration, mapping table and secret files\n"
+	  "  daemon     whether the daemon runs (pid, uptime)\n"
+	  "  mapping    its codes; changed since the daemon loaded it?\n"
+	  "  drop NAME  each drop directory: permissions, files waiting,\n"
+	  "             stuck, unreadable or quarantined, how long done/\n"
+	  "             keeps them\n"
+	  "  adapters   every other adapter's source, as check-config\n"
+	  "  outbox     integrity and foreign keys\n"
+	  "  bills      per state; those waiting for a person\n"
+	  "  retention  personal_days, the last scrub, bills due\n"
+	  "  disk       free space: fails below web.disk_min_mb, warns\n"
+	  "             below 512 MB\n"
+	  "and with settle.enabled the platform:\n"
+	  "  tls        verification off; platform.cert_file and ca_file\n"
+	  "             expiry, from the files (fails expired, warns under\n"
+	  "             30 days)\n"
+	  "  dns        does platform.url's host resolve?\n"
+	  "  tls        the TLS handshake alone (connect for http): does the\n"
+	  "             platform's certificate verify against ca_file?\n"
+	  "  platform   a sign-in (9001)\n"
+	  "  clock      this clock against the answer's respond_time\n"
+	  "--json: {\"checks\": [{\"check\", \"result\", \"detail\"}],\n"
+	  "\"failed\", \"warnings\"}.  Exit 1 when a check fails.\n" },
 	{ "slip",
 	  "usage: hisgate [-c FILE] slip ID [--json]\n\n"
 	  "The settlement slip (一单式结算单) of a settled bill.\n" },

@@ -47,7 +47,8 @@ static const struct command {
 	  "reload [--json]           make the daemon read its tables again; "
 	  "exit 1 if it kept any" },
 	{ "doctor", cmd_doctor,
-	  "doctor [--json]           check config, outbox, disk and platform" },
+	  "doctor [--json]           check config, adapters, outbox, disk, DNS, TLS,\n"
+	  "                            certificates, platform sign-in, clock" },
 	{ "slip", cmd_slip,
 	  "slip ID [--json]          the settlement slip (一单式结算单) of a bill" },
 	{ "reconcile", cmd_reconcile,

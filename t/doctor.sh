@@ -67,6 +67,22 @@ wait_until 20 test -f "$D/in/rejected/garbage.csv.err" || bail "not quarantined"
 doc
 has "the quarantined file, with why" "^warn  drop his   1 file quarantined in $D/in/rejected (each NAME.err says why; fix and move it back into $D/in): newest garbage.csv.err: .*not a text file"
 is "warnings only: exit 0" "$rc" 0
+has "the free space beside the outbox, with the alarm's limit" "^[a-z]*  *disk       [0-9]* MB free beside the outbox (web.disk_min_mb 200)"
+
+# web.disk_min_mb above the free space (its highest value, 1000000 MB):
+# the daemon's disk alarm, a failure here
+free_mb=$(df -Pm "$D" | awk 'NR == 2 { print $4 }')
+if [ "$free_mb" -lt 1000000 ]; then
+	cp "$D/hisgate.conf" "$T/saved.conf"
+	echo 'web: { disk_min_mb = 1000000; };' >>"$D/hisgate.conf"
+	doc
+	has "free space below web.disk_min_mb fails, with the fix" "^fail  disk       [0-9]* MB free beside the outbox, below web.disk_min_mb 1000000 (the daemon's disk alarm, /healthz 503): free space on $D (hisgate queue purge removes old bills) or lower web.disk_min_mb$"
+	is "and doctor exits 1" "$rc" 1
+	cp "$T/saved.conf" "$D/hisgate.conf"
+else
+	tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP disk: $free_mb MB free, above web.disk_min_mb's highest value"
+	tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP disk: exit 1"
+fi
 
 # the mapping changed after the daemon loaded it
 sleep 1.2
