@@ -661,21 +661,34 @@ check_connect(struct report *r, const struct hg_config *cfg,
 	int tls = strncmp(pc->url, "https:", 6) == 0, code;
 	const char *what = tls ? "tls" : "connect";
 	char cas[600], fix[800];
+	int64_t expires;
 	struct hg_err err;
 
 	if (pc->ca_file[0] != '\0')
 		snprintf(cas, sizeof cas, "platform.ca_file %s", pc->ca_file);
 	else
 		snprintf(cas, sizeof cas, "the system's CA certificates");
-	if (hg_platform_connect(p, &code, &err) == 0) {
+	if (hg_platform_connect(p, &code, &expires, &err) == 0) {
+		static const char *const lvl[] = { "ok", "warn", "warn" };
+		char exp[300] = "";
+		int rc = 0;
+
+		/* expired only passes with verification off: a warning,
+		 * as that setting is */
+		if (expires > 0) {
+			rc = hg_expiry_say("its certificate", expires,
+			    time(NULL), exp + 2, sizeof exp - 2);
+			memcpy(exp, "; ", 2);
+		}
 		if (!tls)
 			say(r, "ok", what, "%s:%s accepts a connection (plain "
 			    "HTTP: nothing is encrypted)", host, port);
 		else
-			say(r, "ok", what, "%s:%s: TLS handshake done%s%s",
-			    host, port, pc->verify ? ", the platform's "
-			    "certificate verified against " : " (not "
-			    "verified)", pc->verify ? cas : "");
+			say(r, lvl[rc], what, "%s:%s: TLS handshake "
+			    "done%s%s%s%s", host, port, pc->verify ? ", the "
+			    "platform's certificate verified against " :
+			    " (not verified)", pc->verify ? cas : "", exp,
+			    rc ? ": tell the platform operator" : "");
 		return 1;
 	}
 	switch (code) {

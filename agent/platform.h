@@ -156,9 +156,11 @@ void	hg_call_free(struct hg_call *call);
 int	hg_platform_signin(struct hg_platform *p, struct hg_err *err);
 /* For doctor: connect (and for https, the TLS handshake, with the
  * calls' certificates and verification) and close, sending nothing.  0,
- * or -1 with curl's text in err and its CURLcode in *code. */
+ * with the platform's certificate's notAfter in *expires (seconds since
+ * the epoch; 0 for http or unknown), or -1 with curl's text in err and
+ * its CURLcode in *code. */
 int	hg_platform_connect(struct hg_platform *p, int *code,
-	    struct hg_err *err);
+	    int64_t *expires, struct hg_err *err);
 
 /* --- pieces exposed for unit tests -------------------------------------- */
 

@@ -267,19 +267,49 @@ easy_open(struct hg_platform *p, struct hg_err *err)
 /* CURLOPT_CONNECT_ONLY sticks to the handle and the connection sends
  * nothing a call could reuse: the probe's handle goes, and the next call
  * makes a fresh one with easy_open. */
+/* The first certificate's "Expire date:" of CURLINFO_CERTINFO (as the
+ * OpenSSL backend prints it, "Dec  6 19:48:00 2026 GMT"); 0 unknown. */
+static int64_t
+peer_expiry(CURL *h)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *l;
+	const char *v, *tag = "Expire date:";
+	struct tm tm;
+	char *end;
+
+	if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return 0;
+	for (l = ci->certinfo[0]; l != NULL; l = l->next) {
+		if (strncmp(l->data, tag, strlen(tag)) != 0)
+			continue;
+		v = l->data + strlen(tag);
+		memset(&tm, 0, sizeof tm);
+		end = strptime(v, "%b %d %H:%M:%S %Y GMT", &tm);
+		return end != NULL ? (int64_t)timegm(&tm) : 0;
+	}
+	return 0;
+}
+
 int
-hg_platform_connect(struct hg_platform *p, int *code, struct hg_err *err)
+hg_platform_connect(struct hg_platform *p, int *code, int64_t *expires,
+    struct hg_err *err)
 {
 	CURLcode rc;
 
 	*code = CURLE_FAILED_INIT;
+	*expires = 0;
 	if (easy_open(p, err) == -1)
 		return -1;
 	p->errbuf[0] = '\0';
 	curl_easy_setopt(p->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(p->curl, CURLOPT_CERTINFO, 1L);
 	curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS,
 	    (long)p->sh->conf->connect_timeout_ms);
 	rc = curl_easy_perform(p->curl);
+	if (rc == CURLE_OK)
+		*expires = peer_expiry(p->curl);
 	curl_easy_cleanup(p->curl);
 	p->curl = NULL;
 	*code = (int)rc;

@@ -103,14 +103,32 @@ hg_insecure_warn(struct hg_clock_skew *k, int64_t now)
 }
 
 int
+hg_expiry_say(const char *what, int64_t not_after, int64_t now, char *out,
+    size_t len)
+{
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)not_after;
+	int64_t left = not_after - now, days = left / 86400;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	if (left <= 0) {
+		snprintf(out, len, "%s expired on %s", what, when);
+		return 2;
+	}
+	snprintf(out, len, "%s expires on %s (in %lld day%s)", what, when,
+	    (long long)days, days == 1 ? "" : "s");
+	return days < 30 ? 1 : 0;
+}
+
+int
 hg_cert_expiry(const char *path, int64_t now, char *out, size_t len)
 {
-	const ASN1_TIME *na;
 	struct tm tm;
 	X509 *x;
 	FILE *f;
-	int days = 0, secs = 0, rc;
-	char when[32];
+	int ok;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(out, len, "%s: %s", path, strerror(errno));
@@ -123,27 +141,11 @@ hg_cert_expiry(const char *path, int64_t now, char *out, size_t len)
 		snprintf(out, len, "%s: not a PEM certificate", path);
 		return 2;
 	}
-	na = X509_get0_notAfter(x);
-	if (ASN1_TIME_to_tm(na, &tm) != 1) {
-		X509_free(x);
+	ok = ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1;
+	X509_free(x);
+	if (!ok) {
 		snprintf(out, len, "%s: unreadable expiry date", path);
 		return 2;
 	}
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-	{
-		ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)now);
-
-		ASN1_TIME_diff(&days, &secs, t, na);
-		ASN1_TIME_free(t);
-	}
-	X509_free(x);
-	if (days < 0 || (days == 0 && secs <= 0)) {
-		snprintf(out, len, "%s expired on %s", path, when);
-		rc = 2;
-	} else {
-		snprintf(out, len, "%s expires on %s (in %d day%s)", path,
-		    when, days, days == 1 ? "" : "s");
-		rc = days < 30 ? 1 : 0;
-	}
-	return rc;
+	return hg_expiry_say(path, (int64_t)timegm(&tm), now, out, len);
 }

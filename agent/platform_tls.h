@@ -35,5 +35,9 @@ void	hg_insecure_warn(struct hg_clock_skew *k, int64_t now);
 /* A PEM certificate's expiry for doctor: 0 more than 30 days left, 1
  * less, 2 expired or unreadable; out says which and when. */
 int	hg_cert_expiry(const char *path, int64_t now, char *out, size_t len);
+/* The same sentence and verdict for a certificate called what whose
+ * notAfter is not_after (seconds since the epoch). */
+int	hg_expiry_say(const char *what, int64_t not_after, int64_t now,
+	    char *out, size_t len);
 
 #endif
