@@ -30,7 +30,7 @@ const struct hg_conf_key hg_web_keys[] = {
 	  "ADDRESS:PORT; other than loopback only with users_file", NULL, 0 },
 	{ "users_file", HG_CT_STR, "", 0, 0, W(users_file),
 	  "name:crypt-hash[:ward] a line, mode 0600; \"\" = no login "
-	  "(loopback only)", NULL, 0 },
+	  "(loopback only, no IT pages)", NULL, 0 },
 	{ "tls_cert", HG_CT_STR, "", 0, 0, W(tls_cert),
 	  "PEM certificate (chain) file: serve HTTPS; \"\" = HTTP", NULL, 0 },
 	{ "tls_key", HG_CT_STR, "", 0, 0, W(tls_key),
@@ -245,6 +245,45 @@ action_url(const char *url, long long *id, const char **act)
 	return 1;
 }
 
+/* The IT staff's pages and their actions: operators only. */
+static int
+is_it_page(const char *url, int is_act)
+{
+	return is_act || strncmp(url, "/queue", 6) == 0 ||
+	    strstr(url, "/history") != NULL ||
+	    strncmp(url, "/unmapped", 9) == 0 ||
+	    strncmp(url, "/unbalanced", 11) == 0;
+}
+
+/* An IT page asked of a server without logins: no one is an operator
+ * there, so say how to make one. */
+static void
+no_operator_login(struct hg_web_resp *resp)
+{
+	struct hg_buf *b = &resp->body;
+
+	resp->status = MHD_HTTP_FORBIDDEN;
+	resp->type = "text/html; charset=utf-8";
+	hg_buf_free(b);
+	hg_html_head(b, "hisgate", NULL);
+	hg_buf_adds(b, "<h1>信息科页面需要登录 (IT pages need an operator "
+	    "login)</h1>\n<p>队列、账单历史、重试/重放、单边账和未对码页面"
+	    "只对登录的信息科用户开放，本服务器没有配置用户文件。"
+	    "请在 hisgate.conf 中设置 <code>web.users_file</code>，"
+	    "每行一个用户 <code>名字:哈希</code>（不写科室即为信息科用户），"
+	    "哈希用 <code>openssl passwd -6</code> 生成，文件权限 0600，"
+	    "然后重启 hisgate。</p>\n<p>The queue, a bill's history, retry "
+	    "and replay, 单边账 and 未对码 are for a logged-in operator only, "
+	    "and this server has no users file. Set <code>web.users_file"
+	    "</code> in hisgate.conf to a file of <code>name:hash</code> "
+	    "lines (no ward: an operator), each hash made with <code>openssl "
+	    "passwd -6</code>, mode 0600, then restart hisgate "
+	    "(<code>systemctl restart hisgate</code>; later changes to the "
+	    "file need only <code>systemctl reload hisgate</code>).</p>\n"
+	    "<p><a href=\"/\">返回出院列表</a></p>");
+	hg_html_foot(b);
+}
+
 /* The request's user, checked against the table in force, and copied:
  * a reload may free that table before the request ends. */
 static int
@@ -326,11 +365,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		    "required)");
 		return reply(c, &resp, 1);
 	}
-	/* a nurse of one ward is not an operator; no users file means
-	 * loopback, where only the host's own users are */
+	/* an operator is a logged-in user without a ward: on loopback
+	 * without a users file any local account or process could act,
+	 * and the log could name nobody */
 	rq.ward = ward;
-	rq.operator = !w->login || rq.ward == NULL;
-	rq.user = !w->login ? "loopback" : name;
+	rq.operator = w->login && rq.ward == NULL;
+	rq.user = name;
 	rq.state = arg(c, "state");
 	rq.q = arg(c, "q");
 #define FIELD(k) (p != NULL ? hg_web_form_get(&p->form, k) : arg(c, k))
@@ -339,9 +379,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	rq.nat = FIELD("nat");
 	rq.name = FIELD("name");
 #undef FIELD
-	if ((strncmp(url, "/queue", 6) == 0 || strstr(url, "/history") != NULL ||
-	    strncmp(url, "/unmapped", 9) == 0 ||
-	    strcmp(url, "/unbalanced") == 0 || is_act) && !rq.operator)
+	if (is_it_page(url, is_act) && !w->login)
+		no_operator_login(&resp);
+	else if (is_it_page(url, is_act) && !rq.operator)
 		hg_html_error(&resp, MHD_HTTP_FORBIDDEN, "IT staff only");
 	else if (is_act && strcmp(act, "retry") == 0)
 		hg_web_act_retry(w, &rq, id, &resp);

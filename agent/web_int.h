@@ -84,9 +84,10 @@ struct hg_web_req {
 	const char *paper;	/* ?paper=80: the 80 mm receipt slip */
 	const char *state;	/* /queue?state= */
 	const char *q;		/* /queue?q=: 住院号 or name */
-	int	 operator;	/* may see the IT pages */
+	int	 operator;	/* logged in, no ward: may see the IT pages */
 	const char *ward;	/* the user's ward (users file), NULL: all */
-	const char *user;	/* who, for the log and the bill's history */
+	const char *user;	/* the login, for the log and the bill's
+				 * history; NULL without a users file */
 	int	 post;		/* a POST: do the action confirmed */
 	/* the action's fields: the confirmation page's query, the POST's
 	 * body ("" when absent) */

@@ -1,5 +1,5 @@
-/* The IT staff's pages (operators only: a user of the users file with no
- * ward, or anyone on loopback when there is no users file):
+/* The IT staff's pages (operators only: a logged-in user of the users
+ * file with no ward; without a users file they answer 403):
  *   /queue?state=S&q=TEXT   the queue by state, searched by 住院号 or name
  *   /bill/ID/history        every state change and every platform call of
  *                           one bill (infno, msgid, times, answer)

@@ -79,21 +79,22 @@ env | grep '^HISGATE_' | sort >"$D/alerts/\$1.\$\$"
 EOS
 chmod 755 "$D/hook"
 cat >>"$D/hisgate.conf" <<EOC
-web: { enabled = true; listen = "127.0.0.1:0"; };
+web: { enabled = true; listen = "127.0.0.1:0"; users_file = "$D/users"; };
 alert: { command = "$D/hook"; check_seconds = 1; recovery = true; };
 EOC
+users_file "$D/users"	# /queue is for a logged-in operator
 start_agent "$D"
 check "the daemon logs the surge" wait_until 60 grep -q \
     "audit: cost surge: department 0312 呼吸内科, insured region 110105: average per cross-province discharge 560.00 -> 680.00 yuan (+21.4 %) over 7 days" \
     "$D/agent.log"
 U=http://127.0.0.1:$(listen_port "$D" web)
-m=$(curl -s "$U/metrics")
+m=$(curl -s -u "$IT" "$U/metrics")
 check "/metrics: the alarm" grep -qx \
     'hisgate_audit_surge{dept="0312 呼吸内科",admdvs="110105"} 1' <<<"$m"
 check "/metrics: its rise" grep -qx \
     'hisgate_audit_surge_rise_percent{dept="0312 呼吸内科",admdvs="110105"} 21.4' <<<"$m"
 check "/metrics: one alarm on" grep -qx 'hisgate_audit_surges 1' <<<"$m"
-page=$(curl -s "$U/queue")
+page=$(curl -s -u "$IT" "$U/queue")
 check "the IT page shows it" grep -q '费用异常增长 cost surge alarm' <<<"$page"
 check "with the department" grep -q '<td>0312 呼吸内科</td><td>110105</td>' <<<"$page"
 check "and the rise" grep -q '+21.4 %' <<<"$page"
@@ -132,7 +133,7 @@ cleared() { cat "$D"/alerts/surge_cleared.* 2>/dev/null | grep -q '^HISGATE_ALER
 check "the alert hook hears it" wait_until 30 cleared
 check "naming the department" grep -q "^HISGATE_DEPT=0312 呼吸内科$" \
     "$D"/alerts/surge_cleared.*
-m=$(curl -s "$U/metrics")
+m=$(curl -s -u "$IT" "$U/metrics")
 check "/metrics: no alarm on" grep -qx 'hisgate_audit_surges 0' <<<"$m"
 js=$("$HISGATE" audit --json --since 2024-04-01 -c "$D/hisgate.conf")
 is "hisgate audit: the episode, cleared on 2 May" \

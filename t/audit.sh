@@ -24,8 +24,9 @@ start_sim --seed 3
 cat >>"$D/hisgate.conf" <<EOC
 platform: { url = "http://127.0.0.1:$port/"; };
 settle: { workers = 2; backoff_base_ms = 200; backoff_cap_ms = 2000; rate_per_sec = 100; };
-web: { enabled = true; listen = "127.0.0.1:0"; refresh_seconds = 1; };
+web: { enabled = true; listen = "127.0.0.1:0"; refresh_seconds = 1; users_file = "$T/users"; };
 EOC
+users_file "$T/users"	# the IT queue needs its operator's login
 out=$("$HISGATE" check-config -c "$D/hisgate.conf" 2>&1)
 is "check-config accepts the rules" "$?" 0
 
@@ -125,7 +126,7 @@ is "both still at version 1" \
 # --- the pages: the nurse list, the slip, the IT queue -----------------------
 WPORT=$(listen_port "$D" web)
 U=http://127.0.0.1:$WPORT
-curl -s "$U/?day=2024-03-05" >"$T/list.html"
+curl -s -u "$IT" "$U/?day=2024-03-05" >"$T/list.html"
 row_of() { grep "<tr data-id=\"$1\">" "$T/list.html"; }
 check "nurse list: the held bill says the audit holds it, with the rule in Chinese" \
     grep -q 'class="st person">审核暂停</span>：<span class="hold">重复收费</span>' <(row_of "$B")
@@ -136,9 +137,9 @@ check "nurse list: the held bill's own warning is counted too" \
     grep -q '审核提示 1 项' <(row_of "$B")
 check "nurse list: no bill without findings is marked" bash -c \
     "! grep -v -e 'data-id=\"$A\"' -e 'data-id=\"$B\"' '$T/list.html' | grep -q 审核提示"
-curl -s "$U/?day=2024-03-05&part=rows" >"$T/rows.html"
+curl -s -u "$IT" "$U/?day=2024-03-05&part=rows" >"$T/rows.html"
 check "the list's refresh carries them too" grep -q "审核暂停.*重复收费" "$T/rows.html"
-curl -s "$U/bill/$B" >"$T/slipB.html"
+curl -s -u "$IT" "$U/bill/$B" >"$T/slipB.html"
 check "slip of the held bill: the hold's reason" grep -q \
     'id="reason">结算前审核暂停结算：重复收费' "$T/slipB.html"
 check "... and the next step, with the command" grep -q \
@@ -151,11 +152,11 @@ check "... and the warning" grep -q \
     "$T/slipB.html"
 check "... on the screen only, not on the printed slip" grep -q \
     '<div class="noprint" id="audit"><h2>结算前审核</h2>' "$T/slipB.html"
-curl -s "$U/bill/$A" >"$T/slipA.html"
+curl -s -u "$IT" "$U/bill/$A" >"$T/slipA.html"
 check "slip of the settled bill: its warning listed" grep -q \
     '<tr data-sev="warn">.*挂床住院' "$T/slipA.html"
 check "... beside the settlement" grep -q 'id="check"' "$T/slipA.html"
-curl -s "$U/queue" >"$T/queue.html"
+curl -s -u "$IT" "$U/queue" >"$T/queue.html"
 check "/queue: why gives the held bill's hold" grep -q \
     "/bill/$B/history\">$B<.*held by the audit: 1 finding at block (duplicate_charge); settled once released: hisgate queue release $B" \
     "$T/queue.html"
@@ -164,12 +165,12 @@ check "... and counts its findings" grep -q \
 check "... and the settled bill's" grep -q \
     "/bill/$A/history\">$A<.*<td class=\"note\"><span class=\"flag\">audit: 0 block, 1 warn" "$T/queue.html"
 is "/queue.json: the held bill's reason is its hold" \
-    "$(curl -s "$U/queue.json?state=held_by_audit" | py '[b["reason"] for b in d["bills"]]')" \
+    "$(curl -s -u "$IT" "$U/queue.json?state=held_by_audit" | py '[b["reason"] for b in d["bills"]]')" \
     "['held by the audit: 1 finding at block (duplicate_charge); settled once released: hisgate queue release $B --reason \"...\"']"
 is "/queue?state=held_by_audit is a state of the page" \
-    "$(curl -s -o "$T/held.html" -w '%{http_code}' "$U/queue?state=held_by_audit")" 200
+    "$(curl -s -u "$IT" -o "$T/held.html" -w '%{http_code}' "$U/queue?state=held_by_audit")" 200
 check "... listing the held bill" grep -q "/bill/$B/history" "$T/held.html"
-curl -s "$U/bill/$B/history" >"$T/histB.html"
+curl -s -u "$IT" "$U/bill/$B/history" >"$T/histB.html"
 check "the held bill's history page: the next step and the findings" bash -c \
     "grep -q 'id=\"held\".*hisgate queue release $B' '$T/histB.html' && grep -q 'id=\"findings\".*' '$T/histB.html' && grep -q '重复收费' '$T/histB.html'"
 check "no name or ID number on them" bash -c \
@@ -182,7 +183,8 @@ start_browser
 if [ $have_browser = 0 ]; then
 	no_browser "the held and the warned bill"
 else
-	cdp open "$U/?day=2024-03-05" >/dev/null
+	# logged in by the address: Chromium keeps the login for the origin
+	cdp open "http://$IT@127.0.0.1:$WPORT/?day=2024-03-05" >/dev/null
 	is "browser: the held bill's row, its rule and the warning mark fit 1366 px" \
 	    "$(cdp eval "document.querySelector('#rows tr[data-id=\"$B\"] .hold').textContent + ' ' + document.querySelector('#rows tr[data-id=\"$A\"] .flag').textContent + ' ' + (document.documentElement.scrollWidth <= 1366)")" \
 	    "重复收费 审核提示 1 项 true"

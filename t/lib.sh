@@ -188,6 +188,18 @@ listen_port() {
 	    "$1/agent.log" | tail -1
 }
 
+# users_file FILE [LINE...]: a web.users_file, mode 0600, with the
+# operator "it" (no ward; curl -u "$IT" logs in as it) and LINEs after
+# it (name:hash:ward for a nurse).  The IT pages need such a login.
+IT=it:it-pass
+users_file() {
+	local f=$1
+	shift
+	(umask 077 && printf 'it:%s\n' \
+	    "$(openssl passwd -6 -salt 0therSlt it-pass)" >"$f" &&
+	    if [ $# -gt 0 ]; then printf '%s\n' "$@" >>"$f"; fi)
+}
+
 # start_browser: Debian's Chromium, headless at a ward PC's 1366x768,
 # driven over the DevTools protocol (t/webcdp.py); user data in
 # $T/chromium (CHR).  have_browser=1 once it listens (chr_pid), with

@@ -95,7 +95,8 @@ conf "profile = \"sm4sm2\"; key_id = \"$APP\"; secret_file = \"$T/good\"; sm2_ke
 gbk "$DATA/sample-6a.csv" "$T/bills.csv"
 # at debug level, with the pages on: no secret may show anywhere
 sed -i 's/log_level = "info";/log_level = "debug";/' "$D/hisgate.conf"
-echo 'web: { enabled = true; listen = "127.0.0.1:0"; };' >>"$D/hisgate.conf"
+echo "web: { enabled = true; listen = \"127.0.0.1:0\"; users_file = \"$D/users\"; };" >>"$D/hisgate.conf"
+users_file "$D/users"	# the IT pages below need an operator's login
 start_agent "$D"
 drop "$T/bills.csv" "$D/in"
 state() { queue_of "$D" 2>/dev/null | py "[b['state'] for b in d if b['ipt_no'] == 'ZY2024000123'] or ['']" 2>/dev/null | tr -d "[]'"; }
@@ -106,7 +107,7 @@ U=http://127.0.0.1:$(listen_port "$D" web)
 id=$(queue_of "$D" | py "[b['id'] for b in d if b['ipt_no'] == 'ZY2024000123'][0]")
 for p in "/?day=2024-03-05" "/bill/$id" "/bill/$id?paper=80" "/bill/$id/history" \
     /queue /queue.json /metrics /healthz /unmapped /unbalanced; do
-	curl -s "$U$p"
+	curl -s -u "$IT" "$U$p"
 done >"$T/pages"
 "$HISGATE" queue show "$id" -c "$D/hisgate.conf" >"$T/cli" 2>&1
 "$HISGATE" status -c "$D/hisgate.conf" >>"$T/cli" 2>&1
@@ -117,6 +118,7 @@ nowhere() { # WHAT: in no log line, page, metric or CLI answer
 	! grep -qF -- "$1" "$D/agent.log" "$T/pages" "$T/cli"
 }
 check "the pages were read" grep -q 'hisgate_' "$T/pages"
+check "the IT pages too (logged in)" grep -q '<nav class="ops">' "$T/pages"
 check "the debug log was written" grep -q 'debug' "$D/agent.log"
 check "the platform secret is in no log line, page, metric or answer" nowhere s3cr3t-good
 check "nor the SM2 private key's scalar" nowhere "$key_hex"

@@ -130,6 +130,25 @@ check "neither prints the full name or number" bash -c \
 is "a bill that does not exist: 404" "$(get "$U/bill/99999")" 404
 is "/bill/x: 404" "$(get "$U/bill/x")" 404
 is "POST is refused (read-only)" "$(get -X POST "$U/")" 405
+# without a users file no one is an operator: the IT pages and their
+# actions say how to set one up; the nurse's pages stay open
+it_refused() {
+	local p
+	for p in /queue "/queue.json?state=rejected" "/bill/$R/history" \
+	    "/bill/$R/history.json" /unmapped /unmapped.json /unbalanced \
+	    "/bill/$R/retry" "/bill/$R/replay" "/unmapped/add?code=X&nat=Y"; do
+		[ "$(get "$U$p")" = 403 ] &&
+		    grep -q '<h1>信息科页面需要登录 (IT pages need an operator login)' "$T/body" &&
+		    grep -q 'web.users_file.*openssl passwd -6' "$T/body" ||
+		    { echo "# $p: $(head -c 300 "$T/body")"; return 1; }
+	done
+}
+check "no users file: every IT page answers 403, naming web.users_file" it_refused
+is "no users file: a retry's POST answers 403" \
+    "$(get -X POST --data "token=x" "$U/bill/$R/retry")" 403
+check "... saying how to set a login up" grep -q "Set <code>web.users_file</code>.*systemctl reload hisgate" "$T/body"
+is "... and does nothing" "$(state_of ZY2024000900)" rejected
+is "the nurse page still answers 200" "$(get "$U/bill/$R")" 200
 get "$U/bill/$R" >/dev/null
 check "the rejected bill's slip gives the reason" grep -q 'id="reason">.*不在本地目录中' "$T/body"
 check "and what to do next" grep -q '下一步：医保平台拒绝了这次结算' "$T/body"
