@@ -622,11 +622,26 @@ url_host(const char *url, char *host, size_t len, char *port, size_t plen)
 static int
 check_dns(struct report *r, const char *url, const char *host)
 {
+	/* libcurl's proxy variables (it reads HTTP_PROXY only in lower
+	 * case): through a proxy, the proxy resolves the name */
+	static const char *const vars[] = { "https_proxy", "HTTPS_PROXY",
+	    "http_proxy", "all_proxy", "ALL_PROXY", NULL };
+	const char *const *v = vars;
 	struct addrinfo hints, *ai, *a;
 	char addrs[256], one[INET6_ADDRSTRLEN];
+	const char *proxy;
 	size_t used = 0;
 	int rc;
 
+	if (strncmp(url, "https:", 6) != 0)
+		v += 2;
+	for (; *v != NULL; v++)
+		if ((proxy = getenv(*v)) != NULL && proxy[0] != '\0') {
+			say(r, "ok", "dns", "%s not resolved here: libcurl "
+			    "reaches it through the proxy in %s (unless "
+			    "no_proxy names it)", host, *v);
+			return 1;
+		}
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

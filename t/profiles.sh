@@ -252,6 +252,12 @@ check "an unresolvable host: the dns line fails with the fix" \
 check "the sign-in is not tried" grep -q '^fail  platform   sign-in (9001) not tried: hisgate-test.invalid does not resolve (the dns line)$' <<<"$out"
 check "the expired certificate is named all the same" grep -q "^fail  tls        client certificate $T/old.pem expired on " <<<"$out"
 check "the clock is not checked" grep -q '^warn  clock      not checked (no answer from the platform)$' <<<"$out"
+out=$(https_proxy=http://127.0.0.1:9 "$HISGATE" doctor -c "$D/hisgate.conf" 2>&1)
+check "through a proxy the name is the proxy's to resolve" \
+    grep -q '^ok    dns        hisgate-test.invalid not resolved here: libcurl reaches it through the proxy in https_proxy (unless no_proxy names it)$' <<<"$out" ||
+    echo "$out" | sed 's/^/#   /'
+check "and the tls line says the proxy does not answer" \
+    grep -q '^fail  tls        hisgate-test.invalid:443: .*: nothing answers there' <<<"$out"
 out=$("$HISGATE" doctor --json -c "$D/hisgate.conf" 2>&1)
 is "--json: the same checks" "$(py "' '.join(c['check'] + ':' + c['result'] for c in d['checks'] if c['check'] in ('dns', 'platform', 'clock'))" <<<"$out")" \
     "dns:fail platform:fail clock:warn"
